@@ -1,0 +1,99 @@
+"""Split papers into embeddable chunks with LlamaIndex's SentenceSplitter.
+
+Chunk sizes are counted in the embedder's own tokens so a chunk plus its title fits the model's
+window (256 for MiniLM): nothing is truncated silently. The title is part of every chunk's
+embedded text, because abstracts rarely repeat the name a user asks about.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag.corpus import Paper
+
+# Paper fields stored as Chroma metadata on every chunk (Chroma forbids None values).
+_SCALAR_FIELDS = ("paper_id", "title", "source", "line", "authors", "organization", "date", "date_text",
+                  "upvotes", "url")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str  # content hash: the same text under the same embedder is never embedded twice
+    paper_id: str
+    index: int
+    text: str  # the abstract passage
+    embed_text: str  # what the embedder sees: title + passage
+
+
+def embed_text(title: str, passage: str) -> str:
+    return f"{title}\n\n{passage}"
+
+
+def chunk_id(embedder_name: str, text: str) -> str:
+    return hashlib.sha1(f"{embedder_name}\x00{text}".encode()).hexdigest()[:24]
+
+
+def date_ord(iso: str | None) -> int | None:
+    """yyyy-mm-dd -> yyyymmdd, an int Chroma can range-filter."""
+    return int(iso.replace("-", "")) if iso else None
+
+
+def paper_metadata(paper: Paper) -> dict:
+    meta = {k: getattr(paper, k) for k in _SCALAR_FIELDS if getattr(paper, k) is not None}
+    if paper.date:
+        meta["date_ord"] = date_ord(paper.date)
+    meta["content_hash"] = paper.content_hash
+    return meta
+
+
+def paper_from_metadata(meta: dict, abstract: str) -> Paper:
+    return Paper(abstract=abstract, **{k: meta.get(k) for k in _SCALAR_FIELDS})
+
+
+class Chunker:
+    """Title-aware sentence splitting sized in embedder tokens."""
+
+    def __init__(self, count_tokens: Callable[[str], int], embedder_name: str, chunk_size: int,
+                 chunk_overlap: int) -> None:
+        from llama_index.core.node_parser import SentenceSplitter
+
+        self._count = count_tokens
+        self._embedder = embedder_name
+        self._size = chunk_size
+        self._overlap = min(chunk_overlap, chunk_size // 2)
+        self._splitter_cls = SentenceSplitter
+        self._splitters: dict[int, object] = {}
+
+    def _splitter(self, budget: int):
+        if budget not in self._splitters:
+            self._splitters[budget] = self._splitter_cls(
+                chunk_size=budget,
+                chunk_overlap=min(self._overlap, budget // 2),
+                tokenizer=lambda s: [0] * self._count(s),
+            )
+        return self._splitters[budget]
+
+    def chunks(self, paper: Paper) -> list[Chunk]:
+        # the title (plus separator and special tokens) eats into the window
+        budget = max(32, self._size - self._count(paper.title) - 4)
+        if self._count(paper.abstract) <= budget:
+            parts = [paper.abstract]
+        else:
+            parts = self._splitter(budget).split_text(paper.abstract) or [paper.abstract]
+        out = []
+        for i, part in enumerate(parts):
+            et = embed_text(paper.title, part)
+            out.append(Chunk(chunk_id=chunk_id(self._embedder, et), paper_id=paper.paper_id, index=i,
+                             text=part, embed_text=et))
+        return out
+
+
+def chunk_metadata(paper: Paper, chunk: Chunk, n_chunks: int) -> dict:
+    meta = paper_metadata(paper)
+    meta.update(chunk_index=chunk.index, n_chunks=n_chunks)
+    if chunk.index == 0:
+        # the head chunk carries the whole abstract, so the paper list can be rebuilt from Chroma
+        meta["abstract"] = paper.abstract
+    return meta

@@ -1,0 +1,263 @@
+"""`paperchat` command line. Library errors become one line on stderr and exit code 1, here only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rag.cli_errors import OneLineErrors
+
+
+def _settings(ctx: click.Context, **overrides):
+    from rag.settings import load_settings
+
+    return load_settings(home=ctx.obj.get("home"), **overrides)
+
+
+def _app(ctx: click.Context, **overrides):
+    from rag.engine import Paperchat
+
+    return Paperchat(_settings(ctx, **overrides))
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(path_type=Path), default=None,
+              help="Data directory (default: $PAPERCHAT_HOME or ~/.paperchat).")
+@click.version_option(package_name="paperchat")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """Ask questions about ML paper abstracts and get answers with verified citations."""
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Index exactly these files, dropping papers not in them.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ingest report as JSON.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], replace: bool, as_json: bool) -> None:
+    """Parse page dumps / JSONL / CSV (default: the bundled seeds) and index them."""
+    from tqdm import tqdm
+
+    app = _app(ctx)
+    bar: list[tqdm] = []
+
+    def progress(done: int, total: int) -> None:
+        if total == 0:
+            return
+        if not bar:
+            bar.append(tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr,
+                            disable=as_json or None))
+        bar[0].update(done - bar[0].n)
+
+    corpus, report = app.ingest(list(paths) or None, replace=replace, progress=progress)
+    if bar:
+        bar[0].close()
+    if as_json:
+        out = {"files": [f.__dict__ for f in corpus.files], "records": corpus.records,
+               "duplicates": corpus.duplicates, "warnings": corpus.warnings, **report.__dict__}
+        click.echo(json.dumps(out, indent=2))
+        return
+    for w in corpus.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if corpus.warnings:
+        click.echo(f"warning: {len(corpus.warnings)} records skipped (see above)", err=True)
+    click.echo(f"parsed {corpus.records} records from {len(corpus.files)} files: "
+               f"{len(corpus.papers)} unique papers, {corpus.duplicates} duplicates merged")
+    if report.up_to_date:
+        click.echo(f"index up to date: {report.papers_total} papers ({report.seconds:.1f}s)")
+    else:
+        click.echo(f"indexed {report.papers_total} papers ({report.papers_new} new, {report.papers_changed} changed, "
+                   f"{report.papers_unchanged} unchanged): {report.chunks_embedded} chunks embedded, "
+                   f"{report.chunks_reused} reused, in {report.seconds:.1f}s")
+
+
+def _filters(date_from: str | None, date_to: str | None, min_upvotes: int | None):
+    from rag.retrieve import Filters
+
+    return Filters(date_from=date_from, date_to=date_to, min_upvotes=min_upvotes)
+
+
+def _filter_options(f):
+    f = click.option("--min-upvotes", type=int, default=None, help="Only papers with at least N upvotes.")(f)
+    f = click.option("--to", "date_to", default=None, help="Only papers dated on or before YYYY-MM-DD.")(f)
+    f = click.option("--from", "date_from", default=None, help="Only papers dated on or after YYYY-MM-DD.")(f)
+    return f
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Papers to show.")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to, min_upvotes, as_json: bool) -> None:
+    """Show the papers that best match QUERY (no LLM involved)."""
+    if not query.strip():
+        raise click.UsageError("QUERY is empty")
+    filters = _filters(date_from, date_to, min_upvotes)
+    res = _app(ctx).search(query, k=k, filters=filters, mode=mode)
+    if as_json:
+        click.echo(json.dumps({"query": query, "mode": mode, "filter_note": res.filter_note,
+                               "hits": [h.to_dict() for h in res.hits], "timings_ms": res.timings}, indent=2))
+        return
+    if res.filter_note:
+        click.echo(res.filter_note, err=True)
+    if not res.hits:
+        click.echo("no matching papers")
+        return
+    for h in res.hits:
+        meta = " · ".join(x for x in (h.paper.date or h.paper.date_text,
+                                      f"{h.paper.upvotes} upvotes" if h.paper.upvotes is not None else None) if x)
+        click.echo(f"{h.rank:>2}. {h.paper.title}  [{h.paper.paper_id}]")
+        click.echo(f"    score {h.score:.4f}" + (f" · {meta}" if meta else ""))
+        snippet = h.best_chunk if len(h.best_chunk) <= 240 else h.best_chunk[:237] + "..."
+        click.echo(f"    {snippet}")
+
+
+def _print_answer_stream(events, as_json: bool):
+    """Stream events to the terminal; return the final Answer."""
+    answer = None
+    streamed: list[str] = []
+    for ev in events:
+        if ev.type == "done":
+            answer = ev.answer
+        elif as_json:
+            continue
+        elif ev.type == "sources":
+            click.echo(click.style(f"sources: {len(ev.sources or [])} papers retrieved", dim=True), err=True)
+        elif ev.type in ("token", "item"):
+            click.echo(ev.text, nl=ev.type == "item")
+            streamed.append(ev.text)
+        elif ev.type == "note":
+            click.echo(click.style(f"note: {ev.text}", fg="yellow"), err=True)
+    if answer is None:
+        raise click.ClickException("no answer was produced")
+    if as_json:
+        out = answer.to_dict()
+        out["citations"] = [{k: c[k] for k in ("n", "paper_id", "title", "quote", "supported", "support_score", "reason")}
+                            for c in out["citations"]]
+        click.echo(json.dumps(out, indent=2))
+        return answer
+    if streamed:
+        click.echo()
+    if " ".join(" ".join(streamed).split()) not in " ".join(answer.answer.split()):
+        # verification changed what was streamed (a model sentence removed): show the final text
+        click.echo(click.style("\n--- verified answer ---", dim=True))
+        click.echo(answer.answer)
+    elif answer.route == "aggregate" or answer.refused:
+        click.echo(answer.answer.splitlines()[0] if answer.route == "aggregate" else "")
+    for note in answer.notes:
+        if note.startswith("removed"):
+            click.echo(click.style(f"note: {note}", fg="yellow"), err=True)
+    if answer.citations:
+        click.echo(click.style("\ncitations:", bold=True))
+        for c in answer.citations:
+            mark = "verified" if c.supported else "UNVERIFIED"
+            click.echo(f"[{c.n}] {c.title} ({c.paper_id}) - {mark}")
+    click.echo(click.style(f"backend: {answer.backend} · {answer.timings.get('total_s', 0):.2f}s", dim=True), err=True)
+    return answer
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Papers retrieved for the answer.")
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print {answer, citations, refused, backend, timings}.")
+@click.option("--backend", type=click.Choice(["auto", "local", "openai", "openai-compatible", "none"]), default=None,
+              help="LLM backend (default: auto from the environment).")
+@click.pass_context
+def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, as_json: bool, backend) -> None:
+    """Answer QUESTION with citations to the indexed papers."""
+    if not question.strip():
+        raise click.UsageError("QUESTION is empty")
+    app = _app(ctx, llm_backend=backend)
+    events = app.ask_stream(question, k=k, filters=_filters(date_from, date_to, min_upvotes))
+    _print_answer_stream(events, as_json)
+
+
+@main.command()
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None)
+@click.option("--backend", type=click.Choice(["auto", "local", "openai", "openai-compatible", "none"]), default=None)
+@click.pass_context
+def chat(ctx: click.Context, k, backend) -> None:
+    """Interactive chat that keeps history (follow-ups like "what about the second one?")."""
+    from rag.errors import PaperchatError
+
+    app = _app(ctx, llm_backend=backend)
+    history = []
+    click.echo("paperchat - ask about the indexed papers; empty line or Ctrl-D to quit, /new to reset.")
+    while True:
+        try:
+            q = input("you> ").strip()
+        except EOFError:
+            break
+        if not q:
+            break
+        if q == "/new":
+            history.clear()
+            click.echo("(history cleared)")
+            continue
+        try:
+            history.append(_print_answer_stream(app.ask_stream(q, history=history, k=k), False))
+        except PaperchatError as e:
+            click.echo(f"error: {e}", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--share", is_flag=True, help="Create a public Gradio share link (off by default).")
+@click.pass_context
+def ui(ctx: click.Context, host: str, port: int, share: bool) -> None:
+    """Start the web UI (Gradio) on HOST:PORT."""
+    from ui.app import launch
+
+    launch(_settings(ctx), host=host, port=port, share=share)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """What the index holds."""
+    s = _app(ctx).stats()
+    if as_json:
+        click.echo(json.dumps(s, indent=2))
+        return
+    for key, value in s.items():
+        click.echo(f"{key}: {value}")
+
+
+@main.command()
+@click.pass_context
+def config(ctx: click.Context) -> None:
+    """Show the effective settings (secrets masked)."""
+    s = _settings(ctx)
+    for name, fld in type(s).model_fields.items():
+        value = getattr(s, name)
+        if name == "openai_api_key" and value is not None:
+            value = "****"
+        if name == "auth" and value is not None:
+            value = value.split(":", 1)[0] + ":****"
+        click.echo(f"{name} = {value}    # {fld.description or ''}".rstrip(" #"))
+    click.echo(f"# resolved LLM backend: {s.resolved_backend()}")
+
+
+def _attach_eval() -> None:
+    try:
+        from eval.cli import eval_group
+    except ImportError:  # installed without the eval package
+        return
+    main.add_command(eval_group, "eval")
+
+
+_attach_eval()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

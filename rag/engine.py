@@ -1,0 +1,137 @@
+"""The library's front door: one object the CLI, the UI and the eval harness share.
+
+Models and clients are built on first use and then kept, so a long-running UI loads them once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from rag.corpus import CorpusLoad, bundled_seed_paths, load_corpus
+from rag.embed import Embedder, embedder_from
+from rag.index import IngestReport, Progress, ingest, require_active
+from rag.retrieve import Filters, HybridRetriever, Mode, SearchResult
+from rag.settings import Settings
+from rag.store import ChromaStore, store_from
+
+
+class Paperchat:
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
+                 store: ChromaStore | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._store = store
+        self._retriever: HybridRetriever | None = None
+        self._engine = None
+        self._llm = None
+        self._llm_loaded = False
+        self._lock = threading.RLock()
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = embedder_from(self.settings)
+            return self._embedder
+
+    @property
+    def store(self) -> ChromaStore:
+        with self._lock:
+            if self._store is None:
+                self._store = store_from(self.settings)
+            return self._store
+
+    # --- ingest --------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path] | None = None, *, replace: bool = False,
+               progress: Progress | None = None) -> tuple[CorpusLoad, IngestReport]:
+        """Parse ``paths`` (default: the bundled seeds) and merge them into the index.
+
+        Parsing finishes before anything is written, so a bad file changes nothing.
+        """
+        paths = list(paths) if paths else bundled_seed_paths()
+        corpus = load_corpus(paths)
+        with self._lock:
+            report = ingest(corpus.papers, self.store, self.embedder, self.settings, replace=replace,
+                            progress=progress)
+            report.warnings = corpus.warnings
+            self._retriever = None
+        return corpus, report
+
+    # --- search --------------------------------------------------------------------------------
+    def retriever(self) -> HybridRetriever:
+        """The retriever over the live generation; reopened when another process re-ingested."""
+        with self._lock:
+            active = require_active(self.store, self.embedder.name)
+            if self._retriever is None or self._retriever.active != active:
+                self._retriever = HybridRetriever.open(self.store, active, self.embedder, self.settings)
+            return self._retriever
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
+               mode: Mode = "hybrid") -> SearchResult:
+        return self.retriever().search(query, k=k, filters=filters, mode=mode)
+
+    # --- answers -------------------------------------------------------------------------------
+    @property
+    def llm(self):
+        """The configured LLM backend (None when llm_backend=none); built once, on first use."""
+        with self._lock:
+            if not self._llm_loaded:
+                from rag.llm import llm_from
+
+                self._llm = llm_from(self.settings)
+                self._llm_loaded = True
+            return self._llm
+
+    def answer_engine(self, llm=None):
+        """The answer engine over the live index; ``llm`` overrides the configured backend."""
+        from rag.answer import AnswerEngine
+
+        with self._lock:
+            retriever = self.retriever()
+            backend = llm if llm is not None else self.llm
+            if llm is not None:
+                return AnswerEngine(retriever, backend)
+            if self._engine is None or self._engine.retriever is not retriever:
+                self._engine = AnswerEngine(retriever, backend)
+            return self._engine
+
+    def ask_stream(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
+                   backend=None):
+        """Stream events for ``question`` (see rag.schema.Event); ``backend`` overrides the LLM."""
+        from rag.errors import PaperchatError
+
+        if not question or not question.strip():
+            raise PaperchatError("the question is empty")
+        if len(question) > 2000:
+            raise PaperchatError(f"the question is {len(question)} characters long; keep it under 2000")
+        return self.answer_engine(backend).stream(question, history, k, filters)
+
+    def ask(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
+            backend=None):
+        answer = None
+        for ev in self.ask_stream(question, history, k, filters, backend):
+            if ev.type == "done":
+                answer = ev.answer
+        return answer
+
+    def stats(self) -> dict:
+        active = self.store.active()
+        if active is None:
+            return {"papers": 0, "chunks": 0, "collection": None, "store": self.store.where}
+        r = self.retriever()
+        papers = list(r.papers.values())
+        dated = [p.date for p in papers if p.date]
+        return {
+            "papers": len(papers),
+            "chunks": self.store.count(active.collection),
+            "collection": active.collection,
+            "generation": active.generation,
+            "embedder": active.embedder,
+            "store": self.store.where,
+            "sources": sorted({p.source for p in papers}),
+            "with_full_date": len(dated),
+            "date_range": [min(dated), max(dated)] if dated else None,
+            "with_upvotes": sum(1 for p in papers if p.upvotes is not None),
+        }

@@ -1,0 +1,183 @@
+"""Ingest: papers -> chunks -> embeddings -> a new Chroma generation -> atomic switch.
+
+Incremental: chunk ids are content hashes, so a chunk already embedded (in the live generation or
+in a generation left behind by a killed ingest) is copied, not re-embedded. Crash-safe: readers
+follow the pointer, which moves only after the new generation is complete.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.chunk import Chunk, Chunker, chunk_metadata, paper_from_metadata
+from rag.corpus import Paper
+from rag.embed import Embedder
+from rag.errors import IndexMissingError, StoreError
+from rag.settings import Settings
+from rag.store import Active, ChromaStore
+
+Progress = Callable[[int, int], None]  # (done, total) chunks embedded
+
+
+@dataclass
+class IngestReport:
+    papers_total: int
+    papers_new: int
+    papers_changed: int
+    papers_unchanged: int
+    chunks_total: int
+    chunks_embedded: int
+    chunks_reused: int
+    generation: int | None
+    collection: str | None
+    seconds: float
+    up_to_date: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_papers(store: ChromaStore, active: Active) -> list[Paper]:
+    """Rebuild the paper list from the head chunk of each paper (it carries the whole abstract)."""
+    papers = []
+    for _id, _doc, meta in store.iter_all(active.collection, where={"chunk_index": 0}):
+        papers.append(paper_from_metadata(meta, meta.get("abstract", "")))
+    papers.sort(key=lambda p: (p.source, p.line))
+    return papers
+
+
+def require_active(store: ChromaStore, embedder_name: str | None = None) -> Active:
+    active = store.active()
+    if active is None:
+        raise IndexMissingError("the index is empty: run `paperchat ingest` first")
+    if embedder_name is not None and active.embedder != embedder_name:
+        raise IndexMissingError(
+            f"the index was built with embedder {active.embedder!r} but settings ask for {embedder_name!r}: "
+            "run `paperchat ingest` again, or set PAPERCHAT_EMBED_MODEL to match"
+        )
+    return active
+
+
+def ingest(
+    papers: Sequence[Paper],
+    store: ChromaStore,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Merge ``papers`` into the index (or replace its contents with them when ``replace``).
+
+    A paper whose id exists is updated when its content hash differs. Returns what happened;
+    raises StoreError / ModelError without touching the live generation.
+    """
+    t0 = time.perf_counter()
+    active = store.active()
+    if active is not None and active.collection not in store.generations():
+        active = None  # pointer to a dropped collection: treat as empty
+    old: dict[str, Paper] = {}
+    if active is not None:
+        old = {p.paper_id: p for p in load_papers(store, active)}
+
+    incoming = {p.paper_id: p for p in papers}
+    merged: dict[str, Paper] = {} if replace else dict(old)
+    merged.update(incoming)
+    new = sum(1 for pid in incoming if pid not in old)
+    changed = sum(1 for pid, p in incoming.items() if pid in old and old[pid].content_hash != p.content_hash)
+    unchanged = len(incoming) - new - changed
+
+    same_set = set(merged) == set(old)
+    if (active is not None and same_set and changed == 0 and active.embedder == embedder.name):
+        return IngestReport(
+            papers_total=len(merged), papers_new=0, papers_changed=0, papers_unchanged=unchanged,
+            chunks_total=store.count(active.collection), chunks_embedded=0, chunks_reused=0,
+            generation=active.generation, collection=active.collection,
+            seconds=time.perf_counter() - t0, up_to_date=True,
+        )
+
+    chunker = Chunker(embedder.count_tokens, embedder.name, settings.chunk_size, settings.chunk_overlap)
+    ordered = sorted(merged.values(), key=lambda p: (p.source, p.line))
+    chunks: list[tuple[Paper, Chunk, int]] = []
+    for paper in ordered:
+        cs = chunker.chunks(paper)
+        chunks.extend((paper, c, len(cs)) for c in cs)
+    wanted = {c.chunk_id for _, c, _ in chunks}
+
+    # The staging generation: the highest existing generation above the active one (left by a
+    # killed ingest: its embeddings are reused), else a fresh number.
+    existing = store.generations()
+    gen_numbers = [int(n.rsplit("_g", 1)[1]) for n in existing]
+    base = active.generation if active else 0
+    leftovers = [g for g in gen_numbers if g > base]
+    generation = max(leftovers) if leftovers else max([base, *gen_numbers]) + 1
+    staging = store.generation_name(generation)
+    store.collection(staging, create=True, embedder=embedder.name)
+    for name in existing:  # older leftovers are garbage from earlier crashes
+        if name not in (staging, active.collection if active else None):
+            store.drop(name)
+
+    have = store.ids(staging)
+    stale = sorted(have - wanted)
+    store.delete(staging, stale)
+    have &= wanted
+
+    # copy embeddings that the live generation already has
+    to_copy = [c for _, c, _ in chunks if c.chunk_id not in have]
+    reused = len(have)
+    if active is not None and active.embedder == embedder.name and to_copy:
+        got = store.get(active.collection, [c.chunk_id for c in to_copy], embeddings=True)
+        vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
+        batch = [(p, c, n) for p, c, n in chunks if c.chunk_id in vectors and c.chunk_id not in have]
+        _write(store, staging, batch, np.array([vectors[c.chunk_id] for _, c, _ in batch]))
+        have.update(c.chunk_id for _, c, _ in batch)
+        reused += len(batch)
+
+    # embed the rest, writing each batch as it is done so a crash keeps the progress
+    todo = [(p, c, n) for p, c, n in chunks if c.chunk_id not in have]
+    # sorting by length keeps padding (and so wasted compute) small within a batch
+    todo.sort(key=lambda t: len(t[1].embed_text))
+    step = max(16, settings.embed_batch_size * 4)
+    if progress:
+        progress(0, len(todo))
+    for off in range(0, len(todo), step):
+        batch = todo[off : off + step]
+        vecs = embedder.embed_documents([c.embed_text for _, c, _ in batch])
+        _write(store, staging, batch, vecs)
+        if progress:
+            progress(min(off + step, len(todo)), len(todo))
+
+    # metadata may have changed without the embedded text changing (e.g. upvotes): rewrite heads
+    if store.count(staging) != len(wanted):
+        raise StoreError(f"generation {staging} has {store.count(staging)} chunks, expected {len(wanted)}")
+    _refresh_metadata(store, staging, chunks)
+
+    store.set_active(Active(collection=staging, generation=generation, embedder=embedder.name))
+    if active is not None and active.collection != staging:
+        store.drop(active.collection)
+    return IngestReport(
+        papers_total=len(merged), papers_new=new, papers_changed=changed, papers_unchanged=unchanged,
+        chunks_total=len(wanted), chunks_embedded=len(todo), chunks_reused=reused, generation=generation,
+        collection=staging, seconds=time.perf_counter() - t0,
+    )
+
+
+def _write(store: ChromaStore, name: str, batch: list[tuple[Paper, Chunk, int]], vectors: np.ndarray) -> None:
+    store.add(
+        name,
+        ids=[c.chunk_id for _, c, _ in batch],
+        embeddings=vectors,
+        documents=[c.text for _, c, _ in batch],
+        metadatas=[chunk_metadata(p, c, n) for p, c, n in batch],
+    )
+
+
+def _refresh_metadata(store: ChromaStore, name: str, chunks: list[tuple[Paper, Chunk, int]]) -> None:
+    """Re-write metadata whose paper fields changed while the chunk text did not."""
+    got = store.get(name, [c.chunk_id for _, c, _ in chunks], embeddings=True)
+    current = {i: (m, e) for i, m, e in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)}
+    stale = [(p, c, n) for p, c, n in chunks if current[c.chunk_id][0] != chunk_metadata(p, c, n)]
+    if stale:
+        _write(store, name, stale, np.array([current[c.chunk_id][1] for _, c, _ in stale]))

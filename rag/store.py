@@ -1,0 +1,204 @@
+"""Chroma adapter: embedded ``PersistentClient`` by default, ``HttpClient`` when CHROMA_HOST is set.
+
+The index lives in *generations*: each ingest that changes something writes a new collection and
+then flips one pointer record (a single upsert, atomic in Chroma). Readers only follow the
+pointer, so an ingest killed half-way leaves the previous generation answering. We always pass
+our own embeddings; Chroma's default embedding function (which downloads a model) is never used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rag.errors import StoreError
+from rag.settings import Settings
+
+_POINTER_ID = "active"
+_GET_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class Active:
+    collection: str
+    generation: int
+    embedder: str
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as e:  # chromadb raises ValueError / httpx errors / its own types
+        where = (f"Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
+                 else f"embedded Chroma at {settings.chroma_path}")
+        raise StoreError(f"cannot open {where}: {e}") from e
+
+
+class ChromaStore:
+    """Thin wrapper over a Chroma client; every method names the collection it touches."""
+
+    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+        self.prefix = settings.collection
+        self.where = (f"Chroma server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
+                      else f"embedded Chroma at {settings.chroma_path}")
+        self._client = client if client is not None else _client(settings)
+
+    # --- errors --------------------------------------------------------------------------------
+    def _fail(self, action: str, e: Exception) -> StoreError:
+        return StoreError(f"{self.where}: {action} failed: {e}")
+
+    # --- the pointer ---------------------------------------------------------------------------
+    def _meta(self):
+        return self._client.get_or_create_collection(f"{self.prefix}_meta", embedding_function=None)
+
+    def active(self) -> Active | None:
+        try:
+            got = self._meta().get(ids=[_POINTER_ID], include=["metadatas"])
+        except Exception as e:
+            raise self._fail("reading the active index", e) from e
+        if not got["ids"]:
+            return None
+        m = got["metadatas"][0]
+        return Active(collection=m["collection"], generation=int(m["generation"]), embedder=m["embedder"])
+
+    def set_active(self, active: Active) -> None:
+        meta = {"collection": active.collection, "generation": active.generation, "embedder": active.embedder}
+        try:
+            # a one-element embedding keeps Chroma from computing one with its default model
+            self._meta().upsert(ids=[_POINTER_ID], embeddings=[[0.0]], metadatas=[meta], documents=[""])
+        except Exception as e:
+            raise self._fail("switching the active index", e) from e
+
+    # --- generations ---------------------------------------------------------------------------
+    def generation_name(self, generation: int) -> str:
+        return f"{self.prefix}_g{generation}"
+
+    def generations(self) -> list[str]:
+        pat = re.compile(rf"^{re.escape(self.prefix)}_g(\d+)$")
+        try:
+            names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
+        except Exception as e:
+            raise self._fail("listing collections", e) from e
+        return sorted((n for n in names if pat.match(n)), key=lambda n: int(pat.match(n).group(1)))
+
+    def collection(self, name: str, *, create: bool = False, embedder: str = ""):
+        try:
+            if create:
+                return self._client.get_or_create_collection(
+                    name, embedding_function=None,
+                    metadata={"hnsw:space": "cosine", "embedder": embedder},
+                )
+            return self._client.get_collection(name, embedding_function=None)
+        except Exception as e:
+            raise self._fail(f"opening collection {name}", e) from e
+
+    def drop(self, name: str) -> None:
+        try:
+            self._client.delete_collection(name)
+        except Exception as e:
+            raise self._fail(f"deleting collection {name}", e) from e
+
+    # --- records -------------------------------------------------------------------------------
+    def add(self, name: str, ids: list[str], embeddings: np.ndarray, documents: list[str],
+            metadatas: list[dict]) -> None:
+        if not ids:
+            return
+        col = self.collection(name)
+        try:
+            col.upsert(ids=ids, embeddings=np.asarray(embeddings, dtype=np.float32),
+                       documents=documents, metadatas=metadatas)
+        except Exception as e:
+            raise self._fail(f"writing {len(ids)} chunks to {name}", e) from e
+
+    def ids(self, name: str) -> set[str]:
+        col = self.collection(name)
+        out: set[str] = set()
+        try:
+            total = col.count()
+            for off in range(0, total, _GET_PAGE):
+                out.update(col.get(include=[], limit=_GET_PAGE, offset=off)["ids"])
+        except Exception as e:
+            raise self._fail(f"listing ids of {name}", e) from e
+        return out
+
+    def get(self, name: str, ids: list[str], *, embeddings: bool = False) -> dict:
+        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+        col = self.collection(name)
+        out: dict[str, list] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+        try:
+            for off in range(0, len(ids), _GET_PAGE):
+                got = col.get(ids=ids[off : off + _GET_PAGE], include=include)
+                out["ids"] += got["ids"]
+                out["documents"] += got["documents"]
+                out["metadatas"] += got["metadatas"]
+                if embeddings:
+                    out["embeddings"] += list(got["embeddings"])
+        except Exception as e:
+            raise self._fail(f"reading chunks of {name}", e) from e
+        return out
+
+    def iter_all(self, name: str, where: dict | None = None) -> Iterator[tuple[str, str, dict]]:
+        """Every (id, document, metadata) in pages, so 100k-paper indexes stream."""
+        col = self.collection(name)
+        try:
+            off = 0
+            while True:
+                got = col.get(where=where, include=["documents", "metadatas"], limit=_GET_PAGE, offset=off)
+                if not got["ids"]:
+                    return
+                yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                off += len(got["ids"])
+        except StoreError:
+            raise
+        except Exception as e:
+            raise self._fail(f"reading {name}", e) from e
+
+    def delete(self, name: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        col = self.collection(name)
+        try:
+            for off in range(0, len(ids), _GET_PAGE):
+                col.delete(ids=ids[off : off + _GET_PAGE])
+        except Exception as e:
+            raise self._fail(f"deleting chunks from {name}", e) from e
+
+    def count(self, name: str) -> int:
+        try:
+            return self.collection(name).count()
+        except StoreError:
+            raise
+        except Exception as e:
+            raise self._fail(f"counting {name}", e) from e
+
+    def query(self, name: str, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float, str, dict]]:
+        """Nearest chunks as (id, cosine similarity, document, metadata), best first."""
+        col = self.collection(name)
+        try:
+            n = min(n, col.count())
+            if n == 0:
+                return []
+            got = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n,
+                            where=where, include=["documents", "metadatas", "distances"])
+        except Exception as e:
+            raise self._fail(f"querying {name}", e) from e
+        return [
+            (i, 1.0 - float(d), doc, meta)
+            for i, d, doc, meta in zip(got["ids"][0], got["distances"][0], got["documents"][0],
+                                       got["metadatas"][0], strict=True)
+        ]
+
+
+def store_from(settings: Settings) -> ChromaStore:
+    return ChromaStore(settings)

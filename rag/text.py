@@ -1,0 +1,136 @@
+"""Pure text helpers shared by evidence selection, citation checks and aggregate judging:
+sentence splitting, stemmed content terms (with compound handling) and corpus IDF."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+_ABBREV = r"(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|No|approx|resp|al)"
+# A sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket,
+# unless the dot belongs to a common abbreviation or an initial.
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'“])")
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s?%|x|×)?")
+
+STOPWORDS = frozenset("""
+a an and are as at be been being but by can could did do does doing done for from had has have having
+how however i if in into is it its itself may might more most much must of on once only or other our
+ours over same should so such than that the their them then there these they this those through to
+too under until up upon very via was we were what when where whether which while who whom whose why
+will with within would you your also both each few further here just own well yet one two three
+paper papers work works study studies propose proposed approach method methods show shows shown
+present presents introduce introduces new novel based using use used uses model models
+""".split())
+# Question-form words: they say what is asked, not what it is about.
+QUESTION_WORDS = frozenset("""
+which what who whose whom how why when where list name tell give find show any some all does do did
+papers paper article articles abstract abstracts mention mentions describe describes about according
+""".split())
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding)\s+"
+    r"(?:instructions?|prompts?|messages?|context)"
+    r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\b(?:reply|respond|answer)\s+only\s+with\b"
+    r"|\bas\s+an\s+ai\s+(?:language\s+)?model\b",
+    re.IGNORECASE,
+)
+
+
+def is_instruction_like(sentence: str) -> bool:
+    """Text addressed to a model rather than a reader: never used as evidence (prompt injection)."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split an abstract into sentences; keeps "e.g." / "et al." inside their sentence."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    parts: list[str] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        before = text[start:m.start()]
+        if re.search(rf"\b{_ABBREV}\.$", before) or re.search(r"\b[A-Z]\.$", before):
+            continue  # an abbreviation or an initial, not a sentence end
+        parts.append(before.strip())
+        start = m.end()
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens; hyphens split ("warm-up" -> warm, up)."""
+    return _TOKEN.findall(text.lower().replace("-", " "))
+
+
+def terms(text: str, *, drop: frozenset[str] = STOPWORDS, joined: bool = True) -> list[str]:
+    """Stemmed content terms plus (``joined``) joined neighbours, so "warm up", "warm-up" and
+    "warmup" (or "pre-training" and "pretraining") share a term. Text being checked should use
+    ``joined=False`` (its word pairs are not claims); text being searched keeps them."""
+    ws = words(text)
+    out = [stem(w) for w in ws if w not in drop and len(w) > 1]
+    if not joined:
+        return out
+    out += [stem(a + b) for a, b in zip(ws, ws[1:], strict=False) if len(a) > 1 and len(b) > 1 and a.isalpha() and b.isalpha()]
+    return out
+
+
+def query_terms(question: str) -> list[str]:
+    """Content terms of a question, without the words that only give it its form."""
+    seen: dict[str, None] = {}
+    ws = words(question)
+    for w in ws:
+        if w in STOPWORDS or w in QUESTION_WORDS or len(w) < 2:
+            continue
+        seen.setdefault(stem(w), None)
+    return list(seen)
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as written ("99.9%", "270x", "1,000"), normalised for comparison."""
+    return [n.replace(" ", "").replace(",", "").replace("×", "x").lower() for n in _NUMBER.findall(text)]
+
+
+class Idf:
+    """Inverse document frequency of stemmed terms over the indexed papers."""
+
+    def __init__(self, docs: Iterable[str]) -> None:
+        df: Counter[str] = Counter()
+        n = 0
+        for doc in docs:
+            n += 1
+            df.update(set(terms(doc)))
+        self.n = max(n, 1)
+        self._df = df
+
+    def __call__(self, term: str) -> float:
+        return math.log(1 + (self.n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
+
+    def known(self, term: str) -> bool:
+        return term in self._df
+
+
+def coverage(query: list[str], text_terms: Iterable[str], idf: Idf) -> float:
+    """IDF-weighted share of the query's terms that appear in the text, in [0, 1]."""
+    if not query:
+        return 0.0
+    have = set(text_terms)
+    total = sum(idf(t) for t in query)
+    return sum(idf(t) for t in query if t in have) / total if total else 0.0

@@ -1,0 +1,385 @@
+"""Parsers over the real seed dumps (counts pinned exactly) and over every malformed input we know."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import ABSTRACT, SEED_FILES
+
+from rag.corpus import (
+    Paper,
+    bundled_seed_paths,
+    load_corpus,
+    merge_duplicates,
+    normalize_title,
+    paper_id_for,
+    parse_date,
+    parse_file,
+)
+from rag.errors import CorpusError, PaperchatError
+
+# ----------------------------------------------------------------------------------------------
+# the real seeds
+# ----------------------------------------------------------------------------------------------
+
+SEED_EXPECTED = {  # file prefix -> (records, layout)
+    "000": (18, "blocks"),
+    "001": (421, "lines"),
+    "002": (14, "blocks"),
+    "003": (55, "lines"),
+    "004": (50, "blocks"),
+}
+
+
+def _seed(prefix: str) -> Path:
+    (path,) = [p for p in SEED_FILES if p.name.startswith(prefix + "_")]
+    return path
+
+
+def test_bundled_seed_paths_are_the_five_seed_files():
+    assert [p.name[:3] for p in bundled_seed_paths()] == sorted(SEED_EXPECTED)
+    assert bundled_seed_paths() == SEED_FILES
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED_EXPECTED))
+def test_seed_file_records_and_layout(prefix: str):
+    papers, stats, warnings = parse_file(_seed(prefix))
+    records, layout = SEED_EXPECTED[prefix]
+    assert (len(papers), stats.records, stats.layout) == (records, records, layout)
+    assert stats.skipped == 0 and warnings == []
+    assert all(p.source == _seed(prefix).name for p in papers)
+    # every record is a real paper: a short title line and a paragraph-sized abstract
+    assert all(0 < len(p.title) <= 400 and len(p.abstract) >= 80 for p in papers)
+    assert all(p.paper_id == paper_id_for(p.title) for p in papers)
+
+
+def test_seed_corpus_totals(seed_corpus):
+    assert seed_corpus.records == 558
+    assert len(seed_corpus.papers) == 540
+    assert seed_corpus.duplicates == 18
+    assert seed_corpus.warnings == []
+    assert len({p.paper_id for p in seed_corpus.papers}) == 540
+    assert [f.records for f in seed_corpus.files] == [18, 421, 14, 55, 50]
+
+
+def test_page_chrome_is_not_parsed_as_papers(seed_corpus):
+    titles = {p.title.lower() for p in seed_corpus.papers}
+    for chrome in ("new", "subscribe", "daily papers", "get trending papers in your email inbox!"):
+        assert chrome not in titles
+    # layout "lines" glues the first title to the Subscribe button
+    first_001, _, _ = parse_file(_seed("001"))
+    assert first_001[0].title == (
+        "Reliably Re-Acting to Partner's Actions with the Social Intrinsic Motivation of Transfer Empowerment"
+    )
+    assert first_001[0].line == 3
+
+
+def test_organisation_line_in_004():
+    papers, _, _ = parse_file(_seed("004"))
+    flash = [p for p in papers if p.title.startswith("Flash-DMD:")]
+    assert len(flash) == 1
+    p = flash[0]
+    assert p.organization == "tencent Tencent"
+    assert p.authors is None
+    assert p.upvotes == 2
+    assert p.date_text == "Nov 25"
+    assert p.date is None  # no year in the dump: never guessed
+    assert p.line == 229
+    assert [q.organization for q in papers if q.organization] == ["tencent Tencent"]
+
+
+def test_authors_line_and_dated_line_in_004():
+    papers, _, _ = parse_file(_seed("004"))
+    first = papers[0]
+    assert first.title == "How to Make Cross Encoder a Good Teacher for Efficient Image-Text Retrieval?"
+    assert first.authors == 10  # "  • 10 authors"
+    assert (first.date, first.date_text, first.upvotes) == ("2024-07-10", "Jul 10, 2024", None)
+
+    dual = next(p for p in papers if p.title.startswith("DualToken-ViT"))
+    assert dual.authors == 7
+    assert (dual.date, dual.date_text, dual.upvotes) == ("2023-09-21", "Sep 21, 2023", 2)  # "Sep 21, 2023 2"
+
+    second = papers[1]  # "May 12 3": upvotes, but no year so no ISO date
+    assert (second.authors, second.date, second.date_text, second.upvotes) == (4, None, "May 12", 3)
+
+
+def test_four_papers_in_004_have_no_metadata():
+    papers, _, _ = parse_file(_seed("004"))
+    bare = [p for p in papers
+            if (p.authors, p.organization, p.date, p.date_text, p.upvotes) == (None, None, None, None, None)]
+    assert [p.line for p in bare] == [69, 89, 149, 201]
+    assert bare[1].title == "Towards a Unified View of Large Language Model Post-Training"
+
+
+def test_dedupe_fills_fields_from_other_copies(seed_corpus):
+    """'Fast Certified Robust Training' is in 000, 002 and 004; only 004 has its date."""
+    p = next(p for p in seed_corpus.papers if p.paper_id == "fast-certified-robust-training-with-short-warmup")
+    assert p.source.startswith("000_") and p.line == 55  # first appearance
+    assert p.date == "2021-03-31" and p.date_text == "Mar 31, 2021"
+    assert p.authors == 5
+
+
+def test_ids_are_stable_slugs_of_the_normalised_title(seed_corpus):
+    ids = {p.title: p.paper_id for p in seed_corpus.papers}
+    # pinned: ids are stored in the index and in eval gold sets, so they must never drift
+    assert ids["Fast Certified Robust Training with Short Warmup"] == "fast-certified-robust-training-with-short-warmup"
+    assert ids["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"] == (
+        "stabilizing-transformer-training-by-preventing-ca067b6"
+    )
+    # parsing again gives the same ids in the same order
+    assert [p.paper_id for p in load_corpus(SEED_FILES).papers] == [p.paper_id for p in seed_corpus.papers]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Fast Certified Robust Training with Short Warmup", "fast-certified-robust-training-with-short-warmup"),
+        ("  FAST certified, robust training -- with SHORT warmup!  ", "fast-certified-robust-training-with-short-warmup"),
+        ("Café: Naïve Attention", "cafe-naive-attention"),
+        ("1-bit Adam", "1-bit-adam"),
+    ],
+)
+def test_paper_id_for(title: str, expected: str):
+    assert paper_id_for(title) == expected
+
+
+def test_long_title_id_is_truncated_with_a_hash_suffix():
+    a = paper_id_for("A " + "very " * 30 + "long title about transformers")
+    b = paper_id_for("A " + "very " * 30 + "long title about diffusion")
+    assert len(a) <= 64 and len(b) <= 64
+    assert a != b  # same 56-character prefix, different hash
+    assert a.startswith("a-very-very-")
+
+
+def test_paper_id_needs_letters_or_digits():
+    with pytest.raises(ValueError):
+        paper_id_for("?!- ...")
+    assert normalize_title("?!- ...") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sep 21, 2023 2", ("2023-09-21", 2)),
+        ("Jul 10, 2024", ("2024-07-10", None)),
+        ("May 12 3", (None, 3)),
+        ("Nov 25", (None, None)),
+        ("Sept 5, 2020", ("2020-09-05", None)),
+        ("Feb 29, 2024 10", ("2024-02-29", 10)),
+    ],
+)
+def test_parse_date(text: str, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Feb 30, 2024", "Tomorrow", "2024-01-01", "Sep 21 2023 x"])
+def test_parse_date_rejects(text: str):
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+# ----------------------------------------------------------------------------------------------
+# dedupe
+# ----------------------------------------------------------------------------------------------
+
+
+def _p(title: str, abstract: str, source: str, line: int, **kw) -> Paper:
+    return Paper(paper_id=paper_id_for(title), title=title, abstract=abstract, source=source, line=line, **kw)
+
+
+def test_merge_keeps_the_longest_abstract_and_fills_missing_fields():
+    short = _p("Short Warmup", ABSTRACT[:90], "a.txt", 1, upvotes=4)
+    other = _p("Other Paper", ABSTRACT, "a.txt", 5)
+    long = _p("Short  warmup.", ABSTRACT, "b.txt", 7, authors=3, date="2024-01-02", date_text="Jan 2, 2024")
+    merged, dups = merge_duplicates([short, other, long])
+    assert dups == 1
+    assert [p.paper_id for p in merged] == ["short-warmup", "other-paper"]  # order of first appearance
+    m = merged[0]
+    assert m.abstract == ABSTRACT  # the longer copy wins
+    assert (m.upvotes, m.authors, m.date) == (4, 3, "2024-01-02")  # fields merged from both copies
+
+
+def test_merge_points_at_the_first_appearance():
+    """corpus.merge_duplicates documents that the first appearance's source and line are kept."""
+    short = _p("Short Warmup", ABSTRACT[:90], "a.txt", 1)
+    long = _p("Short Warmup", ABSTRACT, "b.txt", 7)
+    (m,), _ = merge_duplicates([short, long])
+    assert m.abstract == ABSTRACT
+    assert (m.source, m.line) == ("a.txt", 1)
+
+
+def test_merge_with_equal_abstracts_keeps_the_first():
+    a = _p("Same", ABSTRACT, "a.txt", 1)
+    b = _p("Same", ABSTRACT, "b.txt", 2, upvotes=9)
+    (m,), dups = merge_duplicates([a, b])
+    assert dups == 1 and (m.source, m.upvotes) == ("a.txt", 9)
+
+
+# ----------------------------------------------------------------------------------------------
+# hand-written page dumps
+# ----------------------------------------------------------------------------------------------
+
+
+def test_blocks_dump_with_a_title_missing_its_abstract(tmp_path: Path):
+    path = tmp_path / "dump.txt"
+    path.write_text(
+        "new\n\nSubscribe\n\nDaily Papers\n\nMar 3\n\n"
+        f"Paper One\n\n{ABSTRACT}\n\n  • 3 authors\n·\nMar 3, 2024 5\n\n"
+        "Paper Two\n\n"  # line 17: no abstract follows
+        f"Paper Three\n\n{ABSTRACT} Three.\n\nSome Lab\n·\nMar 4\n",
+        encoding="utf-8",
+    )
+    papers, stats, warnings = parse_file(path)
+    assert [p.title for p in papers] == ["Paper One", "Paper Three"]
+    assert (stats.layout, stats.records, stats.skipped) == ("blocks", 2, 1)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("dump.txt:17: ") and "Paper Two" in warnings[0]
+    one, three = papers
+    assert (one.authors, one.date, one.upvotes, one.line) == (3, "2024-03-03", 5, 9)
+    assert (three.organization, three.date_text, three.date, three.line) == ("Some Lab", "Mar 4", None, 19)
+    # the whole-corpus loader passes the warning on instead of dropping the record silently
+    corpus = load_corpus([path])
+    assert corpus.warnings == warnings and len(corpus.papers) == 2
+
+
+def test_lines_dump(tmp_path: Path):
+    path = tmp_path / "lines.txt"
+    path.write_text(
+        "Get trending papers in your email inbox!\n"
+        f"SubscribeFirst Paper\n{ABSTRACT}\nSecond Paper\n{ABSTRACT} Again.\n",
+        encoding="utf-8",
+    )
+    papers, stats, warnings = parse_file(path)
+    assert stats.layout == "lines" and warnings == []
+    assert [(p.title, p.line) for p in papers] == [("First Paper", 2), ("Second Paper", 4)]
+
+
+# ----------------------------------------------------------------------------------------------
+# JSONL and CSV happy paths
+# ----------------------------------------------------------------------------------------------
+
+
+def test_jsonl_with_optional_fields(tmp_path: Path):
+    path = tmp_path / "papers.jsonl"
+    rows = [
+        {"title": "List Authors", "abstract": ABSTRACT, "authors": ["A. One", "B. Two", "C. Three"],
+         "date": "2024-05-01", "upvotes": 7, "url": "https://example.org/1", "organization": "Lab"},
+        {"Title": "Int Authors", "Abstract": ABSTRACT, "authors": 4, "date": "2023-12-31T08:00:00Z", "upvotes": "12"},
+        {"title": "Text Authors", "abstract": ABSTRACT, "authors": "Ann Lee, Bo Chen and Cy Diaz",
+         "date": "Sep 21, 2023"},
+        {"title": "Bare", "abstract": ABSTRACT},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    papers, stats, warnings = parse_file(path)
+    assert (stats.layout, stats.records, warnings) == ("jsonl", 4, [])
+    a, b, c, d = papers
+    assert (a.authors, a.date, a.upvotes, a.url, a.organization, a.line) == (
+        3, "2024-05-01", 7, "https://example.org/1", "Lab", 1)
+    assert (b.title, b.authors, b.date, b.upvotes, b.line) == ("Int Authors", 4, "2023-12-31", 12, 2)
+    assert (c.authors, c.date, c.date_text) == (3, "2023-09-21", "Sep 21, 2023")
+    assert (d.authors, d.date, d.upvotes, d.url) == (None, None, None, None)
+
+
+def test_csv_with_optional_fields(tmp_path: Path):
+    path = tmp_path / "papers.csv"
+    path.write_text(
+        "Title,Abstract,authors,date,upvotes\n"
+        f'"Quoted, Title","{ABSTRACT}",5,2022-02-02,3\n'
+        f"Plain Title,{ABSTRACT.replace(',', ';')},,,\n"
+        ",,,,\n",  # an all-empty row is skipped, not an error
+        encoding="utf-8",
+    )
+    papers, stats, _ = parse_file(path)
+    assert (stats.layout, stats.records) == ("csv", 2)
+    a, b = papers
+    assert (a.title, a.authors, a.date, a.upvotes, a.line) == ("Quoted, Title", 5, "2022-02-02", 3, 2)
+    assert (b.authors, b.date, b.upvotes, b.line) == (None, None, None, 3)
+
+
+def test_same_paper_in_jsonl_and_dump_dedupes(tmp_path: Path, seed_corpus):
+    p = seed_corpus.papers[0]
+    path = tmp_path / "extra.jsonl"
+    path.write_text(json.dumps({"title": p.title.upper(), "abstract": p.abstract, "upvotes": 99}) + "\n", "utf-8")
+    corpus = load_corpus([_seed("000"), path])
+    assert corpus.duplicates == 1 and len(corpus.papers) == 18
+    merged = next(q for q in corpus.papers if q.paper_id == p.paper_id)
+    assert merged.upvotes == 99
+
+
+def test_directory_expands_to_supported_files(tmp_path: Path):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"title": "A", "abstract": ABSTRACT}) + "\n", "utf-8")
+    (tmp_path / "notes.md").write_text("ignored", "utf-8")
+    corpus = load_corpus([tmp_path])
+    assert [p.title for p in corpus.papers] == ["A"]
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    with pytest.raises(CorpusError, match="empty_dir: directory has no"):
+        load_corpus([empty])
+
+
+# ----------------------------------------------------------------------------------------------
+# malformed input: every error names the file, and the line where there is one
+# ----------------------------------------------------------------------------------------------
+
+_GOOD = json.dumps({"title": "Good", "abstract": ABSTRACT})
+
+MALFORMED = [
+    # (id, file name, bytes, message pattern after the file name)
+    ("empty", "empty.txt", b"", r": file is empty"),
+    ("whitespace", "blank.txt", b"  \n\n\t \r\n", r": file is empty"),
+    ("binary", "data.txt", b"PK\x03\x04\x00\x00binary\x00" * 20, r": looks like a binary file"),
+    ("invalid-utf8", "latin1.txt", f"Title\n\n{ABSTRACT}\n".encode() + b"caf\xe9 ol\xe9\n", r":4: not valid UTF-8"),
+    ("suffix", "papers.pdf", b"%PDF-1.7", r": unsupported file type \.pdf"),
+    ("no-suffix", "papers", b"whatever", r": unsupported file type \(none\)"),
+    ("bad-json", "bad.jsonl", (_GOOD + "\n{'title': 'single quotes'}\n").encode(), r":2: invalid JSON"),
+    ("json-not-object", "list.jsonl", b'["title", "abstract"]\n', r":1: expected a JSON object"),
+    ("jsonl-no-abstract", "noabs.jsonl", (_GOOD + '\n\n{"title": "Lonely Title"}\n').encode(),
+     r":3: record 'Lonely Title' has no abstract"),
+    ("jsonl-bad-upvotes", "up.jsonl", json.dumps({"title": "T", "abstract": ABSTRACT, "upvotes": "lots"}).encode(),
+     r":1: upvotes must be a whole number"),
+    ("jsonl-negative-upvotes", "neg.jsonl", json.dumps({"title": "T", "abstract": ABSTRACT, "upvotes": -1}).encode(),
+     r":1: upvotes must not be negative"),
+    ("jsonl-bad-date", "date.jsonl", json.dumps({"title": "T", "abstract": ABSTRACT, "date": "last week"}).encode(),
+     r":1: date 'last week' is not YYYY-MM-DD"),
+    ("csv-no-abstract-column", "nocol.csv", b"title,summary\nA,B\n", r":1: CSV header must have columns title and abstract; missing abstract"),
+    ("csv-empty-title", "notitle.csv", f'title,abstract\nGood,"{ABSTRACT}"\n,"{ABSTRACT}"\n'.encode(), r":3: record has no title"),
+    ("csv-extra-field", "wide.csv", f'title,abstract\nGood,"{ABSTRACT}",surplus\n'.encode(), r":2: row has more fields"),
+    ("no-papers", "chrome.txt", b"new\n\nSubscribe\n\nDaily Papers\n\nMar 3\n", r": no papers found"),
+    ("titles-only", "titles.txt", b"One title\n\nAnother title\n\nA third\n",
+     r": no papers found \(3 records skipped: titles\.txt:1: title 'One title' has no abstract"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "pattern"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_malformed_file_is_a_corpus_error_naming_file_and_line(tmp_path: Path, name: str, data: bytes, pattern: str):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(CorpusError, match=r"^" + r"(.*/)?" + name.replace(".", r"\.") + pattern) as info:
+        parse_file(path)
+    assert isinstance(info.value, PaperchatError)
+    assert "\n" not in str(info.value)  # one line, printable as is by the CLI
+
+
+def test_missing_file_and_directory_are_named(tmp_path: Path):
+    with pytest.raises(CorpusError, match=r"nothere\.txt: no such file"):
+        parse_file(tmp_path / "nothere.txt")
+    d = tmp_path / "dir.txt"
+    d.mkdir()
+    with pytest.raises(CorpusError, match=r"dir\.txt: is a directory"):
+        parse_file(d)
+
+
+def test_one_bad_file_aborts_the_whole_load(tmp_path: Path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json}\n", "utf-8")
+    with pytest.raises(CorpusError, match=r"bad\.jsonl:1: invalid JSON"):
+        load_corpus([_seed("000"), bad])
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _GOOD.encode() + b"\n")
+    papers, _, _ = parse_file(path)
+    assert papers[0].title == "Good"

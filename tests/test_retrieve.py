@@ -1,0 +1,282 @@
+"""Hybrid retrieval over the real seed index (built once per session): ranking, modes, filters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.engine import Paperchat
+from rag.errors import ConfigError
+from rag.retrieve import Filters, HybridRetriever, lexical_text, paper_retriever
+from rag.settings import load_settings
+
+FAST_CERTIFIED = "fast-certified-robust-training-with-short-warmup"
+ENTROPY_COLLAPSE = "stabilizing-transformer-training-by-preventing-ca067b6"
+
+
+def _ids(result) -> list[str]:
+    return [h.paper.paper_id for h in result.hits]
+
+
+def _app_with(seed_index, **overrides) -> Paperchat:
+    """The seed index read with other retrieval settings (same store and embedder)."""
+    settings = load_settings(home=seed_index.home, **overrides)
+    return Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
+
+
+# ----------------------------------------------------------------------------------------------
+# ranking
+# ----------------------------------------------------------------------------------------------
+
+
+def test_warmup_question_finds_both_warmup_papers(seed_index):
+    res = seed_index.app.search("which papers skip warmup?", k=10)
+    ids = _ids(res)
+    assert FAST_CERTIFIED in ids, ids
+    assert ENTROPY_COLLAPSE in ids, ids
+
+
+def test_hits_are_distinct_ranked_papers_with_a_passage(seed_index):
+    res = seed_index.app.search("knowledge distillation for vision-language models", k=10)
+    assert res.mode == "hybrid" and res.papers_total == 540 and res.filter_note is None
+    assert [h.rank for h in res.hits] == list(range(1, 11))
+    assert len(set(_ids(res))) == 10
+    scores = [h.score for h in res.hits]
+    assert scores == sorted(scores, reverse=True)
+    for h in res.hits:
+        assert h.best_chunk and h.best_chunk in h.paper.abstract  # a verbatim passage of that paper
+        assert h.bm25_rank is not None or h.dense_rank is not None
+    assert {"bm25_ms", "embed_ms", "dense_ms", "total_ms"} <= res.timings.keys()
+
+
+def test_rrf_scores_are_the_sum_of_reciprocal_ranks(seed_index):
+    k = 60
+    res = _app_with(seed_index, fusion="rrf", rrf_k=k).search("learning rate schedules and warmup", k=10)
+    assert len(res.hits) == 10
+    for h in res.hits:
+        expected = sum(1 / (k + r) for r in (h.bm25_rank, h.dense_rank) if r is not None)
+        assert h.score == pytest.approx(expected)
+
+
+def test_k_is_respected(seed_index):
+    for k in (1, 3, 25):
+        assert len(seed_index.app.search("reinforcement learning", k=k).hits) == k
+
+
+def test_bm25_mode(seed_index):
+    res = seed_index.app.search("certified robust training warmup", k=5, mode="bm25")
+    assert res.hits[0].paper.paper_id == FAST_CERTIFIED
+    for h in res.hits:
+        assert h.bm25_score is not None and h.bm25_score > 0 and h.bm25_rank == h.rank
+        assert h.dense_score is None and h.dense_rank is None
+        assert h.score == h.bm25_score
+    assert "embed_ms" not in res.timings  # no model call in BM25 mode
+
+
+def test_bm25_hyphenated_words_match_joined_ones(seed_index):
+    # "warm-up" in a query finds abstracts that write "warmup"
+    hits = _ids(seed_index.app.search("short warm-up certified training", k=5, mode="bm25"))
+    assert FAST_CERTIFIED in hits
+
+
+def test_bm25_unknown_words_give_no_hits_not_an_error(seed_index):
+    assert seed_index.app.search("zxqv wqzzk", k=5, mode="bm25").hits == []
+
+
+def test_dense_mode(seed_index):
+    res = seed_index.app.search("preventing attention entropy collapse for stable transformer training",
+                                k=5, mode="dense")
+    assert res.hits[0].paper.paper_id == ENTROPY_COLLAPSE
+    for h in res.hits:
+        assert h.dense_score is not None and -1.0 <= h.dense_score <= 1.0 and h.dense_rank == h.rank
+        assert h.bm25_score is None
+    assert [h.score for h in res.hits] == sorted((h.score for h in res.hits), reverse=True)
+
+
+def test_score_fusion_setting(seed_index):
+    query = "which papers skip warmup?"
+    res = _app_with(seed_index, fusion="score", dense_weight=0.5).search(query, k=10)
+    assert all(0.0 <= h.score <= 1.0 for h in res.hits)
+    assert FAST_CERTIFIED in _ids(res)
+    # the weight's end points reduce score fusion to one side's ranking
+    only_dense = _app_with(seed_index, fusion="score", dense_weight=1.0).search(query, k=5)
+    assert _ids(only_dense) == _ids(seed_index.app.search(query, k=5, mode="dense"))
+    assert only_dense.hits[0].score == pytest.approx(1.0)
+    only_bm25 = _app_with(seed_index, fusion="score", dense_weight=0.0).search(query, k=5)
+    assert _ids(only_bm25) == _ids(seed_index.app.search(query, k=5, mode="bm25"))
+    assert only_bm25.hits[0].score == pytest.approx(1.0)
+
+
+def test_empty_query_gives_no_hits(seed_index):
+    assert seed_index.app.search("   ", k=5).hits == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("warm-up", "warm up warmup"),
+        ("a pre-trained model", "a pre trained pretrained model"),
+        ("GPT-4 and x-ray", "GPT-4 and x ray xray"),  # digits are not joined
+        ("no hyphen", "no hyphen"),
+    ],
+)
+def test_lexical_text(text: str, expected: str):
+    assert lexical_text(text) == expected
+
+
+# ----------------------------------------------------------------------------------------------
+# filters
+# ----------------------------------------------------------------------------------------------
+
+
+def _expected_note(filters: Filters, kept: int, missing: int, total: int = 540) -> str:
+    note = f"filter ({filters.describe()}) kept {kept} of {total} papers"
+    return note + (f"; {missing} have no full date/upvote count and were excluded" if missing else "")
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_min_upvotes_filter(seed_index, mode):
+    f = Filters(min_upvotes=2)
+    matching = [p for p in seed_index.corpus.papers if p.upvotes is not None and p.upvotes >= 2]
+    assert len(matching) == 7  # the seeds have upvotes on 11 papers, 7 of them >= 2
+    res = seed_index.app.search("efficient training", k=10, filters=f, mode=mode)
+    assert res.hits and all(h.paper.upvotes >= 2 for h in res.hits)
+    assert set(_ids(res)) <= {p.paper_id for p in matching}
+    if mode != "bm25":  # BM25 only returns papers sharing a query word
+        assert len(res.hits) == 7
+    assert res.filter_note == _expected_note(f, 7, 529)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_date_range_filter(seed_index, mode):
+    f = Filters(date_from="2023-01-01", date_to="2023-12-31")
+    in_2023 = {p.paper_id for p in seed_index.corpus.papers if p.date and p.date.startswith("2023-")}
+    assert len(in_2023) == 9
+    res = seed_index.app.search("training", k=20, filters=f, mode=mode)
+    assert res.hits and set(_ids(res)) <= in_2023
+    if mode != "bm25":
+        assert set(_ids(res)) == in_2023
+    no_date = sum(1 for p in seed_index.corpus.papers if p.date is None)
+    assert res.filter_note == _expected_note(f, 9, no_date)
+
+
+def test_date_bounds_are_inclusive(seed_index):
+    f = Filters(date_from="2021-03-31", date_to="2021-03-31")
+    for mode in ("hybrid", "dense", "bm25"):
+        assert _ids(seed_index.app.search("certified training", k=5, filters=f, mode=mode)) == [FAST_CERTIFIED]
+
+
+def test_open_ended_date_and_upvote_filters_combine(seed_index):
+    f = Filters(date_from="2024-01-01", min_upvotes=1)
+    expected = {p.paper_id for p in seed_index.corpus.papers
+                if p.date and p.date >= "2024-01-01" and p.upvotes is not None and p.upvotes >= 1}
+    assert len(expected) == 3
+    for mode in ("hybrid", "dense"):
+        res = seed_index.app.search("model", k=10, filters=f, mode=mode)
+        assert set(_ids(res)) == expected
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(min_upvotes=10_000),
+        Filters(date_from="2030-01-01"),
+        Filters(date_to="2000-01-01"),
+        Filters(date_from="2017-01-01", date_to="2017-12-31", min_upvotes=1),  # each half matches something
+    ],
+    ids=["upvotes", "future", "past", "combined"],
+)
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_impossible_filter_returns_nothing_and_says_so(seed_index, filters, mode):
+    res = seed_index.app.search("training", k=10, filters=filters, mode=mode)
+    assert res.hits == []  # never "everything"
+    assert res.papers_matching_filters == 0
+    assert res.filter_note is not None and "kept 0 of 540 papers" in res.filter_note
+    assert "were excluded" in res.filter_note
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"date_from": "2024-13-01"}, "date-from must be a date like 2024-05-31, got '2024-13-01'"),
+        ({"date_to": "2024-02-30"}, "date-to must be a date like"),
+        ({"date_from": "yesterday"}, "date-from must be a date like"),
+        ({"date_to": "31/12/2024"}, "date-to must be a date like"),
+        ({"date_from": "2024-06-01", "date_to": "2024-05-01"}, "date range is empty: 2024-06-01 is after 2024-05-01"),
+        ({"min_upvotes": -1}, "min-upvotes must be >= 0, got -1"),
+    ],
+)
+def test_invalid_filters_are_config_errors(kwargs, message):
+    with pytest.raises(ConfigError) as info:
+        Filters(**kwargs)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["20240101", "2024-W01-1"])
+def test_other_iso_date_forms_are_rejected_or_normalised(value: str):
+    try:
+        f = Filters(date_from=value, date_to=value)
+    except ConfigError:
+        return
+    assert (f.date_from, f.date_to) == ("2024-01-01", "2024-01-01")
+    assert f.chroma_where() == {"$and": [{"date_ord": {"$gte": 20240101}}, {"date_ord": {"$lte": 20240101}}]}
+
+
+def test_filters_describe_and_where():
+    assert not Filters().active and Filters().chroma_where() is None and Filters().describe() == "none"
+    f = Filters(date_from="2024-01-01", min_upvotes=3)
+    assert f.active
+    assert f.describe() == "date 2024-01-01 to …, upvotes >= 3"
+    assert f.chroma_where() == {"$and": [{"date_ord": {"$gte": 20240101}}, {"upvotes": {"$gte": 3}}]}
+    assert Filters(min_upvotes=0).chroma_where() == {"upvotes": {"$gte": 0}}
+
+
+# ----------------------------------------------------------------------------------------------
+# LlamaIndex face
+# ----------------------------------------------------------------------------------------------
+
+
+def test_llamaindex_paper_retriever(seed_index):
+    from llama_index.core.schema import NodeWithScore, QueryBundle
+
+    retriever = paper_retriever(seed_index.app.retriever(), k=5)
+    nodes = retriever.retrieve("which papers skip warmup?")
+    assert len(nodes) == 5 and all(isinstance(n, NodeWithScore) for n in nodes)
+    assert len({n.node.node_id for n in nodes}) == 5  # one node per paper
+    expected = seed_index.app.search("which papers skip warmup?", k=5)
+    assert [n.node.node_id for n in nodes] == _ids(expected)
+    for n, hit in zip(nodes, expected.hits, strict=True):
+        assert n.score == pytest.approx(hit.score)
+        assert n.node.get_content() == hit.paper.abstract
+        assert n.node.metadata["title"] == hit.paper.title
+        assert n.node.metadata["best_chunk"] == hit.best_chunk
+        assert "abstract" not in n.node.metadata
+        assert n.node.excluded_llm_metadata_keys and "title" not in n.node.excluded_llm_metadata_keys
+
+    filtered = paper_retriever(seed_index.app.retriever(), k=10, filters=Filters(min_upvotes=3), mode="dense")
+    nodes = filtered.retrieve(QueryBundle("image restoration"))
+    assert nodes and all(n.node.metadata["upvotes"] >= 3 for n in nodes)
+
+
+# ----------------------------------------------------------------------------------------------
+# the BM25 cache (on a small index of the test's own: it writes)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_bm25_cache_is_reused_and_rebuilt_when_damaged(app: Paperchat, small_corpus: Path, home: Path):
+    app.ingest([small_corpus])
+    first = app.search("pruned transducer for speech recognition", k=3)
+    active = app.store.active()
+    cache = home / "cache" / active.collection
+    assert (cache / "papers.jsonl").is_file() and (cache / "bm25").is_dir()
+
+    reopened = HybridRetriever.open(app.store, active, app.embedder, app.settings)
+    assert _ids(reopened.search("pruned transducer for speech recognition", k=3)) == _ids(first)
+
+    (cache / "papers.jsonl").write_text("{not json\n", "utf-8")
+    rebuilt = HybridRetriever.open(app.store, active, app.embedder, app.settings)
+    assert _ids(rebuilt.search("pruned transducer for speech recognition", k=3)) == _ids(first)
+    lines = (cache / "papers.jsonl").read_text("utf-8").splitlines()
+    assert len(lines) == 20 and all(json.loads(line)["paper_id"] for line in lines)

@@ -1,0 +1,178 @@
+"""Pure logic of answers: sentence splitting, terms, citation verification, routing, negation,
+follow-up rewriting. Hand-made cases with known outcomes."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.aggregate import Property, is_aggregate, is_count, judge_sentence, parse_property
+from rag.chat import rewrite
+from rag.cite import markers, split_claims, strip_markers, verify
+from rag.corpus import Paper
+from rag.schema import Answer, Citation, Source
+from rag.text import Idf, coverage, numbers, query_terms, split_sentences, terms
+
+DGC = Paper(
+    paper_id="dgc", title="Deep Gradient Compression", source="t", line=1,
+    abstract=("Large-scale distributed training requires significant communication bandwidth. "
+              "In this paper, we find 99.9% of the gradient exchange in distributed SGD is redundant. "
+              "Deep Gradient Compression achieves a gradient compression ratio from 270x to 600x without losing accuracy."),
+)
+WARM = Paper(
+    paper_id="warm", title="Stabilizing Transformer Training", source="t", line=2,
+    abstract=("Training stability is of great importance to Transformers. "
+              "sigmaReparam enables training a Vision Transformer to competitive performance without warmup, "
+              "weight decay or adaptive optimizers."),
+)
+IDF = Idf([f"{p.title}. {p.abstract}" for p in (DGC, WARM)] + ["an unrelated document about protein folding"])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("One. Two.", ["One.", "Two."]),
+    ("We use e.g. ResNet et al. in Fig. 2. Then 2.1% more.", ["We use e.g. ResNet et al. in Fig. 2.", "Then 2.1% more."]),
+    ("Written by J. Smith. It works!", ["Written by J. Smith.", "It works!"]),
+    ("no end", ["no end"]),
+    ("", []),
+])
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_terms_join_compounds_and_stem():
+    assert "warmup" in terms("warm-up") and "warmup" in terms("warm up") and "warmup" in terms("warmups")
+    assert "pretrain" in terms("pre-training") and "pretrain" in terms("pretraining")
+    assert query_terms("Which papers skip warmup?") == ["skip", "warmup"]
+
+
+def test_numbers_normalised():
+    assert numbers("from 270x to 600x, 99.9% and 1,000 samples") == ["270x", "600x", "99.9%", "1000"]
+
+
+def test_coverage_weights_rare_terms():
+    assert coverage(["warmup"], ["warmup", "train"], IDF) == pytest.approx(1.0)
+    assert coverage(["warmup", "protein"], ["warmup"], IDF) == pytest.approx(0.5, abs=0.01)
+    assert coverage([], ["x"], IDF) == 0.0
+
+
+def test_markers_and_claims():
+    assert markers("A [1] and B [2, 3].") == [1, 2, 3]
+    assert strip_markers("A [1] and B [2].") == "A and B ."
+    claims = split_claims("- first line [1]\nSecond sentence [2]. Third one [1].")
+    assert [c.markers for c in claims] == [[1], [2], [1]]
+
+
+def test_verify_keeps_supported_claims_with_quotes():
+    v = verify("DGC reaches a compression ratio from 270x to 600x [1].", [DGC], IDF)
+    assert v.text and not v.dropped
+    (c,) = v.citations
+    assert c.n == 1 and c.paper_id == "dgc" and c.supported and "270x" in c.quote
+
+
+def test_verify_drops_invented_number():
+    v = verify("DGC reaches a compression ratio of 900x [1].", [DGC], IDF)
+    assert v.empty and "900x" in v.dropped[0]
+
+
+def test_verify_drops_marker_outside_sources():
+    v = verify("Training without warmup works [3].", [DGC, WARM], IDF)
+    assert v.empty and "[3]" in v.dropped[0]
+
+
+def test_verify_drops_claim_cited_to_wrong_paper():
+    v = verify("A Vision Transformer trains without warmup [1].", [DGC, WARM], IDF)
+    assert v.empty
+    v2 = verify("A Vision Transformer trains without warmup [2].", [DGC, WARM], IDF)
+    assert [c.paper_id for c in v2.citations] == ["warm"]
+
+
+def test_verify_removes_only_the_wrong_marker():
+    v = verify("A Vision Transformer trains to competitive performance without warmup [1][2].", [DGC, WARM], IDF)
+    assert [c.n for c in v.citations] == [2] and "[1]" not in v.text and any("[1]" in d for d in v.dropped)
+
+
+def test_verify_drops_uncited_claims():
+    v = verify("Every paper here skips warmup.\nDGC is redundant-aware [1].", [DGC, WARM], IDF)
+    assert any("no citation" in d for d in v.dropped)
+    assert "Every paper" not in v.text
+
+
+@pytest.mark.parametrize(("q", "agg"), [
+    ("Which papers skip warmup?", True),
+    ("which papers use reinforcement learning from human feedback", True),
+    ("What papers study quantization?", True),
+    ("List papers that propose new benchmarks", True),
+    ("List all the papers about diffusion", True),
+    ("How many papers use ImageNet?", True),
+    ("Are there any papers on speculative decoding?", True),
+    ("Which paper compresses gradients?", False),
+    ("What is the compression ratio of DGC?", False),
+    ("How does sigmaReparam stabilise training?", False),
+    ("What about the second one?", False),
+])
+def test_is_aggregate(q, agg):
+    assert is_aggregate(q) is agg
+
+
+def test_is_count():
+    assert is_count("How many papers use ImageNet?") and not is_count("Which papers use ImageNet?")
+
+
+def test_parse_property_polarity():
+    assert parse_property("Which papers skip warmup?") == Property(topic=("warmup",), polarity="absence")
+    assert parse_property("Which papers train without weight decay?").polarity == "absence"
+    assert parse_property("Which papers use warmup?").polarity == "presence"
+
+
+@pytest.mark.parametrize(("sentence", "ok"), [
+    ("We train a ViT to competitive performance without warmup, weight decay or normalization.", True),
+    ("To conduct faster certified training with shorter warmup, we propose three improvements.", True),
+    ("Our method removes the need for learning rate warm-up entirely.", True),
+    ("Prior methods usually use a long warmup schedule.", False),
+    ("Long warmup schedules were needed in prior works.", False),
+    ("WSRL employs a warmup phase that seeds the online RL run.", False),
+    ("We examine the effect of different warm-up strategies.", False),
+    ("We skip the evaluation on ImageNet.", False),
+])
+def test_judge_sentence_negation(sentence, ok):
+    idf = Idf([sentence, "warmup schedules", "other text about images"])
+    score, reason = judge_sentence(sentence, Property(topic=("warmup",), polarity="absence"), idf)
+    assert (score > 0) is ok, reason
+
+
+def _prev_answer() -> Answer:
+    return Answer(
+        question="Which papers skip warmup?", answer="...",
+        citations=[Citation(n=1, paper_id="a", title="Paper A", quote="q", supported=True),
+                   Citation(n=2, paper_id="b", title="Paper B", quote="q", supported=True)],
+        sources=[Source(paper_id="a", title="Paper A", score=1, abstract=""),
+                 Source(paper_id="b", title="Paper B", score=1, abstract="")],
+    )
+
+
+@pytest.mark.parametrize(("q", "pinned"), [
+    ("What about the second one?", ["b"]),
+    ("does it use ImageNet?", ["a"]),
+    ("Tell me more about paper 2", ["b"]),
+    ("what does [2] report?", ["b"]),
+    ("How do they differ?", ["a", "b"]),
+    ("and the last one?", ["b"]),
+])
+def test_rewrite_follow_ups(q, pinned):
+    s = rewrite(q, [_prev_answer()])
+    assert s.pinned == pinned and s.rewritten
+
+
+def test_rewrite_repeats_previous_question_for_bare_reference():
+    s = rewrite("What about the second one?", [_prev_answer()])
+    assert s.question.startswith("Which papers skip warmup") and "Paper B" in s.question
+
+
+def test_rewrite_keeps_the_new_topic():
+    s = rewrite("does it use ImageNet?", [_prev_answer()])
+    assert "ImageNet" in s.question and "Paper A" in s.question
+
+
+def test_rewrite_without_history_or_reference_is_identity():
+    assert rewrite("Which papers skip warmup?", None).question == "Which papers skip warmup?"
+    s = rewrite("Which paper compresses gradients?", [_prev_answer()])
+    assert s.question == "Which paper compresses gradients?" and not s.pinned

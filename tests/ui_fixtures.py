@@ -1,0 +1,152 @@
+"""A scripted stand-in for :class:`rag.engine.Paperchat`, for tests of the UI's own logic (error
+paths, history passing, concurrency) where the real engine would be slow or cannot fail on cue.
+
+It speaks the real contract: it yields real :class:`rag.schema.Event` objects carrying real
+``Answer``/``Citation``/``Source`` values, raises the real :mod:`rag.errors`, and records every
+call so tests assert on what the UI sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.corpus import CorpusLoad, load_corpus
+from rag.index import IngestReport
+from rag.schema import Answer, Citation, Event, Source
+
+ABSTRACT = (
+    "We train vision transformers without any learning rate warmup. A reparameterization of every "
+    "linear layer keeps attention entropy high. Training is stable across learning rates."
+)
+QUOTE = "We train vision transformers without any learning rate warmup."
+
+
+def source(
+    title: str = "No Warmup Needed", paper_id: str = "no-warmup", abstract: str = ABSTRACT, **kw
+) -> Source:
+    base = dict(score=0.9, date="2024-01-02", upvotes=12, authors=3, organization="Lab")
+    base.update(kw)
+    return Source(paper_id=paper_id, title=title, abstract=abstract, **base)
+
+
+def citation(
+    n: int = 1,
+    paper_id: str = "no-warmup",
+    title: str = "No Warmup Needed",
+    quote: str = QUOTE,
+    supported: bool = True,
+) -> Citation:
+    return Citation(
+        n=n,
+        paper_id=paper_id,
+        title=title,
+        quote=quote,
+        supported=supported,
+        support_score=0.9,
+        reason="states it",
+    )
+
+
+def answer(question: str = "Which papers skip warmup?", text: str | None = None, **kw) -> Answer:
+    src = kw.pop("sources", None) or [
+        source(cited=True),
+        source("Other Paper", "other", "Nothing relevant here.", score=0.2),
+    ]
+    cits = kw.pop("citations", None) or [citation()]
+    return Answer(
+        question=question,
+        answer=text if text is not None else f"- No Warmup Needed: \u201c{QUOTE}\u201d [1]",
+        citations=cits,
+        sources=src,
+        **kw,
+    )
+
+
+def events_for(ans: Answer, tokens: list[str] | None = None, notes: list[str] = ()) -> list[Event]:
+    """sources, tokens (default: the answer text in two halves), notes, done: the engine's order."""
+    text = ans.answer
+    tokens = tokens if tokens is not None else [text[: len(text) // 2], text[len(text) // 2 :]]
+    return (
+        [Event(type="sources", sources=ans.sources)]
+        + [Event(type="token", text=t) for t in tokens]
+        + [Event(type="note", text=n) for n in notes]
+        + [Event(type="done", answer=ans)]
+    )
+
+
+@dataclass
+class FakePaperchat:
+    """Enqueue what the next ``ask_stream`` does: a list of events, or an exception to raise
+    (before the first event, or after ``fail_after`` events)."""
+
+    script: list[Any] = field(default_factory=list)
+    calls: list[dict] = field(default_factory=list)
+    ingested: list[list[Path]] = field(default_factory=list)
+    papers: int = 40
+    ingest_error: Exception | None = None
+    before_answer: Callable[[], None] | None = None  # e.g. a barrier, to test concurrency
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[Answer] | None = None,
+        k: int | None = None,
+        filters: Any = None,
+        backend: Any = None,
+    ) -> Iterator[Event]:
+        with self.lock:
+            self.calls.append(
+                dict(question=question, history=list(history or []), k=k, filters=filters, backend=backend)
+            )
+            step = self.script.pop(0) if self.script else events_for(answer(question))
+        if isinstance(step, Exception):
+            raise step
+        return self._run(step)
+
+    def _run(self, step: list[Any]) -> Iterator[Event]:
+        if self.before_answer is not None:
+            self.before_answer()
+        for ev in step:
+            if isinstance(ev, Exception):
+                raise ev
+            yield ev
+
+    def ingest(
+        self, paths: list[Path], *, replace: bool = False, progress: Any = None
+    ) -> tuple[CorpusLoad, IngestReport]:
+        self.ingested.append(list(paths))
+        if self.ingest_error is not None:
+            raise self.ingest_error
+        corpus = load_corpus(paths)  # the real parser: a bad file raises the real CorpusError
+        if progress is not None:
+            progress(0, 2)
+            progress(2, 2)
+        new = len(corpus.papers)
+        self.papers += new
+        return corpus, IngestReport(
+            papers_total=self.papers,
+            papers_new=new,
+            papers_changed=0,
+            papers_unchanged=0,
+            chunks_total=new,
+            chunks_embedded=new,
+            chunks_reused=0,
+            generation=1,
+            collection="fake",
+            seconds=0.0,
+        )
+
+    def stats(self) -> dict:
+        return {"papers": self.papers, "date_range": ["2021-01-01", "2024-12-31"]}
+
+    def retriever(self) -> None:
+        return None
+
+    @property
+    def llm(self) -> None:
+        return None

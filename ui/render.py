@@ -1,0 +1,346 @@
+"""Pure rendering for the web UI: answers, source cards and the papers table as HTML strings.
+
+Everything that came from a paper or a model (titles, abstracts, quotes, answer text, notes) is
+untrusted. It passes through :func:`esc`, which HTML-escapes it *and* turns every character that
+Markdown, KaTeX or Gradio's HTML templates (``${...}``, Handlebars ``{{...}}``) would interpret
+into a numeric character reference. The browser decodes those references to the literal
+characters only after every renderer has run, so a title like ``<script>…`` or ``![x](http://evil)``
+shows up as text. The HTML these functions emit contains no raw newlines, so a Markdown renderer
+treats it as one raw HTML block and leaves it alone.
+
+No Gradio import here: these functions are plain ``str -> str`` and are unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from rag.schema import Answer, Citation, Source
+
+# Same shape as the library's citation markers: [1], [1, 2], [1; 2]
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# “quoted sentence” [n] as the answer engine writes evidence lines
+_QUOTED = re.compile(r"\u201c(.+?)\u201d\s*\[(\d+)\]")
+
+# Characters with a meaning in Markdown (incl. GFM tables/strikethrough), KaTeX ($), Gradio's
+# HTML templates (${value}, {{handlebars}}) or JS template literals (`). Newlines become <br>.
+_NEUTRAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()<>#+-.!|~$:=@"}
+_NEUTRAL.update({"&": "&amp;", '"': "&quot;", "'": "&#39;", "\n": "<br>", "\r": ""})
+_TABLE = str.maketrans(_NEUTRAL)
+
+
+def esc(text: object) -> str:
+    """Untrusted text -> HTML that renders as exactly that text, wherever Gradio puts it."""
+    if text is None:
+        return ""
+    return str(text).translate(_TABLE)
+
+
+def esc_attr(text: object) -> str:
+    """Like :func:`esc`, for an attribute value (a tooltip): newlines become spaces."""
+    return esc(" ".join(str(text or "").split()))
+
+
+def src_id(n: int) -> str:
+    """The DOM id of source card ``n`` (what a citation link points at)."""
+    return f"pc-src-{int(n)}"
+
+
+# ----------------------------------------------------------------------------------------------
+# answers
+# ----------------------------------------------------------------------------------------------
+
+
+def _cite_link(n: int, citation: Citation | None) -> str:
+    tip = ""
+    cls = "pc-cite"
+    if citation is not None:
+        tip = f"{citation.title} \u2014 \u201c{citation.quote}\u201d"
+        if not citation.supported:
+            cls += " pc-cite-unverified"
+    return (
+        f'<a class="{cls}" href="#{src_id(n)}" data-cite="{int(n)}" title="{esc_attr(tip)}">'
+        f"&#91;{int(n)}&#93;</a>"
+    )
+
+
+def _inline(text: str, citations: dict[int, Citation] | None) -> str:
+    """Escape a line and turn its [n] markers into links. ``citations=None`` (still streaming)
+    links every marker; otherwise only markers that name a citation of the answer."""
+    out: list[str] = []
+    pos = 0
+    for m in MARKER.finditer(text):
+        nums = [int(x) for x in re.split(r"\s*[,;]\s*", m.group(1))]
+        if citations is not None and not all(n in citations for n in nums):
+            continue  # a bracketed number that is not one of our citations: leave it as text
+        out.append(esc(text[pos : m.start()]))
+        out.append("".join(_cite_link(n, (citations or {}).get(n)) for n in nums))
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def answer_html(
+    text: str,
+    citations: Sequence[Citation] | None = None,
+    *,
+    notes: Iterable[str] = (),
+    refused: bool = False,
+    streaming: bool = False,
+    error: str | None = None,
+    standalone: str | None = None,
+) -> str:
+    """The assistant's chat message: the answer text with clickable [n] citations, the notes
+    (backend failures, filters) and an error line, all escaped. ``standalone`` is the follow-up
+    question as the engine understood it (shown small, above the answer).
+
+    Lines starting with "- " become a bullet list, as the answer engine writes its evidence lines.
+    """
+    cmap = None if streaming and not citations else {c.n: c for c in citations or ()}
+    parts: list[str] = []
+    if standalone:
+        parts.append(f'<div class="pc-rewrite">Understood as: {esc(standalone)}</div>')
+    for note in notes:
+        parts.append(f'<div class="pc-note"><b>Note:</b> {esc(note)}</div>')
+    items: list[str] = []
+
+    def flush() -> None:
+        if items:
+            parts.append('<ul class="pc-list">' + "".join(items) + "</ul>")
+            items.clear()
+
+    for line in (text or "").split("\n"):
+        if not line.strip():
+            flush()
+            continue
+        if line.lstrip().startswith(("- ", "* ", "\u2022 ")):
+            items.append(f"<li>{_inline(line.lstrip()[2:], cmap)}</li>")
+        else:
+            flush()
+            parts.append(f"<p>{_inline(line, cmap)}</p>")
+    flush()
+    if streaming:  # the cursor sits at the end of the text so far
+        cursor = '<span class="pc-typing" aria-label="answering">&#9612;</span>'
+        last = parts[-1] if parts else ""
+        if last.endswith("</li></ul>"):
+            parts[-1] = last[: -len("</li></ul>")] + cursor + "</li></ul>"
+        elif last.endswith("</p>"):
+            parts[-1] = last[: -len("</p>")] + cursor + "</p>"
+        else:
+            parts.append(cursor)
+    if error:
+        parts.append(f'<div class="pc-error"><b>Error:</b> {esc(error)}</div>')
+    cls = "pc-answer pc-refused" if refused else "pc-answer"
+    return f'<div class="{cls}">' + "".join(parts) + "</div>"
+
+
+def user_html(text: str) -> str:
+    """The user's message, escaped like everything else (it is echoed into the page)."""
+    return f'<div class="pc-question">{esc(text)}</div>'
+
+
+# ----------------------------------------------------------------------------------------------
+# evidence highlighting
+# ----------------------------------------------------------------------------------------------
+
+
+def _find(haystack: str, needle: str) -> tuple[int, int] | None:
+    """Span of ``needle`` in ``haystack``, exact or up to whitespace differences."""
+    needle = needle.strip()
+    if not needle:
+        return None
+    i = haystack.find(needle)
+    if i >= 0:
+        return i, i + len(needle)
+    words = needle.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    m = re.search(pattern, haystack)
+    return (m.start(), m.end()) if m else None
+
+
+def highlight(abstract: str, quotes: Iterable[str]) -> str:
+    """The abstract, escaped, with every quote that occurs in it wrapped in <mark>.
+
+    Quotes not found verbatim are ignored: only text the abstract really contains is marked.
+    """
+    spans: list[tuple[int, int]] = []
+    for q in quotes:
+        span = _find(abstract, q)
+        if span:
+            spans.append(span)
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out: list[str] = []
+    pos = 0
+    for a, b in merged:
+        out.append(esc(abstract[pos:a]))
+        out.append(f'<mark class="pc-evidence">{esc(abstract[a:b])}</mark>')
+        pos = b
+    out.append(esc(abstract[pos:]))
+    return "".join(out)
+
+
+def quotes_for(n: int, citation: Citation, answer_text: str) -> list[str]:
+    """What to mark in source ``n``: its citation quote and every “quote” [n] in the answer."""
+    quotes = [citation.quote] if citation.quote else []
+    for m in _QUOTED.finditer(answer_text or ""):
+        if int(m.group(2)) == n and m.group(1) not in quotes:
+            quotes.append(m.group(1))
+    return quotes
+
+
+# ----------------------------------------------------------------------------------------------
+# sources panel
+# ----------------------------------------------------------------------------------------------
+
+
+def _meta(source: Source | None) -> str:
+    if source is None:
+        return ""
+    bits = [
+        esc(source.date) if source.date else "date unknown",
+        f"{int(source.upvotes)} upvote{'s' if source.upvotes != 1 else ''}"
+        if source.upvotes is not None
+        else "upvotes unknown",
+        (
+            f"{int(source.authors)} author{'s' if source.authors != 1 else ''}"
+            if source.authors is not None
+            else "authors unknown"
+        ),
+    ]
+    if source.organization:
+        bits.append(esc(source.organization))
+    return '<div class="pc-meta">' + " &#183; ".join(f"<span>{b}</span>" for b in bits) + "</div>"
+
+
+def badge(citation: Citation) -> str:
+    if citation.supported:
+        return (
+            f'<span class="pc-badge pc-verified" title="{esc_attr(citation.reason)}">&#10003; verified</span>'
+        )
+    return (
+        f'<span class="pc-badge pc-unverified" title="{esc_attr(citation.reason)}">&#9888; unverified</span>'
+    )
+
+
+def source_card(citation: Citation, source: Source | None, answer_text: str = "") -> str:
+    """One citation's card: number, title, date/upvotes/authors, verified badge, the quote, and
+    the whole abstract (collapsed) with the supporting sentence(s) marked."""
+    n = citation.n
+    quotes = quotes_for(n, citation, answer_text)
+    title = source.title if source is not None else citation.title
+    head = (
+        f'<div class="pc-card-head"><span class="pc-num">{n}</span>'
+        f'<span class="pc-title">{esc(title)}</span>{badge(citation)}</div>'
+    )
+    quote = (
+        f'<blockquote class="pc-quote"><mark class="pc-evidence">{esc(citation.quote)}</mark></blockquote>'
+        if citation.quote
+        else ""
+    )
+    reason = f'<div class="pc-reason">{esc(citation.reason)}</div>' if citation.reason else ""
+    abstract = ""
+    if source is not None and source.abstract:
+        abstract = (
+            '<details class="pc-abstract"><summary>Abstract</summary>'
+            f'<div class="pc-abstract-text">{highlight(source.abstract, quotes)}</div></details>'
+        )
+    return (
+        f'<div class="pc-card" id="{src_id(n)}" data-cite="{n}">'
+        f"{head}{_meta(source)}{quote}{reason}{abstract}</div>"
+    )
+
+
+def sources_panel(
+    citations: Sequence[Citation],
+    sources: Sequence[Source],
+    answer_text: str = "",
+    *,
+    pending: bool = False,
+    empty: str = "Ask a question: the papers an answer cites appear here.",
+) -> str:
+    """Every citation of the answer as a card, in citation order. ``pending``: the answer is still
+    forming (its citations are known once verified)."""
+    by_id = {s.paper_id: s for s in sources}
+    if not citations:
+        if pending:
+            empty = (
+                "Checking the citations against the abstracts\u2026"
+                if answer_text
+                else "Finding the evidence\u2026"
+            )
+        msg = empty
+        return f'<div class="pc-sources"><div class="pc-empty">{esc(msg)}</div></div>'
+    cards = "".join(
+        source_card(c, by_id.get(c.paper_id), answer_text) for c in sorted(citations, key=lambda c: c.n)
+    )
+    return f'<div class="pc-sources">{cards}</div>'
+
+
+# ----------------------------------------------------------------------------------------------
+# papers table
+# ----------------------------------------------------------------------------------------------
+
+
+def papers_table(
+    sources: Sequence[Source], citations: Sequence[Citation] = (), *, only_cited: bool = False
+) -> str:
+    """The retrieved papers with their retrieval scores; cited ones link to their card."""
+    cited_n: dict[str, list[int]] = {}
+    for c in citations:
+        cited_n.setdefault(c.paper_id, []).append(c.n)
+    rows = [s for s in sources if not only_cited or s.cited or s.paper_id in cited_n]
+    if not sources:
+        return '<div class="pc-papers"><div class="pc-empty">No papers retrieved yet.</div></div>'
+    if not rows:
+        return (
+            '<div class="pc-papers"><div class="pc-empty">None of the retrieved papers is cited; '
+            "untick \u201cshow only cited sources\u201d to see them.</div></div>"
+        )
+    body = []
+    for i, s in enumerate(rows, start=1):
+        ns = cited_n.get(s.paper_id, [])
+        cite = "".join(_cite_link(n, None) for n in ns) if ns else ("&#10003;" if s.cited else "")
+        body.append(
+            f'<tr class="{"pc-row-cited" if ns or s.cited else ""}">'
+            f'<td class="pc-rank">{i}</td><td class="pc-ptitle">{esc(s.title)}</td>'
+            f'<td class="pc-score">{s.score:.3f}</td><td class="pc-date">{esc(s.date or "")}</td>'
+            f'<td class="pc-up">{"" if s.upvotes is None else int(s.upvotes)}</td><td>{cite}</td></tr>'
+        )
+    head = (
+        "<thead><tr><th>#</th><th>Title</th><th>Score</th><th>Date</th><th>Upvotes</th>"
+        "<th>Cited</th></tr></thead>"
+    )
+    return (
+        f'<div class="pc-papers"><table class="pc-table">{head}<tbody>{"".join(body)}</tbody></table></div>'
+    )
+
+
+def answer_sources(answer: Answer) -> tuple[str, str]:
+    """Convenience: (sources panel, papers table) for a finished answer."""
+    return (
+        sources_panel(answer.citations, answer.sources, answer.answer),
+        papers_table(answer.sources, answer.citations),
+    )
+
+
+def stats_line(stats: dict, backend: str = "") -> str:
+    """The header's one-line summary of the index (and the backend in use)."""
+    papers = stats.get("papers", 0)
+    if not papers:
+        text = "No papers indexed yet: add some under \u201cAdd papers\u201d."
+    else:
+        text = f"{papers} papers indexed"
+        if stats.get("date_range"):
+            a, b = stats["date_range"]
+            text += f" \u00b7 dated {a} to {b}"
+    if backend:
+        text += f" \u00b7 answers by {backend}"
+    return f'<div class="pc-stats" data-papers="{int(papers)}">{esc(text)}</div>'
