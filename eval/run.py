@@ -44,7 +44,7 @@ from eval.systems import (
 from rag.errors import ConfigError, PaperchatError
 
 RETRIEVAL_SYSTEMS = ("hybrid", "bm25", "dense", "llamaindex")
-ANSWER_SYSTEMS = ("ours", "ours-plain", "llamaindex")
+ANSWER_SYSTEMS = ("ours", "ours-plain", "ours-bm25", "ours-dense", "llamaindex")
 OUR_RETRIEVAL = "hybrid"
 OUR_ANSWERS = "ours"
 ANSWER_METRICS = ("citation_precision", "citation_recall", "supported_rate", "key_fact_rate",
@@ -307,7 +307,7 @@ def run_eval(app: Any, gold_items: Sequence[GoldItem], systems: Sequence[str] = 
             say(f"loading the LLM ({backend.name}) ...")
             backend.load()  # a local model loads here, not inside the first timed answer
     for name in answer_systems:
-        system = stock if name == "llamaindex" else PaperchatAnswers(app, plain=name == "ours-plain")
+        system = stock if name == "llamaindex" else PaperchatAnswers(app, name)
         assert system is not None
         scored = {}
         latencies = []

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.errors import PaperchatError
+from rag.errors import ConfigError, PaperchatError
 
 STOCK_RETRIEVE_FACTOR = 2  # chunks fetched per wanted paper, so k distinct papers survive collapsing
 
@@ -117,18 +117,28 @@ class PaperchatSearch:
 
 
 class PaperchatAnswers:
-    """``Paperchat.ask(question)`` with the configured k, filters off: the product as shipped.
-    ``plain=True`` ("ours-plain") turns the list-question route off, so list questions go through
-    the normal engine: the baseline the aggregate route is measured against."""
+    """``Paperchat.ask(question)`` with the configured k, filters off: the product as shipped
+    ("ours"), or the same engine with one part taken away, as a baseline measured against it:
+    "ours-plain" turns the list-question route off (list questions go through the normal engine);
+    "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair."""
 
-    def __init__(self, app: Any, *, plain: bool = False) -> None:
+    VARIANTS = {
+        "ours": {},
+        "ours-plain": {"aggregate_route": False},
+        "ours-bm25": {"retrieval_mode": "bm25"},
+        "ours-dense": {"retrieval_mode": "dense"},
+    }
+
+    def __init__(self, app: Any, name: str = "ours") -> None:
+        if name not in self.VARIANTS:
+            raise ConfigError(f"unknown paperchat answer system {name!r}; choose from {', '.join(self.VARIANTS)}")
         self.app = app
-        self.name = "ours-plain" if plain else "ours"
+        self.name = name
         self._engine = None
-        if plain:
+        if self.VARIANTS[name]:
             from rag.answer import AnswerConfig, AnswerEngine
 
-            self._engine = AnswerEngine(app.retriever(), app.llm, config=AnswerConfig(aggregate_route=False))
+            self._engine = AnswerEngine(app.retriever(), app.llm, config=AnswerConfig(**self.VARIANTS[name]))
 
     def answer(self, question: str) -> AnswerOutcome:
         t = time.perf_counter()

@@ -19,7 +19,7 @@ from rag.cite import attach_citations, verify
 from rag.errors import BackendError
 from rag.evidence import PaperEvidence, Thresholds, select_evidence
 from rag.judge import CAPABLE_KINDS, JudgeCache, judge_with_llm
-from rag.retrieve import Filters, HybridRetriever, PaperHit
+from rag.retrieve import Filters, HybridRetriever, Mode, PaperHit
 from rag.schema import Answer, Citation, Event, Source
 from rag.text import Idf, stem
 
@@ -56,6 +56,7 @@ class AnswerConfig:
     aggregate_candidates: int = 100  # papers judged for a list question
     summary_tokens: int = 48  # summaries ran 14-44 tokens; generation dominates local latency
     aggregate_route: bool = True  # off: list questions go through the normal engine (eval baseline)
+    retrieval_mode: Mode = "hybrid"  # bm25/dense: one retriever only (eval baselines)
     judge_cap: int = 30  # papers a model judge checks for one list question
     judge_workers: int = 4
 
@@ -117,7 +118,7 @@ class AnswerEngine:
 
     # --- normal questions ----------------------------------------------------------------------
     def _hits(self, query: str, pinned: list[str], k: int, filters: Filters | None) -> tuple[list[PaperHit], str | None]:
-        res = self.retriever.search(query, k=k, filters=filters)
+        res = self.retriever.search(query, k=k, filters=filters, mode=self.config.retrieval_mode)
         hits = list(res.hits)
         if pinned:
             extra = [PaperHit(paper=self.retriever.papers[p], score=1.0, rank=0, best_chunk="")
@@ -236,12 +237,14 @@ class AnswerEngine:
     def _aggregate(self, question: str, standalone: str, filters: Filters | None, t0: float) -> Iterator[Event]:
         prop = aggregate.parse_property(standalone)
         cap = self.config.aggregate_candidates
-        res = self.retriever.search(standalone, k=cap, filters=filters, depth=cap)
+        mode = self.config.retrieval_mode
+        res = self.retriever.search(standalone, k=cap, filters=filters, depth=cap, mode=mode)
         hits = list(res.hits)
         seen = {h.paper.paper_id for h in hits}
         # a lexical pass over the topic alone finds papers the question's phrasing ranked low
         topic_q = " ".join(prop.topic)
-        for h in self.retriever.search(topic_q, k=cap, filters=filters, mode="bm25").hits if topic_q else []:
+        topic_mode = "bm25" if mode == "hybrid" else mode
+        for h in self.retriever.search(topic_q, k=cap, filters=filters, mode=topic_mode).hits if topic_q else []:
             if h.paper.paper_id not in seen:
                 seen.add(h.paper.paper_id)
                 hits.append(h)

@@ -21,9 +21,10 @@ from pydantic import Field
 from eval.cli import eval_group
 from eval.gold import GoldError, GoldItem, load_gold
 from eval.run import run_eval
-from eval.systems import StockLlamaIndex
+from eval.systems import PaperchatAnswers, StockLlamaIndex
 from rag.corpus import Paper
 from rag.engine import Paperchat
+from rag.errors import ConfigError
 from rag.llm import LLMBackend
 from rag.schema import Answer, Citation
 
@@ -268,3 +269,36 @@ def test_cli_run_and_compare(index: Paperchat, gold_file: Path, tmp_path: Path):
     assert r.exit_code == 1 and f"{bad}:1:" in r.output
     r = runner.invoke(eval_group, ["compare", str(a), str(tmp_path)])
     assert r.exit_code == 1 and "no such results file" in r.output
+
+
+@pytest.mark.parametrize("name,mode,aggregate_route", [("ours-plain", "hybrid", False), ("ours-bm25", "bm25", True),
+                                                       ("ours-dense", "dense", True)])
+def test_answer_baselines_are_our_engine_with_one_part_taken_away(
+    index: Paperchat, small_papers: list[Paper], monkeypatch: pytest.MonkeyPatch, name: str, mode: str,
+    aggregate_route: bool,
+):
+    app = Paperchat(index.settings.model_copy(update={"llm_backend": "none"}), embedder=index.embedder)
+    assert app.llm is None  # the evidence-built answer: no model in this test
+    retriever = app.retriever()
+    modes: list[str] = []
+    real_search = retriever.search
+
+    def spy(*args, **kwargs):
+        modes.append(kwargs.get("mode", "hybrid"))
+        return real_search(*args, **kwargs)
+
+    monkeypatch.setattr(retriever, "search", spy)
+    system = PaperchatAnswers(app, name)
+    paper = small_papers[2]
+    got = system.answer(f"What does the paper titled {paper.title} propose?")
+    assert modes and set(modes) == {mode}, "every retrieval of the baseline uses its one retriever"
+    assert not got.refused and got.cited_ids[0] == paper.paper_id and got.route == "answer"
+
+    modes.clear()
+    listed = system.answer(f"Which papers discuss {small_papers[3].title}?")
+    assert listed.route == ("aggregate" if aggregate_route else "answer") and set(modes) == {mode}
+
+
+def test_an_unknown_answer_system_is_named(index: Paperchat):
+    with pytest.raises(ConfigError, match="unknown paperchat answer system 'ours-magic'.*ours-bm25"):
+        PaperchatAnswers(index, "ours-magic")
