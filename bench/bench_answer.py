@@ -32,18 +32,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench_machine import LoadSampler, busy_processes, git_info, loadavg, machine_info, run_cmd
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
@@ -99,95 +99,6 @@ def pick_questions(n: int) -> list[dict]:
             if queues[k]:
                 order.append(queues[k].pop(0))
     return order
-
-
-# --- machine -----------------------------------------------------------------------------------
-
-def _run(cmd: list[str]) -> str:
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=20, cwd=ROOT).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def loadavg() -> list[float]:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return list(os.getloadavg())
-
-
-def busy_processes(limit: int = 6) -> list[str]:
-    """The busiest processes right now (other users of the CPU), as `ps` sees them."""
-    out = _run(["ps", "-eo", "pid,pcpu,etime,args", "--sort=-pcpu"])
-    lines = out.splitlines()[1:limit + 1]
-    return [" ".join(line.split())[:140] for line in lines]
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor()
-    mem_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    virt = _run(["systemd-detect-virt"])
-    hyper = next((ln.split(":", 1)[1].strip() for ln in _run(["lscpu"]).splitlines()
-                  if ln.startswith("Hypervisor vendor")), "")
-    return {
-        "cpu_model": cpu,
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "ram_gib": mem_gib,
-        "virtualization": virt,
-        "hypervisor": hyper,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "hostname_kind": "container/VM" if virt else "",
-    }
-
-
-def git_info() -> dict[str, Any]:
-    status = _run(["git", "status", "--porcelain"])
-    return {"commit": _run(["git", "rev-parse", "HEAD"]), "subject": _run(["git", "log", "-1", "--format=%s"]),
-            "dirty_files": len(status.splitlines()) if status else 0}
-
-
-class LoadSampler:
-    """Samples /proc/loadavg every few seconds while the benchmark runs."""
-
-    def __init__(self, every_s: float = 5.0) -> None:
-        self.every_s = every_s
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._loop, daemon=True, name="bench-load")
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_s):
-            self.samples.append(loadavg()[0])
-
-    def __enter__(self) -> LoadSampler:
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        self._t.join()
-
-    def summary(self) -> dict[str, Any]:
-        s = self.samples
-        if not s:
-            return {"n": 0}
-        return {"n": len(s), "min": min(s), "mean": round(statistics.fmean(s), 2), "max": max(s)}
 
 
 # --- llama.cpp timings probe -------------------------------------------------------------------
@@ -388,7 +299,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "started_utc": started.isoformat(timespec="seconds"),
         "git": git_info(),
         "machine": machine_info(),
-        "load_before": {"loadavg_1_5_15": loadavg(), "uptime": _run(["uptime"]), "busy": busy_processes()},
+        "load_before": {"loadavg_1_5_15": loadavg(), "uptime": run_cmd(["uptime"]), "busy": busy_processes()},
         "targets_p50_s": TARGETS,
         "home": "temporary directory (deleted afterwards)" if not args.home else str(home),
     }
@@ -488,7 +399,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                           f"load {loadavg()[0]} {row.get('error') or ''}", flush=True)
         result["one_time"] = {"ingest_child": ingest, "this_process": once}
         result["load_during"] = sampler.summary()
-        result["load_after"] = {"loadavg_1_5_15": loadavg(), "uptime": _run(["uptime"]), "busy": busy_processes()}
+        result["load_after"] = {"loadavg_1_5_15": loadavg(), "uptime": run_cmd(["uptime"]), "busy": busy_processes()}
         result["settings"] = {"llm": backend.name, "threads": s_local.threads, "llm_ctx": s_local.llm_ctx,
                               "top_k": s_local.top_k, "summary_tokens": engine.config.summary_tokens,
                               "embed_model": s_local.embed_model}

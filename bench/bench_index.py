@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import re
 import resource
@@ -46,7 +44,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_machine import LoadSampler, busy_processes, git_info, loadavg, machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -93,62 +91,7 @@ WARMUP_QUERY = "efficient attention for language models"
 _WORDS = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
 
 
-# --- machine -----------------------------------------------------------------------------------
-
-def _run(cmd: list[str], timeout: float = 20) -> str:
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def loadavg() -> list[float]:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return list(os.getloadavg())
-
-
-def busy_processes(limit: int = 6) -> list[str]:
-    """The busiest processes now (other users of the CPU), as ``ps`` sees them."""
-    lines = _run(["ps", "-eo", "pid,pcpu,etime,args", "--sort=-pcpu"]).splitlines()[1:limit + 1]
-    return [" ".join(line.split())[:140] for line in lines]
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    flags = _run(["lscpu"])
-    return {
-        "cpu_model": cpu,
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "avx512_vnni": "avx512_vnni" in flags or "avx_vnni" in flags,
-        "ram_gib": ram_gib,
-        "virtualization": _run(["systemd-detect-virt"]) or ("KVM" if "KVM" in flags else ""),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-    }
-
-
-def git_info() -> dict[str, Any]:
-    status = _run(["git", "status", "--porcelain"])
-    return {"commit": _run(["git", "rev-parse", "HEAD"]), "subject": _run(["git", "log", "-1", "--format=%s"]),
-            "dirty_files": len(status.splitlines()) if status else 0}
-
+# --- versions ---------------------------------------------------------------------------------
 
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
@@ -160,35 +103,6 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[pkg] = "?"
     return out
-
-
-class LoadSampler:
-    """Samples the 1-minute load average every few seconds, per named phase."""
-
-    def __init__(self, every_s: float = 5.0) -> None:
-        self.every_s = every_s
-        self.phase = "start"
-        self.samples: dict[str, list[float]] = {}
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._loop, daemon=True, name="bench-load")
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_s):
-            self.samples.setdefault(self.phase, []).append(loadavg()[0])
-
-    def __enter__(self) -> LoadSampler:
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        self._t.join()
-
-    def summary(self, phase: str) -> dict[str, Any]:
-        s = self.samples.get(phase, [])
-        if not s:
-            return {"n": 0, "now": loadavg()[0]}
-        return {"n": len(s), "min": min(s), "mean": round(statistics.fmean(s), 2), "max": max(s)}
 
 
 # --- memory and clocks ------------------------------------------------------------------------
