@@ -154,30 +154,58 @@ class ListThresholds:
     depth: int = 20
 
 
-def judge_presence(hits: Sequence[PaperHit], question: str, idf: Idf,
-                   th: ListThresholds = ListThresholds()) -> list[Judgement]:
-    """Papers among the best-ranked ``th.depth`` hits whose evidence clears the thresholds."""
+@dataclass(frozen=True)
+class PresenceEvidence:
+    """What the presence judge knows about one candidate: the best sentence's share of the
+    question's terms (and that sentence), the whole abstract's share, and dense similarity.
+    Computed once per paper, so thresholds can be swept cheaply (``eval/calibrate_list.py``)."""
+
+    hit: PaperHit
+    best: float
+    quote: str
+    abstract: float
+    dense: float
+
+    @property
+    def score(self) -> float:
+        return evidence_score(self.best, self.abstract, self.dense)
+
+
+def presence_evidence(hits: Sequence[PaperHit], question: str, idf: Idf, depth: int) -> list[PresenceEvidence]:
+    """Evidence for the best-ranked ``depth`` hits, in rank order."""
     qt = query_terms(question)
-    found: list[Judgement] = []
-    for hit in list(hits)[: th.depth]:
+    out = []
+    for hit in list(hits)[:depth]:
         title = set(terms(hit.paper.title))
         scored = [(coverage(qt, set(terms(s)) | title, idf), s) for s in split_sentences(hit.paper.abstract)
                   if not is_instruction_like(s)]
         best, quote = max(scored, key=lambda x: x[0], default=(0.0, ""))
         abstract = coverage(qt, title | set(terms(hit.paper.abstract)), idf)
-        dense = hit.dense_score or 0.0
-        if best >= th.sentence:
-            reason = f"a sentence covers {best:.0%} of the question's terms"
-        elif abstract >= th.abstract:
-            reason = f"the abstract covers {abstract:.0%} of the question's terms"
-        elif dense >= th.dense:
-            reason = f"close in meaning (similarity {dense:.2f})"
+        out.append(PresenceEvidence(hit, best, quote, abstract, hit.dense_score or 0.0))
+    return out
+
+
+def select_present(evidence: Sequence[PresenceEvidence], th: ListThresholds = ListThresholds()) -> list[Judgement]:
+    """The papers whose evidence clears the thresholds, most confident first."""
+    found: list[Judgement] = []
+    for e in list(evidence)[: th.depth]:
+        if e.best >= th.sentence:
+            reason = f"a sentence covers {e.best:.0%} of the question's terms"
+        elif e.abstract >= th.abstract:
+            reason = f"the abstract covers {e.abstract:.0%} of the question's terms"
+        elif e.dense >= th.dense:
+            reason = f"close in meaning (similarity {e.dense:.2f})"
         else:
             continue
-        found.append(Judgement(hit=hit, qualifies=True, quote=quote, score=evidence_score(best, abstract, dense),
-                               reason=reason))
+        found.append(Judgement(hit=e.hit, qualifies=True, quote=e.quote, score=e.score, reason=reason))
     if found:
         top = max(j.score for j in found)
         found = [j for j in found if j.score >= th.relative * top]
     found.sort(key=lambda j: (-round(j.score, 3), j.hit.rank))
     return found
+
+
+def judge_presence(hits: Sequence[PaperHit], question: str, idf: Idf,
+                   th: ListThresholds = ListThresholds()) -> list[Judgement]:
+    """Papers among the best-ranked ``th.depth`` hits whose evidence clears the thresholds."""
+    return select_present(presence_evidence(hits, question, idf, th.depth), th)
