@@ -426,6 +426,36 @@ MODE_LABELS = {"local": "local (2 threads, the default)", "local-1t": "local, 1 
                "none": "none (evidence only)"}
 
 
+def contention_note(cpus: int | None, r: dict[str, Any], ld: dict[str, Any]) -> str:
+    """How busy the machine was; a warning first when other processes queued for the cores."""
+    cpus = cpus or 2
+    loads = (f"Load average (1/5/15 min) before: {r['load_before']['loadavg_1_5_15']}; at the first question: "
+             f"{r['load_at_start']['loadavg_1_5_15']}; after: {r['load_after']['loadavg_1_5_15']}; sampled every "
+             f"5 s during the run: min {ld.get('min')}, mean {ld.get('mean')}, max {ld.get('max')}.")
+    if (ld.get("mean") or 0) > cpus:
+        return (f"**CPU contention — read every number below with this.** This machine has {cpus} CPUs and the "
+                f"load stayed above {cpus}: other processes were queueing for the cores during the benchmark. "
+                f"{loads} `cpu/wall` per question (below) shows how much CPU this process actually got "
+                f"({float(cpus):.1f} would be every core). The busiest processes are listed at the end.")
+    return (f"**Quiet machine.** {loads} On {cpus} CPUs a load at or below {cpus} means this benchmark (which "
+            "itself keeps up to two threads busy) had the cores to itself; the busiest processes are listed "
+            "at the end.")
+
+
+def threads_note(one: dict[str, Any], two: dict[str, Any], busy: bool) -> str:
+    """What the 1-thread run says about llama.cpp's thread count on this machine, as measured."""
+    faster = "2 threads" if (two["gen_tok_per_s_mean"] or 0) >= (one["gen_tok_per_s_mean"] or 0) else "1 thread"
+    text = (f"Threads: in this run the 1-thread server generated {_f(one['gen_tok_per_s_mean'], 1)} tok/s against "
+            f"{_f(two['gen_tok_per_s_mean'], 1)} for the default 2 threads, and evaluated prompts at "
+            f"{_f(one['prompt_tok_per_s_mean'], 0)} against {_f(two['prompt_tok_per_s_mean'], 0)} tok/s: "
+            f"{faster} was faster here.")
+    if busy:
+        text += (" With the cores oversubscribed, llama.cpp's two threads meet at a barrier after every graph "
+                 "step, and when one of them is descheduled the other waits a whole scheduler slice; one "
+                 "thread never waits, so under load `PAPERCHAT_THREADS=1` can be the better setting.")
+    return text
+
+
 def render_md(r: dict[str, Any]) -> str:
     m, g, s, v = r["machine"], r["git"], r["summary"], r["verdicts"]
     modes = r["modes"]
@@ -453,15 +483,7 @@ def render_md(r: dict[str, Any]) -> str:
         "`perf_counter` in the loop consuming `ask_stream`, from the call; the engine's own "
         "`Answer.timings` and llama.cpp's per-request timings are in the JSON.",
         "",
-        "**CPU contention — read every number below with this.** This machine has "
-        f"{m['logical_cpus']} CPUs, and other processes (other sessions' test suites, UI servers, an "
-        "eval run with the local model, another ingest) were running during the benchmark. Load average "
-        f"(1/5/15 min) before: {r['load_before']['loadavg_1_5_15']}; at the first question: "
-        f"{r['load_at_start']['loadavg_1_5_15']}; after: {r['load_after']['loadavg_1_5_15']}; sampled every "
-        f"5 s during the run: min {ld.get('min')}, mean {ld.get('mean')}, max {ld.get('max')}. A load above 2 "
-        "means runnable threads were queueing for the 2 cores; `cpu/wall` per question (below) shows how "
-        "much CPU this process actually got (2.0 would be both cores). The busiest processes are listed "
-        "at the end.",
+        contention_note(m["logical_cpus"], r, ld),
         "",
         "## Results (seconds, p50 / p95)",
         "",
@@ -504,12 +526,7 @@ def render_md(r: dict[str, Any]) -> str:
         two, one = s["local"]["llama"], s["local-1t"]["llama"]
         out += [
             "",
-            f"Threads: in this run the 1-thread server generated {_f(one['gen_tok_per_s_mean'], 1)} tok/s against "
-            f"{_f(two['gen_tok_per_s_mean'], 1)} for the default 2 threads, and evaluated prompts at "
-            f"{_f(one['prompt_tok_per_s_mean'], 0)} against {_f(two['prompt_tok_per_s_mean'], 0)} tok/s. With the "
-            "cores oversubscribed, llama.cpp's two threads meet at a barrier after every graph step, and when "
-            "one of them is descheduled the other waits a whole scheduler slice; one thread never waits. "
-            "On an idle 2-core machine 2 threads should be the faster setting; that case was not measured here.",
+            threads_note(one, two, busy=(ld.get("mean") or 0) > (m["logical_cpus"] or 2)),
         ]
     out += [
         "",
