@@ -182,21 +182,25 @@ class ChromaStore:
         except Exception as e:
             raise self._fail(f"counting {name}", e) from e
 
-    def query(self, name: str, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float, str, dict]]:
-        """Nearest chunks as (id, cosine similarity, document, metadata), best first."""
+    def query(self, name: str, vector: np.ndarray, n: int, where: dict | None = None, *,
+              documents: bool = True) -> list[tuple[str, float, str, dict]]:
+        """Nearest chunks as (id, cosine similarity, document, metadata), best first.
+        ``documents=False`` leaves the text out ("" in its place): reading chunk text is most of a
+        query's cost at 100k chunks, and a search shows only a handful of them."""
         col = self.collection(name)
+        include = ["metadatas", "distances"] + (["documents"] if documents else [])
         try:
             n = min(n, col.count())
             if n == 0:
                 return []
             got = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n,
-                            where=where, include=["documents", "metadatas", "distances"])
+                            where=where, include=include)
         except Exception as e:
             raise self._fail(f"querying {name}", e) from e
+        docs = got["documents"][0] if documents else [""] * len(got["ids"][0])
         return [
             (i, 1.0 - float(d), doc, meta)
-            for i, d, doc, meta in zip(got["ids"][0], got["distances"][0], got["documents"][0],
-                                       got["metadatas"][0], strict=True)
+            for i, d, doc, meta in zip(got["ids"][0], got["distances"][0], docs, got["metadatas"][0], strict=True)
         ]
 
 

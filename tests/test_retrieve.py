@@ -280,3 +280,46 @@ def test_bm25_cache_is_reused_and_rebuilt_when_damaged(app: Paperchat, small_cor
     assert _ids(rebuilt.search("pruned transducer for speech recognition", k=3)) == _ids(first)
     lines = (cache / "papers.jsonl").read_text("utf-8").splitlines()
     assert len(lines) == 20 and all(json.loads(line)["paper_id"] for line in lines)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(min_upvotes=1), Filters(date_from="2023-01-01"), Filters(date_from="2019-01-01", min_upvotes=0)],
+    ids=["upvotes", "date", "both"],
+)
+def test_post_filtered_dense_query_equals_chromas_where(seed_index, monkeypatch, filters):
+    """The two ways to filter the dense side give the same papers, scores and passages."""
+    import rag.retrieve as retrieve
+
+    retriever = seed_index.app.retriever()
+    calls: list[dict | None] = []
+    real_query = retriever.store.query
+
+    def spy(name, vector, n, where=None, **kw):
+        calls.append(where)
+        return real_query(name, vector, n, where=where, **kw)
+
+    monkeypatch.setattr(retriever.store, "query", spy)
+    results = {}
+    for path, share in (("where", 2.0), ("post", 0.0)):
+        monkeypatch.setattr(retrieve, "POSTFILTER_MIN_SHARE", share)
+        calls.clear()
+        results[path] = [
+            [(h.paper.paper_id, round(h.score, 6), h.best_chunk) for h in retriever.search(q, k=10, filters=filters).hits]
+            for q in ("efficient training of transformers", "diffusion models for images", "which papers skip warmup?")
+        ]
+        assert calls and (all(w is not None for w in calls) if path == "where" else calls[0] is None)
+    assert results["post"] == results["where"] and any(results["where"])
+
+
+def test_a_selective_filter_is_left_to_chroma(seed_index, monkeypatch):
+    retriever = seed_index.app.retriever()
+    wheres: list[dict | None] = []
+    real_query = retriever.store.query
+    monkeypatch.setattr(retriever.store, "query",
+                        lambda name, v, n, where=None, **kw: wheres.append(where) or real_query(name, v, n, where=where, **kw))
+    res = retriever.search("training", k=5, filters=Filters(min_upvotes=2), mode="dense")  # 7 of 540 papers
+    assert wheres == [{"upvotes": {"$gte": 2}}] and len(res.hits) == 5
+    wheres.clear()
+    retriever.search("training", k=5, mode="dense")
+    assert wheres == [None]
