@@ -197,7 +197,7 @@ def render_report(results: dict[str, Any]) -> str:
                 lines += [f"**{ANSWER_LABELS[m]}**", ""] + _table(["kind", *answer_systems], krows) + [""]
         comps = results.get("comparisons", {}).get("answers", [])
         if comps:
-            lines += ["### Does ours beat the stock pipeline?", "",
+            lines += ["### Does ours beat each baseline?", "",
                       "Paired bootstrap; a positive difference always means ours is better "
                       "(false refusals: ours lower).", ""]
             lines += _table(["baseline", "metric", "ours better by", "ours better?"], [
