@@ -6,7 +6,8 @@ questions that chose them.
 
 Uses the index under ``PAPERCHAT_HOME`` (run ``paperchat ingest`` first). Each question is
 retrieved and its candidates' evidence computed once; the grid sweep then only compares numbers.
-Questions about an absence ("without warmup") are judged by other rules and enter with their
+Questions about an absence ("without warmup") are judged by other rules, and questions the router
+does not send to the list route are answered by the normal engine: both enter with the product's
 fixed answer. Calibration half: the 1st, 3rd, 5th ... list questions in file order; held out: the
 rest. The sweep maximises mean set F1 on the calibration half (precision breaks ties).
 """
@@ -38,7 +39,7 @@ class Case:
 
     item_id: str
     gold: frozenset[str]
-    evidence: list | None  # list[PresenceEvidence]; None for absence questions
+    evidence: list | None  # list[PresenceEvidence]; None when the thresholds do not decide it
     fixed: tuple[str, ...] = ()
     calibration: bool = True
 
@@ -95,7 +96,8 @@ def build_cases(app, items) -> list[Case]:
     for i, it in enumerate(items):
         prop = aggregate.parse_property(it.question)
         gold = frozenset(it.gold_ids)
-        if prop.polarity == "absence":
+        if prop.polarity == "absence" or not aggregate.is_aggregate(it.question):
+            # judged by other rules, or not routed to the list route at all: the product's answer
             answer = engine.ask(it.question)
             cases.append(Case(it.id, gold, None, tuple(c.paper_id for c in answer.citations), i % 2 == 0))
             continue
@@ -115,7 +117,8 @@ def report(cases: Sequence[Case], best, default) -> str:
         "# List-route threshold calibration",
         "",
         f"{len(cases)} list questions: {n_cal} for calibration, {len(cases) - n_cal} held out; "
-        f"{sum(c.evidence is None for c in cases)} absence questions enter with a fixed answer.",
+        f"{sum(c.evidence is None for c in cases)} (absence questions, or not routed to the list route) "
+        "enter with the product's fixed answer.",
         "",
         "| thresholds | calibration F1 / P / R | held-out F1 / P / R | all F1 / P / R |",
         "|---|---|---|---|",

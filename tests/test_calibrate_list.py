@@ -48,13 +48,14 @@ def test_score_and_sweep_pick_the_threshold_that_separates_gold_on_the_calibrati
     # held out: two presence questions (perfect) and the fixed absence answer (P 0.5, R 1)
     assert held.n == 3 and held.recall == 1.0 and held.precision == pytest.approx((1 + 1 + 0.5) / 3)
     table = report(cases, best, loose)
-    assert "**current default**" in table and "sentence 0.5" in table and "1 absence" in table
+    assert "**current default**" in table and "sentence 0.5" in table and "1 (absence" in table
 
 
 @pytest.mark.slow
 def test_calibration_reproduces_the_list_route_on_the_seed_index(seed_index) -> None:
     from eval.calibrate_list import build_cases, predict
     from eval.gold import load_gold
+    from rag.aggregate import is_aggregate
     from rag.answer import AnswerEngine
 
     items = [it for it in load_gold() if it.kind == "list"]
@@ -62,10 +63,12 @@ def test_calibration_reproduces_the_list_route_on_the_seed_index(seed_index) -> 
     assert len(cases) == len(items) and sum(c.calibration for c in cases) == (len(items) + 1) // 2
     warm = next(c for c, it in zip(cases, items, strict=True) if it.question == "Which papers skip warmup?")
     assert warm.evidence is None and set(warm.fixed) == warm.gold  # an absence question, answered exactly
+    # questions the router leaves to the normal engine enter with that engine's answer
+    assert all(c.evidence is None for c, it in zip(cases, items, strict=True) if not is_aggregate(it.question))
     # with the shipped thresholds the tool predicts what the product answers
     engine = AnswerEngine(seed_index.app.retriever(), None)
     presence = [(c, it) for c, it in zip(cases, items, strict=True) if c.evidence is not None]
     assert len(presence) >= 10
-    for case, it in presence[:6]:
+    for case, it in presence:
         answer = engine.ask(it.question)
         assert predict(case, ListThresholds()) == [c.paper_id for c in answer.citations], it.id
