@@ -151,7 +151,9 @@ def _print_answer_stream(events, as_json: bool):
         click.echo(click.style("\n--- verified answer ---", dim=True))
         click.echo(answer.answer)
     elif answer.route == "aggregate" or answer.refused:
-        click.echo(answer.answer.splitlines()[0] if answer.route == "aggregate" else "")
+        # the count is known only once every item has streamed, so it closes the list
+        head = answer.answer.splitlines()[0] if answer.route == "aggregate" else ""
+        click.echo(head[:-1] + "." if head.endswith(":") else head)
     for note in answer.notes:
         if note.startswith("removed"):
             click.echo(click.style(f"note: {note}", fg="yellow"), err=True)

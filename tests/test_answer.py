@@ -183,6 +183,20 @@ def test_cli_ask_json_on_the_real_default_stack(seed_index):
     assert all(c["supported"] and c["quote"] for c in data["citations"])
 
 
+def test_cli_ask_streams_the_list_then_closes_it_with_the_count(seed_index):
+    from click.testing import CliRunner
+
+    from rag.cli import main
+
+    r = CliRunner().invoke(main, ["--home", str(seed_index.home), "ask", "Which papers skip warmup?",
+                                  "--backend", "none"])
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    items = [i for i, ln in enumerate(lines) if ln.startswith("- ")]
+    count = lines.index("2 papers in the index say so.")  # a closing sentence, not a dangling colon
+    assert len(items) == 2 and max(items) < count < lines.index("citations:")
+
+
 @pytest.mark.slow
 def test_local_model_answer_on_the_real_default_stack(seed_index):
     app = Paperchat(seed_index.settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
