@@ -50,6 +50,7 @@ from pydantic import Field, PrivateAttr
 
 from rag.errors import BackendError, ConfigError, ModelError
 from rag.models import BundledName, resolve_gguf
+from rag.settings import OPENAI_URL
 
 if TYPE_CHECKING:
     from llama_index.core.llms.llm import LLM
@@ -70,7 +71,6 @@ ErrorKind = Literal[
 Message = ChatMessage | Mapping[str, Any]
 Messages = str | Sequence[Message]
 
-OPENAI_URL = "https://api.openai.com/v1"
 YES_NO_TOP_LOGPROBS = 10
 
 

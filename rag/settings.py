@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
 
+OPENAI_URL = "https://api.openai.com/v1"
 LLMBackend = Literal["auto", "local", "openai", "openai-compatible", "none"]
 
 
@@ -114,6 +115,12 @@ class Settings(BaseSettings):
         default=None, description="user:password to require a login in the web UI."
     )
     upload_max_mb: float = Field(default=20.0, gt=0, le=1024)
+    ui_allow_custom_backend: bool = Field(
+        default=False,
+        description="Let web-UI visitors type their own model, OpenAI-compatible URL and API key. Off: "
+        "the settings panel offers only the backends configured here. On: the server connects to any "
+        "URL a visitor types (only the visitor's own key is sent there, never OPENAI_API_KEY).",
+    )
 
     @field_validator("home", mode="after")
     @classmethod

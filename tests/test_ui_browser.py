@@ -69,6 +69,8 @@ def _env(home: Path) -> dict[str, str]:
     env.update(
         PAPERCHAT_HOME=str(home),
         PAPERCHAT_UPLOAD_MAX_MB="1",
+        # the backend-down test types a URL; with this off the panel has no URL field
+        PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND="true",
         PYTHONUNBUFFERED="1",
         GRADIO_ANALYTICS_ENABLED="False",
     )

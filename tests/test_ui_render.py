@@ -386,6 +386,7 @@ def test_toggle_and_new_chat(settings, fake) -> None:
 
 
 def test_backends_are_built_once_per_configuration(settings, fake) -> None:
+    settings = settings.model_copy(update={"ui_allow_custom_backend": True})
     services = Services(fake, settings)
     assert services.backend_for("default") is None
     assert services.backend_for("default", "m", "http://x/v1", "k") is None  # default ignores the fields
@@ -394,13 +395,14 @@ def test_backends_are_built_once_per_configuration(settings, fake) -> None:
     c = services.backend_for("openai-compatible", "m1", "http://127.0.0.1:10/v1")
     assert a is b and a is not c
     assert a.kind == "openai-compatible" and a.url == "http://127.0.0.1:9/v1" and a.model == "m1"
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+    with pytest.raises(ConfigError, match="OpenAI needs an API key"):
         services.backend_for("openai", "gpt-4o-mini")
 
 
 def test_a_backend_choice_that_cannot_work_is_shown_in_the_chat(settings, fake) -> None:
     chat, *_ = run(Services(fake, settings), "q", backend_choice="openai")[-1]
-    assert "OPENAI_API_KEY" in html.unescape(chat[-1]["content"])
+    assert "PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND" in html.unescape(chat[-1]["content"])
+    assert fake.calls == []
 
 
 # ----------------------------------------------------------------------------------------------
@@ -491,6 +493,23 @@ def test_build_app_wires_the_api(settings, fake) -> None:
     demo = build_app(fake, settings)
     names = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
     assert {"ask", "upload"} <= names
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_the_panel_shows_typed_backend_fields_only_when_the_operator_allows_them(settings, fake, allow) -> None:
+    demo = build_app(fake, settings.model_copy(update={"ui_allow_custom_backend": allow}))
+    by_id = {getattr(b, "elem_id", None): b for b in demo.blocks.values()}
+
+    def shown(block) -> bool:
+        while block is not None:
+            if block.visible is False:
+                return False
+            block = getattr(block, "parent", None)
+        return True
+
+    assert [shown(by_id[i]) for i in ("pc-model", "pc-base-url", "pc-api-key")] == [allow] * 3
+    choices = [value for _, value in by_id["pc-backend"].choices]
+    assert ("openai-compatible" in choices) is allow
 
 
 def test_two_users_chat_at_once(settings) -> None:

@@ -22,10 +22,11 @@ from typing import Any
 
 import gradio as gr
 
+from rag.backend_choice import offers, visitor_settings
 from rag.errors import PaperchatError
 from rag.retrieve import Filters
 from rag.schema import Answer, Citation, Source
-from rag.settings import Settings, load_settings
+from rag.settings import Settings
 from ui import render
 
 log = logging.getLogger("paperchat.ui")
@@ -35,12 +36,6 @@ EXAMPLES = [
     "How does one prevent attention entropy collapse?",
     "What is Deep Gradient Compression?",
     "Which papers report results on ImageNet?",
-]
-BACKENDS = [
-    ("Default (from settings)", "default"),
-    ("Local (bundled model)", "local"),
-    ("OpenAI", "openai"),
-    ("OpenAI-compatible URL", "openai-compatible"),
 ]
 UPLOAD_TYPES = [".txt", ".jsonl", ".csv"]
 _STREAM_EVERY_S = 0.08  # re-render the streamed answer at most this often
@@ -179,32 +174,23 @@ class Services:
     def backend_for(self, choice: str, model: str = "", url: str = "", api_key: str = "") -> Any:
         """The backend for the settings panel's values; None means the app's own (default) one.
 
-        Raises ConfigError for an incomplete choice (e.g. OpenAI without a key)."""
-        choice = choice or "default"
-        model, url, api_key = (model or "").strip(), (url or "").strip(), (api_key or "").strip()
-        if choice == "default":
+        What a visitor may choose, and which key goes where, is decided by
+        :func:`rag.backend_choice.visitor_settings` (the operator's key never reaches a URL a visitor
+        typed). Raises ConfigError for a choice this server does not offer or that cannot work."""
+        derived = visitor_settings(self.settings, choice, model, url, api_key)
+        if derived is None:
             return None
         base = self.settings
-        if (
-            choice == base.resolved_backend()
-            and model in ("", base.openai_model)
-            and not api_key
-            and url in ("", base.openai_base_url or "")
-        ):
-            return None
-        key = (choice, model, url, api_key)
+        if (derived.llm_backend == base.resolved_backend() and derived.openai_model == base.openai_model
+                and derived.openai_base_url == base.openai_base_url
+                and derived.openai_api_key == base.openai_api_key):
+            return None  # the same backend the app already has
+        secret = derived.openai_api_key.get_secret_value() if derived.openai_api_key is not None else ""
+        key = (derived.llm_backend, derived.openai_model, derived.openai_base_url or "", secret)
         with self._lock:
             if key not in self._backends:
                 from rag.llm import llm_from
 
-                overrides: dict[str, Any] = {"llm_backend": choice}
-                if model:
-                    overrides["openai_model"] = model
-                if choice == "openai-compatible" and url:
-                    overrides["openai_base_url"] = url
-                if api_key:
-                    overrides["openai_api_key"] = api_key
-                derived = load_settings(**{**base.model_dump(), **overrides})
                 self._backends[key] = llm_from(derived)
             return self._backends[key]
 
@@ -501,13 +487,22 @@ def build_app(app: Any, settings: Settings) -> gr.Blocks:
                 papers = gr.HTML(render.papers_table([]), elem_id="pc-papers", js_on_load=None)
         with gr.Accordion("Settings", open=False, elem_id="pc-settings"):
             with gr.Row():
-                backend = gr.Radio(BACKENDS, value="default", label="Answer backend", elem_id="pc-backend")
+                backend = gr.Radio(
+                    [(o.label, o.value) for o in offers(settings)],
+                    value="default",
+                    label="Answer backend",
+                    elem_id="pc-backend",
+                )
+                # typed backends only where the operator allows them (PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND);
+                # the handler refuses typed values otherwise, whatever a client sends
+                custom = settings.ui_allow_custom_backend
                 model = gr.Textbox(
                     value=settings.openai_model,
                     label="Model (OpenAI / OpenAI-compatible)",
                     elem_id="pc-model",
+                    visible=custom,
                 )
-            with gr.Row():
+            with gr.Row(visible=custom):
                 base_url = gr.Textbox(
                     value=settings.openai_base_url or "",
                     label="OpenAI-compatible base URL",
@@ -518,7 +513,8 @@ def build_app(app: Any, settings: Settings) -> gr.Blocks:
                     value="",
                     type="password",
                     elem_id="pc-api-key",
-                    label="API key (blank: OPENAI_API_KEY from the server's settings)",
+                    label="API key, sent only to the URL above (blank: no key; the server's own key "
+                    "goes only to the server's own URL)",
                 )
             with gr.Row():
                 k = gr.Slider(

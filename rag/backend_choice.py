@@ -1,0 +1,118 @@
+"""Which LLM backends a visitor of a shared server may pick, and what each one is sent.
+
+The rule this module exists for: **the operator's API key goes only to the operator's endpoint**.
+The operator's endpoint is ``OPENAI_BASE_URL`` when it is set, else api.openai.com. A URL a visitor
+types gets the key the visitor typed, or no key at all; it never inherits ``OPENAI_API_KEY``.
+
+Visitor-typed URLs, models and keys are refused unless the operator turned on
+``ui_allow_custom_backend``: with it off, a visitor chooses only among the backends the operator
+configured. Pure logic over :class:`~rag.settings.Settings`: no I/O, no client is built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from rag.errors import ConfigError
+from rag.sanitize import has_controls
+from rag.settings import OPENAI_URL, Settings
+
+Choice = Literal["default", "local", "none", "openai", "openai-compatible"]
+_ENABLE = "the operator can allow them with PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND=true"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One entry of the backend picker."""
+
+    value: Choice
+    label: str
+
+
+def _norm_url(url: str | None) -> str:
+    return (url or "").strip().rstrip("/")
+
+
+def operator_key_endpoint(settings: Settings) -> str | None:
+    """The one URL the operator's ``OPENAI_API_KEY`` may be sent to (None without a key)."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else ""
+    if not key:
+        return None
+    return _norm_url(settings.openai_base_url) or OPENAI_URL
+
+
+def offers(settings: Settings) -> list[Offer]:
+    """The picker's entries: the default, the bundled model, evidence only, and the remote
+    backends the operator configured; with custom backends allowed, OpenAI and a URL of one's own."""
+    out = [Offer("default", "Default (from settings)"), Offer("local", "Local (bundled model)"),
+           Offer("none", "Evidence only (no model)")]
+    custom = settings.ui_allow_custom_backend
+    has_key = operator_key_endpoint(settings) == OPENAI_URL
+    if custom or has_key:
+        out.append(Offer("openai", f"OpenAI {settings.openai_model}" if not custom else "OpenAI"))
+    if custom:
+        out.append(Offer("openai-compatible", "OpenAI-compatible URL"))
+    elif settings.openai_base_url:
+        out.append(Offer("openai-compatible", f"{settings.openai_model} at the server's endpoint"))
+    return out
+
+
+def check_url(url: str) -> str:
+    """A visitor's base URL, normalised; ConfigError when it is not an http(s) URL with a host."""
+    url = _norm_url(url)
+    if has_controls(url) or any(c.isspace() for c in url):
+        raise ConfigError("the base URL contains spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"the base URL must look like http://host:port/v1, got {url[:80]!r}")
+    return url
+
+
+def visitor_settings(
+    settings: Settings, choice: str, model: str = "", url: str = "", api_key: str = ""
+) -> Settings | None:
+    """Settings for the backend a visitor picked; None means the server's own default backend.
+
+    Raises ConfigError for a choice the server does not offer, for typed fields when custom
+    backends are off, and for a choice that cannot work (OpenAI with no key to use)."""
+    choice = (choice or "default").strip()
+    model, url, api_key = (model or "").strip(), _norm_url(url), (api_key or "").strip()
+    if choice == "default":
+        return None  # the panel's fields do not apply to the server's own backend
+    offered = {o.value for o in offers(settings)}
+    if choice not in offered:
+        raise ConfigError(f"the backend {choice!r} is not offered on this server; {_ENABLE}"
+                          if choice in ("openai", "openai-compatible") else f"unknown backend {choice!r}")
+    own_url = _norm_url(settings.openai_base_url)
+    if not settings.ui_allow_custom_backend:
+        typed = [name for name, value, own in (("model", model, settings.openai_model),
+                                                ("base URL", url, own_url), ("API key", api_key, ""))
+                 if value and value != own]
+        if typed:
+            raise ConfigError(f"this server does not accept the {' and '.join(typed)} typed in the page; {_ENABLE}")
+    update: dict = {"llm_backend": choice}
+    if model:
+        update["openai_model"] = model
+    if choice == "openai-compatible":
+        target = check_url(url) if url else own_url
+        if not target:
+            raise ConfigError("an OpenAI-compatible backend needs a base URL (e.g. http://127.0.0.1:8000/v1)")
+        update["openai_base_url"] = target
+    elif choice == "openai":
+        target = OPENAI_URL
+    else:
+        update["openai_api_key"] = None  # a local model needs no key: carry none
+        return settings.model_copy(update=update)
+    if api_key:
+        update["openai_api_key"] = SecretStr(api_key)
+    elif target == operator_key_endpoint(settings):
+        update["openai_api_key"] = settings.openai_api_key
+    else:
+        update["openai_api_key"] = None  # never the operator's key to somebody else's URL
+    if choice == "openai" and update["openai_api_key"] is None:
+        raise ConfigError("OpenAI needs an API key: type one in the settings panel")
+    return settings.model_copy(update=update)

@@ -1,0 +1,57 @@
+"""Control characters out of paper text, and out of anything printed to a terminal.
+
+Paper text is hostile input: a title can carry ``ESC ] 0 ; … BEL`` (set the window title),
+``ESC [ 2 J`` (clear the screen) or ``ESC [ 8 m`` (hide what follows). Two lines of defence:
+
+* :func:`clean_text` runs at parse time on every field, so what is indexed, embedded, quoted and
+  shown holds no C0/C1 control character, no DEL, no bidirectional override and no lone
+  surrogate. Newlines and tabs have no meaning inside a field and become spaces.
+* :func:`terminal_safe` runs on every string the CLI prints, because model output, error
+  messages (which name files a visitor chose) and indexes built by older versions reach the
+  terminal too. It keeps newlines and tabs and replaces every other control with U+FFFD.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls (minus tab/newline, handled per function), DEL, C1 controls.
+_C0_C1 = "\x00-\x08\x0b-\x1f\x7f-\x9f"
+# Bidirectional embeddings/overrides/isolates: they reorder what a reader sees ("Trojan source").
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+# Lone UTF-16 surrogates: valid in JSON ("\ud800"), not encodable as UTF-8.
+_SURROGATES = "\ud800-\udfff"
+
+_JUNK = re.compile(f"[{_C0_C1}{_BIDI}{_SURROGATES}]")
+# Whole escape sequences, so their parameters do not stay behind as text: CSI (ESC [ … final),
+# OSC / DCS / APC / PM / SOS (ESC ] … BEL or ST), and two-character escapes (ESC x).
+_ESCAPE_SEQ = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x9d\x9e\x9f\x98])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[\x20-\x7e]"
+)
+_WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029\u00a0]")
+
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(text: str) -> str:
+    """One field of a paper as stored: escape sequences are removed whole, whitespace (including
+    U+2028/U+0085) becomes a space, runs of spaces collapse, and remaining controls, bidi
+    overrides and lone surrogates are removed."""
+    text = _ESCAPE_SEQ.sub("", text)
+    text = _WHITESPACE.sub(" ", text)
+    text = _JUNK.sub("", text)
+    return " ".join(text.split())
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character except newline and tab replaced by U+FFFD, so that
+    nothing it contains can move the cursor, recolour, retitle or clear a terminal."""
+    text = text.replace("\r\n", "\n")
+    return _JUNK.sub(REPLACEMENT, text)
+
+
+def has_controls(text: str) -> bool:
+    """True when :func:`terminal_safe` would change ``text`` (tests, assertions)."""
+    return bool(_JUNK.search(text.replace("\r\n", "\n")))
