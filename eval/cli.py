@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli_errors import OneLineErrors
+from rag.cli_errors import OneLineErrors, echo
 
 
 def _split(value: str) -> list[str]:
@@ -59,19 +59,19 @@ def eval_group(ctx: click.Context, gold_path: Path | None, systems: str, answers
     app = Paperchat(settings)
     results = run_eval(app, items, _split(systems), k=k, answers=answers, out_dir=out_dir, progress=progress,
                        answer_systems=_split(answer_systems) if answer_systems else None, n_boot=n_boot,
-                       seed=seed, gold_source=str(gold_file), log=lambda m: click.echo(m, err=True))
+                       seed=seed, gold_source=str(gold_file), log=lambda m: echo(m, err=True))
     ret = results["retrieval"]
     if ret:
         names = results["meta"]["retrieval_metrics"]
-        click.echo("\nretrieval (answerable questions, mean [95% CI]):")
+        echo("\nretrieval (answerable questions, mean [95% CI]):")
         width = max(len(s) for s in ret) + 2
-        click.echo(" " * width + "  ".join(f"{m:<22}" for m in names))
+        echo(" " * width + "  ".join(f"{m:<22}" for m in names))
         for s, block in ret.items():
-            click.echo(f"{s:<{width}}" + "  ".join(f"{fmt_ci(block['overall'][m]):<22}" for m in names))
+            echo(f"{s:<{width}}" + "  ".join(f"{fmt_ci(block['overall'][m]):<22}" for m in names))
     for t in results["targets"]:
         if t["status"] != "n/a":
-            click.echo(f"target {t['name']} {t['op']} {t['threshold']}: {t['status']} ({t['value']:.3f})")
-    click.echo(f"\nreport: {Path(out_dir) / 'report.md'}")
+            echo(f"target {t['name']} {t['op']} {t['threshold']}: {t['status']} ({t['value']:.3f})")
+    echo(f"\nreport: {Path(out_dir) / 'report.md'}")
 
 
 @eval_group.command("compare")
@@ -86,7 +86,7 @@ def compare(run_a: Path, run_b: Path, out_file: Path | None) -> None:
     text = compare_runs(run_a, run_b)
     if out_file is not None:
         out_file.write_text(text + "\n", encoding="utf-8")
-    click.echo(text)
+    echo(text)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ from rag.schema import Answer, Citation, Event, Source
 from rag.text import Idf, stem
 
 REFUSAL = "I couldn't find this in the indexed papers."
+EXTRACTIVE = "none (extractive)"  # the answer's backend when no model wrote any of it
 _PINNED_SUFFIX = re.compile(r"\s*\(in: .*\)\s*$")
 _SYSTEM = (
     "You answer questions about machine-learning papers from the quoted evidence only. "
@@ -93,7 +94,7 @@ class AnswerEngine:
 
     @property
     def backend_name(self) -> str:
-        return self.llm.name if self.llm is not None else "none (extractive)"
+        return self.llm.name if self.llm is not None else EXTRACTIVE
 
     # --- public API ----------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Answer] | None = None, k: int | None = None,
@@ -159,10 +160,12 @@ class AnswerEngine:
         yield Event(type="token", text=body)
         timings["first_token_s"] = time.perf_counter() - t0
         summary = ""
+        backend = self.backend_name
         if self.llm is not None:
             summary, note = yield from self._summarise(evidence_q, chosen)
             if note:
                 notes.append(note)
+                backend = EXTRACTIVE  # the model failed: the evidence alone made this answer
         if summary.strip():
             # the model saw only the quoted sentences: check it against those, not whole abstracts,
             # so nothing it invents (or copies from an injected instruction) can pass
@@ -177,7 +180,7 @@ class AnswerEngine:
         for s in sources:
             s.cited = s.paper_id in cited
         answer = Answer(question=question, answer=checked.text, citations=checked.citations,
-                        refused=checked.empty, backend=self.backend_name, route="answer",
+                        refused=checked.empty, backend=backend, route="answer",
                         standalone_question=standalone if standalone != question else None,
                         sources=sources, notes=notes, timings={**timings, "total_s": time.perf_counter() - t0})
         if checked.empty:

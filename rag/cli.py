@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli_errors import OneLineErrors
+from rag.cli_errors import OneLineErrors, echo, styled
 
 
 def _settings(ctx: click.Context, **overrides):
@@ -60,18 +60,18 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], replace: bool, as_json: 
     if as_json:
         out = {"files": [f.__dict__ for f in corpus.files], "records": corpus.records,
                "duplicates": corpus.duplicates, "warnings": corpus.warnings, **report.__dict__}
-        click.echo(json.dumps(out, indent=2))
+        echo(json.dumps(out, indent=2))
         return
     for w in corpus.warnings:
-        click.echo(f"warning: {w}", err=True)
+        echo(f"warning: {w}", err=True)
     if corpus.warnings:
-        click.echo(f"warning: {len(corpus.warnings)} records skipped (see above)", err=True)
-    click.echo(f"parsed {corpus.records} records from {len(corpus.files)} files: "
+        echo(f"warning: {len(corpus.warnings)} records skipped (see above)", err=True)
+    echo(f"parsed {corpus.records} records from {len(corpus.files)} files: "
                f"{len(corpus.papers)} unique papers, {corpus.duplicates} duplicates merged")
     if report.up_to_date:
-        click.echo(f"index up to date: {report.papers_total} papers ({report.seconds:.1f}s)")
+        echo(f"index up to date: {report.papers_total} papers ({report.seconds:.1f}s)")
     else:
-        click.echo(f"indexed {report.papers_total} papers ({report.papers_new} new, {report.papers_changed} changed, "
+        echo(f"indexed {report.papers_total} papers ({report.papers_new} new, {report.papers_changed} changed, "
                    f"{report.papers_unchanged} unchanged): {report.chunks_embedded} chunks embedded, "
                    f"{report.chunks_reused} reused, in {report.seconds:.1f}s")
 
@@ -103,21 +103,21 @@ def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to
     filters = _filters(date_from, date_to, min_upvotes)
     res = _app(ctx).search(query, k=k, filters=filters, mode=mode)
     if as_json:
-        click.echo(json.dumps({"query": query, "mode": mode, "filter_note": res.filter_note,
+        echo(json.dumps({"query": query, "mode": mode, "filter_note": res.filter_note,
                                "hits": [h.to_dict() for h in res.hits], "timings_ms": res.timings}, indent=2))
         return
     if res.filter_note:
-        click.echo(res.filter_note, err=True)
+        echo(res.filter_note, err=True)
     if not res.hits:
-        click.echo("no matching papers")
+        echo("no matching papers")
         return
     for h in res.hits:
         meta = " · ".join(x for x in (h.paper.date or h.paper.date_text,
                                       f"{h.paper.upvotes} upvotes" if h.paper.upvotes is not None else None) if x)
-        click.echo(f"{h.rank:>2}. {h.paper.title}  [{h.paper.paper_id}]")
-        click.echo(f"    score {h.score:.4f}" + (f" · {meta}" if meta else ""))
+        echo(f"{h.rank:>2}. {h.paper.title}  [{h.paper.paper_id}]")
+        echo(f"    score {h.score:.4f}" + (f" · {meta}" if meta else ""))
         snippet = h.best_chunk if len(h.best_chunk) <= 240 else h.best_chunk[:237] + "..."
-        click.echo(f"    {snippet}")
+        echo(f"    {snippet}")
 
 
 def _print_answer_stream(events, as_json: bool):
@@ -130,39 +130,39 @@ def _print_answer_stream(events, as_json: bool):
         elif as_json:
             continue
         elif ev.type == "sources":
-            click.echo(click.style(f"sources: {len(ev.sources or [])} papers retrieved", dim=True), err=True)
+            echo(styled(f"sources: {len(ev.sources or [])} papers retrieved", dim=True), err=True)
         elif ev.type in ("token", "item"):
-            click.echo(ev.text, nl=ev.type == "item")
+            echo(ev.text, nl=ev.type == "item")
             streamed.append(ev.text)
         elif ev.type == "note":
-            click.echo(click.style(f"note: {ev.text}", fg="yellow"), err=True)
+            echo(styled(f"note: {ev.text}", fg="yellow"), err=True)
     if answer is None:
         raise click.ClickException("no answer was produced")
     if as_json:
         out = answer.to_dict()
         out["citations"] = [{k: c[k] for k in ("n", "paper_id", "title", "quote", "supported", "support_score", "reason")}
                             for c in out["citations"]]
-        click.echo(json.dumps(out, indent=2))
+        echo(json.dumps(out, indent=2))
         return answer
     if streamed:
-        click.echo()
+        echo()
     if " ".join(" ".join(streamed).split()) not in " ".join(answer.answer.split()):
         # verification changed what was streamed (a model sentence removed): show the final text
-        click.echo(click.style("\n--- verified answer ---", dim=True))
-        click.echo(answer.answer)
+        echo(styled("\n--- verified answer ---", dim=True))
+        echo(answer.answer)
     elif answer.route == "aggregate" or answer.refused:
         # the count is known only once every item has streamed, so it closes the list
         head = answer.answer.splitlines()[0] if answer.route == "aggregate" else ""
-        click.echo(head[:-1] + "." if head.endswith(":") else head)
+        echo(head[:-1] + "." if head.endswith(":") else head)
     for note in answer.notes:
         if note.startswith("removed"):
-            click.echo(click.style(f"note: {note}", fg="yellow"), err=True)
+            echo(styled(f"note: {note}", fg="yellow"), err=True)
     if answer.citations:
-        click.echo(click.style("\ncitations:", bold=True))
+        echo(styled("\ncitations:", bold=True))
         for c in answer.citations:
             mark = "verified" if c.supported else "UNVERIFIED"
-            click.echo(f"[{c.n}] {c.title} ({c.paper_id}) - {mark}")
-    click.echo(click.style(f"backend: {answer.backend} · {answer.timings.get('total_s', 0):.2f}s", dim=True), err=True)
+            echo(f"[{c.n}] {c.title} ({c.paper_id}) - {mark}")
+    echo(styled(f"backend: {answer.backend} · {answer.timings.get('total_s', 0):.2f}s", dim=True), err=True)
     return answer
 
 
@@ -193,7 +193,7 @@ def chat(ctx: click.Context, k, backend) -> None:
 
     app = _app(ctx, llm_backend=backend)
     history = []
-    click.echo("paperchat - ask about the indexed papers; empty line or Ctrl-D to quit, /new to reset.")
+    echo("paperchat - ask about the indexed papers; empty line or Ctrl-D to quit, /new to reset.")
     while True:
         try:
             q = input("you> ").strip()
@@ -203,12 +203,12 @@ def chat(ctx: click.Context, k, backend) -> None:
             break
         if q == "/new":
             history.clear()
-            click.echo("(history cleared)")
+            echo("(history cleared)")
             continue
         try:
             history.append(_print_answer_stream(app.ask_stream(q, history=history, k=k), False))
         except PaperchatError as e:
-            click.echo(f"error: {e}", err=True)
+            echo(f"error: {e}", err=True)
 
 
 @main.command()
@@ -230,10 +230,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     """What the index holds."""
     s = _app(ctx).stats()
     if as_json:
-        click.echo(json.dumps(s, indent=2))
+        echo(json.dumps(s, indent=2))
         return
     for key, value in s.items():
-        click.echo(f"{key}: {value}")
+        echo(f"{key}: {value}")
 
 
 @main.command()
@@ -247,8 +247,8 @@ def config(ctx: click.Context) -> None:
             value = "****"
         if name == "auth" and value is not None:
             value = value.split(":", 1)[0] + ":****"
-        click.echo(f"{name} = {value}    # {fld.description or ''}".rstrip(" #"))
-    click.echo(f"# resolved LLM backend: {s.resolved_backend()}")
+        echo(f"{name} = {value}    # {fld.description or ''}".rstrip(" #"))
+    echo(f"# resolved LLM backend: {s.resolved_backend()}")
 
 
 def _attach_eval() -> None:

@@ -451,10 +451,14 @@ def map_openai_error(
             f"{where} failed with HTTP {e.status_code}: {_server_message(e)}", backend=backend, kind="error"
         )
     if isinstance(
-        e, openai.APIResponseValidationError | json.JSONDecodeError | ValueError | KeyError | IndexError
+        e,
+        openai.APIResponseValidationError | json.JSONDecodeError | ValueError | KeyError | IndexError
+        # the SDK hands back the raw body as a str when it is not JSON (a web page at the URL)
+        | AttributeError | TypeError,
     ):
         return BackendError(
-            f"{where} sent a response that is not an OpenAI chat completion ({type(e).__name__}: {str(e)[:200]})",
+            f"{where} sent a response that is not an OpenAI-compatible chat completion "
+            f"({type(e).__name__}: {str(e)[:200]}); is the URL the API, ending in /v1, rather than a web page?",
             backend=backend,
             kind="bad_response",
         )
@@ -575,8 +579,8 @@ class LLMBackend:
                         yield r.delta
             if chunks == 0:  # a well-formed stream has at least a role or a finish chunk
                 raise BackendError(
-                    f"{self._where()} sent an empty stream (no chat.completion.chunk events); "
-                    "is it an OpenAI-compatible chat API?",
+                    f"{self._where()} answered without a single chat.completion.chunk event: not an "
+                    "OpenAI-compatible streaming response (is the URL the API, ending in /v1, rather than a web page?)",
                     backend=self.name,
                     kind="bad_response",
                 )

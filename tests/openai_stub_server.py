@@ -11,7 +11,8 @@ request (path, headers, JSON body) and answers from a queue of programmed replie
         assert stub.requests[-1].json["model"] == "stub-model"
 
 Failure modes: ``stub.fail = "auth"`` (401 invalid_api_key), ``"server_error"`` (500),
-``"garbage"`` (200 with a body that is not JSON); an unknown model gets 404 model_not_found as
+``"garbage"`` (200 with a body that is not JSON), ``"html"`` (200 with a web page, as from a URL
+that is not the API); an unknown model gets 404 model_not_found as
 from OpenAI; ``stub.delay_s`` delays every reply (for timeouts); ``stub.api_key`` makes a wrong or
 missing ``Authorization: Bearer`` header a 401.
 """
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-FailMode = Literal["auth", "server_error", "garbage"] | None
+FailMode = Literal["auth", "server_error", "garbage", "html"] | None
 
 
 @dataclass
@@ -166,6 +167,10 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if st.fail == "garbage":
             self._send(200, b"<html>this is not JSON</html>", "application/json")
+            return True
+        if st.fail == "html":
+            page = b"<!doctype html><html><head><title>Welcome</title></head><body>It works!</body></html>"
+            self._send(200, page, "text/html; charset=utf-8")
             return True
         return False
 

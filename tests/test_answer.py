@@ -164,6 +164,8 @@ def test_backend_down_still_answers_from_evidence_and_says_why(seed_index, monke
     answer = events[-1].answer
     assert notes and "127.0.0.1:9" in notes[0]
     assert not answer.refused and "270x to 600x" in answer.answer
+    # the failed backend made none of it: the answer names what did, the notes name the failure
+    assert answer.backend == "none (extractive)" and any("127.0.0.1:9" in n for n in answer.notes)
 
 
 # --- the real default stack -------------------------------------------------------------------------

@@ -541,6 +541,17 @@ def test_a_non_openai_reply_is_a_bad_response(
     _expect("bad_response", call, stub.url)
 
 
+@pytest.mark.parametrize("how", ["complete", "stream"])
+def test_a_web_page_instead_of_the_api_is_named_as_such(
+    how: str, stub: OpenAIStubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _compat(stub, monkeypatch)
+    stub.fail = "html"
+    call = (lambda: backend.complete("hi")) if how == "complete" else (lambda: list(backend.stream("hi")))
+    err = _expect("bad_response", call, stub.url)
+    assert "not an OpenAI-compatible" in str(err) and "empty stream" not in str(err)
+
+
 def test_the_stub_lists_its_models(stub: OpenAIStubServer) -> None:
     import openai
 
