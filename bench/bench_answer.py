@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_machine import LoadSampler, busy_processes, git_info, loadavg, machine_info, run_cmd
+from eval.machine import LoadSampler, busy_processes, git_info, loadavg, machine_info, run_cmd
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
@@ -275,8 +275,8 @@ def wait_for_load(below: float, max_s: float) -> float:
 def ingest_child(home: str) -> None:
     """Child process: build the index of the bundled seeds and the GGUF under ``home``."""
     t0 = time.perf_counter()
-    from rag.engine import Paperchat
-    from rag.models import resolve_gguf
+    from rag.llm.weights import resolve_gguf
+    from rag.paperchat import Paperchat
     from rag.settings import load_settings
 
     settings = load_settings(home=Path(home), llm_backend="local", threads=2)
@@ -326,7 +326,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with LoadSampler() as sampler:
             once: dict[str, Any] = {}
             t = time.perf_counter()
-            from rag.engine import Paperchat
+            from rag.paperchat import Paperchat
             from rag.settings import load_settings
             once["import_engine_s"] = time.perf_counter() - t
 
@@ -534,7 +534,7 @@ def render_md(r: dict[str, Any]) -> str:
         "",
         "| step | seconds |",
         "|---|---|",
-        f"| import rag.engine | {_f(once['import_engine_s'])} |",
+        f"| import rag.paperchat | {_f(once['import_engine_s'])} |",
         f"| **index open** (Chroma client + embedder + papers/BM25 from the cache), cold | {_f(once['index_open_s'])} |",
         f"| first search (ONNX session, Chroma query path) | {_f(once['first_search_s'])} |",
         f"| corpus IDF for evidence scoring (first answer) | {_f(once['idf_build_s'])} |",

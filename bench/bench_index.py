@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_machine import LoadSampler, busy_processes, git_info, loadavg, machine_info
+
+from eval.machine import LoadSampler, busy_processes, git_info, loadavg, machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -298,7 +299,7 @@ def measure(search: Callable[[str], Any], queries: list[dict[str, str]]) -> dict
 
 
 def measure_modes(retriever: Any, queries: list[dict[str, str]]) -> dict[str, Any]:
-    from rag.retrieve import Filters
+    from rag.types import Filters
 
     out = {}
     for mode in ("bm25", "dense", "hybrid"):
@@ -323,7 +324,8 @@ def _median_ms(fn: Callable[[], Any], reps: int) -> float:
 def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 7) -> dict[str, float]:
     """Median ms of the store and retriever calls one search makes, alone and in cheaper variants,
     so a slow line in the search table can be traced to a call (and a fix's gain estimated)."""
-    from rag.retrieve import Filters
+    from rag.store import where_clause
+    from rag.types import Filters
 
     store, name = retriever.store, retriever.active.collection
     depth = max(retriever.settings.candidate_k, retriever.settings.top_k)
@@ -333,7 +335,7 @@ def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 
     chunk_ids = top["ids"][0]
     pids = list(dict.fromkeys(m["paper_id"] for m in top["metadatas"][0]))
     flt = Filters(date_from=FILTER_FROM)
-    where = flt.chroma_where()
+    where = where_clause(flt)
     papers = list(retriever.papers.values())
 
     def q(n: int, include: list[str], where: dict | None = None) -> Callable[[], Any]:
@@ -368,7 +370,7 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
                 ) -> tuple[dict[str, Any], list[dict[str, str]], Any, list[Any]]:
     from rag.corpus import bundled_seed_paths, load_corpus
     from rag.embed import embedder_from
-    from rag.engine import Paperchat
+    from rag.paperchat import Paperchat
     from rag.retrieve import HybridRetriever
     from rag.settings import load_settings
 
@@ -451,7 +453,7 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
     }
     with Phase("CLI re-ingest (child process)", sampler) as ph:
         exe = Path(sys.executable).with_name("paperchat")
-        cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "rag.cli"]),
+        cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "cli"]),
                "--home", str(home), "ingest", "--json"]
         t = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -461,7 +463,7 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
         proc_s = subprocess.run(cmd_s, capture_output=True, text=True, cwd=ROOT, timeout=600)
         cli_search_s = time.perf_counter() - t
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import rag.engine, rag.cli"], cwd=ROOT, timeout=120)
+        subprocess.run([sys.executable, "-c", "import rag.paperchat, cli.main"], cwd=ROOT, timeout=120)
         import_s = time.perf_counter() - t
     res["cli"] = {"reingest_s": round(cli_s, 3), "reingest_rc": proc.returncode,
                   "search_s": round(cli_search_s, 3), "search_rc": proc_s.returncode,
@@ -493,7 +495,8 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
 def synthetic_papers(n: int, pool: list[str], title_words: list[str], rng: random.Random
                      ) -> Iterator[tuple[Any, list[int]]]:
     """``n`` synthetic papers (5-8 pool sentences each) with the sentence indices they use."""
-    from rag.corpus import Paper, paper_id_for
+    from rag.corpus import paper_id_for
+    from rag.types import Paper
 
     day0, days = date(2022, 1, 1), (date(2025, 12, 31) - date(2022, 1, 1)).days
     for i in range(n):
@@ -515,11 +518,10 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
                 sampler: LoadSampler, base: Path, breakdown: bool) -> dict[str, Any]:
     from tqdm import tqdm
 
-    from rag.chunk import Chunk, chunk_id, chunk_metadata, embed_text
-    from rag.index import load_papers
+    from rag.chunk import Chunk, chunk_id, embed_text
     from rag.retrieve import HybridRetriever, LexicalIndex
     from rag.settings import load_settings
-    from rag.store import Active
+    from rag.store import Active, chunk_metadata
     from rag.text import split_sentences
 
     res: dict[str, Any] = {"papers": n}
@@ -587,7 +589,7 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
     if breakdown:  # the parts of the build, run again on their own
         with Phase(f"synthetic {n}: build breakdown", sampler) as ph:
             t = clock()
-            papers = load_papers(store, active)
+            papers = store.load_papers(active)
             lp = since(t)
             t = clock()
             LexicalIndex(papers)
@@ -683,7 +685,7 @@ def render_md(r: dict[str, Any]) -> str:
     cli = s["cli"]
     lines += [
         f"| CLI `paperchat ingest` again (child process) | {_f(cli['reingest_s'], 2)} | | exit {cli['reingest_rc']}; "
-        f"`import rag.engine, rag.cli` alone {_f(cli['python_import_rag_s'], 2)} s |",
+        f"`import rag.paperchat, cli.main` alone {_f(cli['python_import_rag_s'], 2)} s |",
         f"| CLI `paperchat search` (child process, cold) | {_f(cli['search_s'], 2)} | | exit {cli['search_rc']} |",
         "",
     ]

@@ -1,4 +1,4 @@
-"""Calibrate the list route's evidence thresholds (``rag.aggregate.ListThresholds``) on the list
+"""Calibrate the list route's evidence thresholds (``rag.settings.ListThresholds``) on the list
 questions of the gold set, with a held-out half so the chosen numbers are not judged on the
 questions that chose them.
 
@@ -18,7 +18,7 @@ import argparse
 import itertools
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from eval import metrics as M
@@ -53,7 +53,7 @@ class Score:
 
 
 def predict(case: Case, th) -> list[str]:
-    from rag.aggregate import select_present
+    from rag.listing import select_present
 
     if case.evidence is None:
         return list(case.fixed)
@@ -70,7 +70,7 @@ def score(cases: Iterable[Case], th) -> Score:
 
 def sweep(cases: Sequence[Case], grid: dict[str, Sequence[float]] = GRID, keep: int = 8):
     """(thresholds, calibration score, held-out score) for the ``keep`` best settings."""
-    from rag.aggregate import ListThresholds
+    from rag.settings import ListThresholds
 
     cal = [c for c in cases if c.calibration]
     held = [c for c in cases if not c.calibration]
@@ -86,29 +86,29 @@ def sweep(cases: Sequence[Case], grid: dict[str, Sequence[float]] = GRID, keep: 
 
 def build_cases(app, items) -> list[Case]:
     """Retrieve each list question as the list route does and compute its evidence once."""
-    from rag import aggregate
-    from rag.answer import AnswerConfig, AnswerEngine
+    from rag import listing
+    from rag.answer import AnswerEngine
 
-    engine = AnswerEngine(app.retriever(), None)
-    cap = AnswerConfig().aggregate_candidates
+    engine = AnswerEngine(app.retriever(), None, settings=app.settings)
+    cap = app.settings.answer.aggregate_candidates
     depth = max(GRID["depth"])
     cases = []
     for i, it in enumerate(items):
-        prop = aggregate.parse_property(it.question)
+        prop = listing.parse_property(it.question)
         gold = frozenset(it.gold_ids)
-        if prop.polarity == "absence" or not aggregate.is_aggregate(it.question):
+        if prop.polarity == "absence" or not listing.is_aggregate(it.question):
             # judged by other rules, or not routed to the list route at all: the product's answer
             answer = engine.ask(it.question)
             cases.append(Case(it.id, gold, None, tuple(c.paper_id for c in answer.citations), i % 2 == 0))
             continue
         res = engine.retriever.search(it.question, k=cap, depth=cap)
-        ev = aggregate.presence_evidence(res.hits, it.question, engine.idf, depth)
+        ev = listing.presence_evidence(res.hits, it.question, engine.idf, depth)
         cases.append(Case(it.id, gold, ev, (), i % 2 == 0))
     return cases
 
 
 def _fmt(th) -> str:
-    return ", ".join(f"{f.name} {getattr(th, f.name)}" for f in fields(th))
+    return ", ".join(f"{name} {value}" for name, value in th.model_dump().items())
 
 
 def report(cases: Sequence[Case], best, default) -> str:
@@ -138,9 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="also write the table to this file")
     args = ap.parse_args(argv)
 
-    from rag.aggregate import ListThresholds
-    from rag.engine import Paperchat
-    from rag.settings import load_settings
+    from rag.paperchat import Paperchat
+    from rag.settings import ListThresholds, load_settings
 
     items = [it for it in load_gold(args.gold) if it.kind == "list"]
     app = Paperchat(load_settings())

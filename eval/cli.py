@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli_errors import OneLineErrors, echo
+from cli.output import OneLineErrors, echo
 
 
 def _split(value: str) -> list[str]:
@@ -48,7 +48,7 @@ def eval_group(ctx: click.Context, gold_path: Path | None, systems: str, answers
     from eval.gold import DEFAULT_GOLD, load_gold
     from eval.report import fmt_ci
     from eval.run import run_eval
-    from rag.engine import Paperchat
+    from rag.paperchat import Paperchat
     from rag.settings import load_settings
 
     home = (ctx.obj or {}).get("home") if isinstance(ctx.obj, dict) else None

@@ -116,9 +116,9 @@ def render_report(results: dict[str, Any]) -> str:
     st = meta.get("settings") or {}
     lines += [
         f"- date: {meta.get('date')} ({meta.get('seconds')} s)",
-        f"- commit: {git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty') else ''}",
-        f"- machine: {mach.get('platform')}, {mach.get('cpus')} CPUs, {mach.get('memory_gib')} GiB, "
-        f"Python {mach.get('python')}",
+        f"- commit: {git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty_files') else ''}",
+        f"- machine: {mach.get('cpu_model')}, {mach.get('usable_cpus') or mach.get('logical_cpus')} CPUs, "
+        f"{mach.get('ram_gib')} GiB, {mach.get('os')}, Python {mach.get('python')}",
         f"- gold: {gold.get('source') or 'given items'} ({gold.get('items')} items: "
         + ", ".join(f"{n} {kd}" for kd, n in (gold.get("by_kind") or {}).items() if n) + f"; sha1 {gold.get('sha1')})",
         f"- index: {meta.get('papers_indexed')} papers; embedder {st.get('embedder')}; fusion {st.get('fusion')} "

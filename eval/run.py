@@ -23,17 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import platform
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from eval import metrics as M
 from eval.gold import KINDS, GoldItem, require_papers
+from eval.machine import git_info, machine_info
 from eval.systems import (
     AnswerOutcome,
     PaperchatAnswers,
@@ -42,6 +39,7 @@ from eval.systems import (
     timed_retrieve,
 )
 from rag.errors import ConfigError, PaperchatError
+from rag.fsutil import atomic_write_text
 
 RETRIEVAL_SYSTEMS = ("hybrid", "bm25", "dense", "llamaindex")
 ANSWER_SYSTEMS = ("ours", "ours-plain", "ours-bm25", "ours-dense", "llamaindex")
@@ -152,30 +150,6 @@ def paired_difference(ours: dict[str, dict], base: dict[str, dict], metric: str,
 # --- metadata --------------------------------------------------------------------------------------
 
 
-def _git(*args: str) -> str | None:
-    try:
-        r = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return r.stdout.strip() if r.returncode == 0 else None
-
-
-def machine_info() -> dict[str, Any]:
-    mem = None
-    try:
-        mem = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError, AttributeError):
-        pass
-    return {"platform": platform.platform(), "machine": platform.machine(),
-            "processor": platform.processor() or None, "cpus": os.cpu_count(), "memory_gib": mem,
-            "python": sys.version.split()[0]}
-
-
-def git_info() -> dict[str, Any]:
-    status = _git("status", "--porcelain")
-    return {"commit": _git("rev-parse", "HEAD"), "dirty": bool(status) if status is not None else None}
-
-
 def settings_summary(app: Any) -> dict[str, Any]:
     s = app.settings
     out = {name: getattr(s, name, None) for name in
@@ -210,7 +184,7 @@ def run_eval(app: Any, gold_items: Sequence[GoldItem], systems: Sequence[str] = 
              log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Evaluate ``systems`` (retrieval) and, with ``answers``, ``answer_systems`` on ``gold_items``.
 
-    ``app`` is a :class:`rag.engine.Paperchat` (or anything with its ``settings``, ``embedder``,
+    ``app`` is a :class:`rag.paperchat.Paperchat` (or anything with its ``settings``, ``embedder``,
     ``retriever()``, ``search()``, ``ask()`` and ``llm``). ``answer_systems`` defaults to
     ``ours`` plus ``llamaindex`` when that is among ``systems`` and an LLM is configured.
     ``cache_dir`` holds the stock index's embeddings (default ``settings.cache_dir/eval``).
@@ -391,15 +365,7 @@ def write_run(results: dict[str, Any], out_dir: Path, log: Callable[[str], None]
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
     return path
 
 

@@ -2,7 +2,7 @@
 
 Retrieval systems: ``retrieve(question, k) -> ranked paper ids``.
 
-* ``hybrid``, ``bm25``, ``dense`` — :meth:`rag.engine.Paperchat.search` in that mode.
+* ``hybrid``, ``bm25``, ``dense`` — :meth:`rag.paperchat.Paperchat.search` in that mode.
 * ``llamaindex`` — the *stock* LlamaIndex pipeline as a user would build it from the tutorial:
   one ``Document`` per paper (title + abstract), the default ``SentenceSplitter``, a
   ``VectorStoreIndex`` in the default in-memory vector store, the same embedder as ours
@@ -10,7 +10,7 @@ Retrieval systems: ``retrieve(question, k) -> ranked paper ids``.
 
 Answer systems: ``answer(question) -> AnswerOutcome``.
 
-* ``ours`` — :meth:`rag.engine.Paperchat.ask`, read through the :class:`rag.schema.Answer` contract.
+* ``ours`` — :meth:`rag.paperchat.Paperchat.ask`, read through the :class:`rag.types.Answer` contract.
 * ``llamaindex`` — ``CitationQueryEngine.from_args(index, llm=<our LLM>, similarity_top_k=k)``
   over the stock index. Its ``[n]`` markers point at its source nodes and are mapped to paper ids.
   It has no verifier of its own, so each (claim, marker) pair is judged with
@@ -24,9 +24,7 @@ embedding the seed corpus takes about a minute.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.errors import ConfigError, PaperchatError
+from rag.fsutil import atomic_write
 
 STOCK_RETRIEVE_FACTOR = 2  # chunks fetched per wanted paper, so k distinct papers survive collapsing
 
@@ -136,9 +135,11 @@ class PaperchatAnswers:
         self.name = name
         self._engine = None
         if self.VARIANTS[name]:
-            from rag.answer import AnswerConfig, AnswerEngine
+            from rag.answer import AnswerEngine
 
-            self._engine = AnswerEngine(app.retriever(), app.llm, config=AnswerConfig(**self.VARIANTS[name]))
+            s = app.settings
+            variant = s.model_copy(update={"answer": s.answer.model_copy(update=self.VARIANTS[name])})
+            self._engine = AnswerEngine(app.retriever(), app.llm, settings=variant, judge_cache=app.judge_cache)
 
     def answer(self, question: str) -> AnswerOutcome:
         t = time.perf_counter()
@@ -147,7 +148,7 @@ class PaperchatAnswers:
         if a is None:
             raise PaperchatError(f"ask() returned no answer for {question[:60]!r}")
         return AnswerOutcome(
-            text=a.answer,
+            text=a.text,
             citations=[CitedPaper(n=c.n, paper_id=c.paper_id, supported=bool(c.supported)) for c in a.citations],
             refused=bool(a.refused), latency_s=latency, backend=a.backend, route=a.route)
 
@@ -185,16 +186,7 @@ def _slug(text: str) -> str:
 
 
 def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 class StockLlamaIndex:

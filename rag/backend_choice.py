@@ -12,16 +12,16 @@ configured. Pure logic over :class:`~rag.settings.Settings`: no I/O, no client i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from rag.errors import ConfigError
+from rag.llm.registry import BACKENDS, OPENAI_URL, spec_for
 from rag.sanitize import has_controls
-from rag.settings import OPENAI_URL, Settings
+from rag.settings import Settings
 
-Choice = Literal["default", "local", "none", "openai", "openai-compatible"]
+Choice = str  # "default" or a registry name
 _ENABLE = "the operator can allow them with PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND=true"
 
 
@@ -48,16 +48,19 @@ def operator_key_endpoint(settings: Settings) -> str | None:
 def offers(settings: Settings) -> list[Offer]:
     """The picker's entries: the default, the bundled model, evidence only, and the remote
     backends the operator configured; with custom backends allowed, OpenAI and a URL of one's own."""
-    out = [Offer("default", "Default (from settings)"), Offer("local", "Local (bundled model)"),
-           Offer("none", "Evidence only (no model)")]
     custom = settings.ui_allow_custom_backend
-    has_key = operator_key_endpoint(settings) == OPENAI_URL
-    if custom or has_key:
-        out.append(Offer("openai", f"OpenAI {settings.openai_model}" if not custom else "OpenAI"))
-    if custom:
-        out.append(Offer("openai-compatible", "OpenAI-compatible URL"))
-    elif settings.openai_base_url:
-        out.append(Offer("openai-compatible", f"{settings.openai_model} at the server's endpoint"))
+    configured = {  # remote backends the operator set up, as the picker names them
+        "openai": f"OpenAI {settings.openai_model}" if operator_key_endpoint(settings) == OPENAI_URL else None,
+        "openai-compatible": f"{settings.openai_model} at the server's endpoint" if settings.openai_base_url else None,
+    }
+    out = [Offer("default", "Default (from settings)")]
+    for spec in sorted(BACKENDS, key=lambda b: b.remote):  # local choices first
+        if not spec.remote:
+            out.append(Offer(spec.name, spec.label))
+        elif custom:
+            out.append(Offer(spec.name, spec.label))
+        elif configured.get(spec.name):
+            out.append(Offer(spec.name, configured[spec.name]))
     return out
 
 
@@ -85,8 +88,9 @@ def visitor_settings(
         return None  # the panel's fields do not apply to the server's own backend
     offered = {o.value for o in offers(settings)}
     if choice not in offered:
+        spec = spec_for(choice)
         raise ConfigError(f"the backend {choice!r} is not offered on this server; {_ENABLE}"
-                          if choice in ("openai", "openai-compatible") else f"unknown backend {choice!r}")
+                          if spec is not None and spec.remote else f"unknown backend {choice!r}")
     own_url = _norm_url(settings.openai_base_url)
     if not settings.ui_allow_custom_backend:
         typed = [name for name, value, own in (("model", model, settings.openai_model),

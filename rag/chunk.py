@@ -1,4 +1,5 @@
-"""Split papers into embeddable chunks with LlamaIndex's SentenceSplitter.
+"""Split papers into embeddable chunks with LlamaIndex's SentenceSplitter, fed the analyser's
+sentence splitter (:func:`rag.text.split_sentences`) so chunks and evidence agree on sentences.
 
 Chunk sizes are counted in the embedder's own tokens so a chunk plus its title fits the model's
 window (256 for MiniLM): nothing is truncated silently. The title is part of every chunk's
@@ -11,11 +12,8 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.corpus import Paper
-
-# Paper fields stored as Chroma metadata on every chunk (Chroma forbids None values).
-_SCALAR_FIELDS = ("paper_id", "title", "source", "line", "authors", "organization", "date", "date_text",
-                  "upvotes", "url")
+from rag.text import sentence_spans
+from rag.types import Paper
 
 
 @dataclass(frozen=True)
@@ -33,23 +31,6 @@ def embed_text(title: str, passage: str) -> str:
 
 def chunk_id(embedder_name: str, text: str) -> str:
     return hashlib.sha1(f"{embedder_name}\x00{text}".encode()).hexdigest()[:24]
-
-
-def date_ord(iso: str | None) -> int | None:
-    """yyyy-mm-dd -> yyyymmdd, an int Chroma can range-filter."""
-    return int(iso.replace("-", "")) if iso else None
-
-
-def paper_metadata(paper: Paper) -> dict:
-    meta = {k: getattr(paper, k) for k in _SCALAR_FIELDS if getattr(paper, k) is not None}
-    if paper.date:
-        meta["date_ord"] = date_ord(paper.date)
-    meta["content_hash"] = paper.content_hash
-    return meta
-
-
-def paper_from_metadata(meta: dict, abstract: str) -> Paper:
-    return Paper(abstract=abstract, **{k: meta.get(k) for k in _SCALAR_FIELDS})
 
 
 class Chunker:
@@ -72,6 +53,7 @@ class Chunker:
                 chunk_size=budget,
                 chunk_overlap=min(self._overlap, budget // 2),
                 tokenizer=lambda s: [0] * self._count(s),
+                chunking_tokenizer_fn=sentence_spans,
             )
         return self._splitters[budget]
 
@@ -88,12 +70,3 @@ class Chunker:
             out.append(Chunk(chunk_id=chunk_id(self._embedder, et), paper_id=paper.paper_id, index=i,
                              text=part, embed_text=et))
         return out
-
-
-def chunk_metadata(paper: Paper, chunk: Chunk, n_chunks: int) -> dict:
-    meta = paper_metadata(paper)
-    meta.update(chunk_index=chunk.index, n_chunks=n_chunks)
-    if chunk.index == 0:
-        # the head chunk carries the whole abstract, so the paper list can be rebuilt from Chroma
-        meta["abstract"] = paper.abstract
-    return meta

@@ -1,25 +1,27 @@
-"""Citation verification for any answer text, whoever wrote it.
+"""Citation verification, whoever wrote the claim.
 
-Every claim (sentence or bullet) must carry ``[n]`` markers that point at a source it was given,
-and the cited abstract must support the claim: enough of the claim's content terms appear in one
-of its sentences, and every number in the claim appears in the abstract. Claims that fail are
-removed from the text and reported; each surviving citation carries its supporting quote.
+Every claim (an answer line) must cite papers it was given, and each cited abstract must support
+it: enough of the claim's content terms appear in one of its sentences, and every number in the
+claim appears in the abstract. Claims that fail are removed and reported; each surviving citation
+carries its supporting quote. :func:`split_claims` / :func:`support` also read the plain text of
+other systems' answers (the eval's stock LlamaIndex baseline), where markers are all there is.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from rag.corpus import Paper
-from rag.schema import Citation
+from rag.answer_text import line_text
 from rag.text import Idf, coverage, numbers, split_sentences, terms
+from rag.types import Citation, Line, Paper
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # sentence ends: after . ! ? or after a citation marker that follows one ("... works. [1] Next")
 _CLAIM_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])|(?<=\])\s+(?=[A-Z])")
 SUPPORT_THRESHOLD = 0.5
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Claim:
 
 @dataclass
 class Verification:
-    text: str
+    lines: list[Line]
     citations: list[Citation]
     dropped: list[str] = field(default_factory=list)  # human-readable reasons
 
@@ -91,66 +93,72 @@ def support(claim: str, paper: Paper, idf: Idf) -> tuple[float, str, str]:
     return score, best, f"{score:.0%} of the claim's terms are in the cited abstract"
 
 
-def verify(answer: str, sources: Sequence[Paper], idf: Idf, *, threshold: float = SUPPORT_THRESHOLD,
-           require_citation: bool = True) -> Verification:
-    """Check every claim of ``answer`` against ``sources`` (numbered from 1 in order)."""
-    kept: list[str] = []
+def _claim(line: Line, numbers: Mapping[str, int]) -> str:
+    """The claim a line makes, as the verifier reads it: the rendered line without its markers
+    (a quote line's claim includes the title it is shown under)."""
+    return strip_markers(line_text(line, numbers))
+
+
+def verify_lines(lines: Sequence[Line], papers: Mapping[str, Paper], idf: Idf, numbers: Mapping[str, int], *,
+                 threshold: float = SUPPORT_THRESHOLD) -> Verification:
+    """Check every claim line against the papers it cites (by id).
+
+    A line whose citations are all unsupported is removed; a wrong citation is removed from a line
+    that another citation supports; a claim with content and no citation is removed. ``heading`` and
+    ``nearest`` lines are our own framing, not claims, and pass. Each supported paper gets one
+    :class:`Citation` numbered by ``numbers`` and carrying its best supporting sentence."""
+    kept: list[Line] = []
     dropped: list[str] = []
-    cites: dict[int, Citation] = {}
-    for claim in split_claims(answer):
-        if not claim.markers:
-            if require_citation and terms(claim.text):
-                dropped.append(f"removed a claim with no citation: {claim.text[:80]!r}")
+    cites: dict[str, Citation] = {}
+    for line in lines:
+        if line.kind in ("heading", "nearest"):
+            kept.append(line)
+            continue
+        claim = _claim(line, numbers)
+        cited = list(dict.fromkeys(line.cites))
+        if not cited:
+            if terms(claim):
+                dropped.append(f"removed a claim with no citation: {claim[:80]!r}")
                 continue
-            kept.append(claim.raw)
+            kept.append(line)
             continue
-        bad = [n for n in claim.markers if not 1 <= n <= len(sources)]
-        if bad:
-            dropped.append(f"removed a claim citing [{bad[0]}], which is not one of the {len(sources)} sources")
-            continue
-        results = []
-        for n in dict.fromkeys(claim.markers):
-            score, quote, reason = support(claim.text, sources[n - 1], idf)
-            results.append((n, score, quote, reason))
+        results = [(pid, *support(claim, papers[pid], idf)) for pid in cited]
         if not any(score >= threshold for _, score, _, _ in results):
             _, score, _, reason = max(results, key=lambda r: r[1])
-            dropped.append(f"removed an unsupported claim ({reason}): {claim.text[:80]!r}")
+            dropped.append(f"removed an unsupported claim ({reason}): {claim[:80]!r}")
             continue
-        raw = claim.raw
-        for n, score, quote, reason in results:
+        good = []
+        for pid, score, quote, reason in results:
             if score < threshold:
-                raw = re.sub(rf"\[{n}\]", "", raw).strip()  # keep the claim, drop the wrong marker
-                dropped.append(f"removed citation [{n}] ({reason})")
+                dropped.append(f"removed citation [{numbers.get(pid, '?')}] ({reason})")
                 continue
-            c = cites.get(n)
+            good.append(pid)
+            c = cites.get(pid)
             if c is None or score > c.support_score:
-                p = sources[n - 1]
-                cites[n] = Citation(n=n, paper_id=p.paper_id, title=p.title, quote=quote, supported=True,
-                                    support_score=round(score, 3), reason=reason)
-        kept.append(raw)
-    text = "\n".join(kept)
-    return Verification(text=text, citations=[cites[n] for n in sorted(cites)], dropped=dropped)
+                p = papers[pid]
+                cites[pid] = Citation(n=numbers[pid], paper_id=pid, title=p.title, quote=quote, supported=True,
+                                      support_score=round(score, 3), reason=reason)
+        kept.append(replace(line, cites=good))
+    return Verification(lines=kept, citations=sorted(cites.values(), key=lambda c: c.n), dropped=dropped)
 
 
-def attach_citations(text: str, sources: Sequence[Paper], idf: Idf, *,
-                     threshold: float = SUPPORT_THRESHOLD) -> tuple[str, list[str]]:
+def summary_lines(text: str, sources: Sequence[Paper], idf: Idf, *,
+                  threshold: float = SUPPORT_THRESHOLD) -> tuple[list[Line], list[str]]:
     """Tie each sentence of model-written text to the sources that support it.
 
     Small models cite wrongly or not at all, so their own markers are discarded and every
-    sentence gets the markers of the sources that support it; a sentence no source supports is
-    removed. Returns (text with markers, reasons for removals)."""
+    sentence cites the sources that support it; a sentence no source supports is removed.
+    Returns (summary lines, reasons for removals)."""
     kept, dropped = [], []
     for sentence in split_sentences(strip_markers(text)):
         if not terms(sentence):
             continue
-        scored = [(n, support(sentence, p, idf)) for n, p in enumerate(sources, start=1)]
-        good = [n for n, (score, _, _) in scored if score >= threshold]
+        scored = [(p, support(sentence, p, idf)) for p in sources]
+        good = [p.paper_id for p, (score, _, _) in scored if score >= threshold]
         if not good:
             best = max(scored, key=lambda x: x[1][0])[1] if scored else (0.0, "", "no sources")
             dropped.append(f"removed a model sentence no source supports ({best[2]}): {sentence[:80]!r}")
             continue
-        body = sentence.rstrip()
-        end = body[-1] if body[-1] in ".!?" else ""
-        body = body[:-1] if end else body
-        kept.append(f"{body} {''.join(f'[{n}]' for n in good)}{end or '.'}")
-    return " ".join(kept), dropped
+        # "600x [2]." loses its marker as "600x ."; the space before the stop goes with it
+        kept.append(Line(kind="summary", text=_SPACE_BEFORE_PUNCT.sub(r"\1", sentence.strip()), cites=good))
+    return kept, dropped

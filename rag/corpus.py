@@ -2,7 +2,19 @@
 
 Pure logic over text; the only I/O is reading the input files. Every record that is skipped is
 reported as a warning with file and line, and a file that yields nothing usable is an error, so
-nothing is ever dropped silently.
+nothing is ever dropped silently. Input is hostile: the only exception that leaves this module is
+:class:`CorpusError`, whose one-line message names the file (and the line, where there is one),
+and every stored text field has been through :func:`rag.sanitize.clean_text`.
+
+Line numbers are what an editor shows: every format ends a line at ``\\n``, ``\\r\\n`` or a lone
+``\\r`` (Python's universal newlines; CR-only files are old-Mac exports, and a raw CR can never
+sit inside a JSON string, so JSONL loses nothing by it). Nothing else ends a JSONL record: a raw
+U+2028 or U+0085 is valid inside a JSON string (``str.splitlines`` used to cut the record there).
+Page dumps are copy-pasted web pages, where U+2028/U+2029 are the only other characters that mean
+"line break", so a dump is also split there, but the parts keep the number of the editor line
+they sit on. U+0085, VT, FF and FS..RS do not split a dump: in scraped text they are mojibake
+(``…`` read as Latin-1 is U+0085) or page breaks inside a paragraph, and ``clean_text`` turns
+them into spaces (FS..RS are dropped).
 """
 
 from __future__ import annotations
@@ -11,14 +23,18 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.sanitize import clean_text
+from rag.types import Paper
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".csv")
 
@@ -37,38 +53,24 @@ _DATE_LINE = re.compile(
     r"^(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?P<day>\d{1,2})"
     r"(?:,\s*(?P<year>\d{4}))?(?:\s+(?P<upvotes>\d+))?$"
 )
+_DUMP_LINE_BREAK = re.compile("[\u2028\u2029]")
 _AUTHORS_LINE = re.compile(r"^[•·*-]?\s*(?P<n>\d+)\s+authors?$")
 _META_SEPARATOR = "·"
 _MAX_TITLE_CHARS = 400
 _MIN_ABSTRACT_CHARS = 80
-
-
-@dataclass(frozen=True)
-class Paper:
-    """One paper. ``paper_id`` is derived from the normalised title, so it is stable across files."""
-
-    paper_id: str
-    title: str
-    abstract: str
-    source: str
-    line: int
-    authors: int | None = None
-    organization: str | None = None
-    date: str | None = None  # ISO yyyy-mm-dd, only when the source gives the year
-    date_text: str | None = None  # the date as the source wrote it
-    upvotes: int | None = None
-    url: str | None = None
-
-    @property
-    def content_hash(self) -> str:
-        """Changes when anything that is embedded or shown changes; drives incremental ingest."""
-        payload = json.dumps(
-            {k: v for k, v in asdict(self).items() if k not in ("source", "line")}, sort_keys=True
-        )
-        return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+# No paper has a billion authors or upvotes: longer digit strings are corruption, and bounding
+# them before int() also keeps clear of Python's 4,300-digit int/str conversion limit.
+_MAX_COUNT_DIGITS = 9
+# JSON integers longer than this are refused while decoding, with a message of ours: it is
+# Python's default int/str limit, which json.loads would otherwise hit with a plain ValueError.
+_MAX_JSON_INT_DIGITS = 4300
+# Parsing holds the bytes, the text and its lines at once; beyond this, split the file.
+_MAX_FILE_BYTES = 256 * 2**20
+# Optional sign, ASCII digits, an optional all-zero fraction: "3", "+3", "3.0" (pandas writes
+# integer columns that have gaps as floats).
+_WHOLE_NUMBER = re.compile(r"(?P<sign>[+-]?)(?P<digits>[0-9]+)(?:\.0*)?")
+_ANY_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
+                         re.IGNORECASE)
 
 
 @dataclass
@@ -112,27 +114,69 @@ def paper_id_for(title: str) -> str:
     return f"{cut}-{hashlib.sha1(norm.encode()).hexdigest()[:7]}"
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.replace("\u00a0", " ").split())
+_clean = clean_text  # every stored text field, every page-dump line
+
+
+def _show(value: object) -> str:
+    """A value for a one-line message, in JSON spelling, at most about 40 characters. Containers
+    are named, not printed: their repr can be huge or too deeply nested to build."""
+    if isinstance(value, _JsonFloat):
+        text = value.text
+    elif value is None:
+        return "null"
+    elif isinstance(value, bool):
+        return "true" if value else "false"
+    elif isinstance(value, int):
+        try:
+            text = str(value)
+        except ValueError:  # over sys.get_int_max_str_digits(), when set below json's bound
+            return "a very long number"
+    elif isinstance(value, float):
+        text = json.dumps(value)
+    elif isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    elif isinstance(value, list):
+        return "a list"
+    elif isinstance(value, dict):
+        return "an object"
+    else:
+        return type(value).__name__
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
+
+
+def _date_match(text: str) -> re.Match[str] | None:
+    return _DATE_LINE.match(text.strip())
+
+
+def _iso_date(m: re.Match[str]) -> str | None:
+    """The ISO date of a matched date line; None without a year. ValueError if impossible."""
+    if not m["year"]:
+        return None
+    return date(int(m["year"]), _MONTHS[m["mon"].lower()[:3]], int(m["day"])).isoformat()
+
+
+def _digits_plausible(digits: str) -> bool:
+    return len(digits.lstrip("0")) <= _MAX_COUNT_DIGITS
 
 
 def parse_date(text: str) -> tuple[str | None, int | None]:
     """``"Sep 21, 2023 2"`` -> ("2023-09-21", 2); ``"May 12 3"`` -> (None, 3): no year, no ISO date."""
-    m = _DATE_LINE.match(text.strip())
+    m = _date_match(text)
     if not m:
         raise ValueError(f"not a date line: {text!r}")
-    upvotes = int(m["upvotes"]) if m["upvotes"] else None
-    if not m["year"]:
-        return None, upvotes
+    upvotes = None
+    if m["upvotes"]:
+        if not _digits_plausible(m["upvotes"]):
+            raise ValueError(f"{len(m['upvotes'])}-digit upvote count is not plausible")
+        upvotes = int(m["upvotes"])
     try:
-        d = date(int(m["year"]), _MONTHS[m["mon"].lower()[:3]], int(m["day"]))
+        return _iso_date(m), upvotes
     except ValueError as e:
         raise ValueError(f"impossible date {text!r}: {e}") from None
-    return d.isoformat(), upvotes
 
 
 def _date_text(text: str) -> str:
-    m = _DATE_LINE.match(text.strip())
+    m = _date_match(text)
     assert m is not None
     return text.strip()[: m.end("year") if m["year"] else m.end("day")]
 
@@ -146,13 +190,28 @@ def _looks_like_abstract(text: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def _content_lines(text: str) -> list[tuple[int, str]]:
-    """Non-empty lines with 1-based numbers, page chrome above the first paper removed."""
-    lines = [(i, _clean(s)) for i, s in enumerate(text.splitlines(), start=1)]
-    lines = [(i, s) for i, s in lines if s]
+def _universal_lines(text: str) -> list[str]:
+    """Lines ending at ``\\n``, ``\\r\\n`` or a lone ``\\r``, as editors number them (see the
+    module docstring for why ``str.splitlines`` is not used)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line does not start another
+    return lines
+
+
+def _dump_lines(text: str) -> list[tuple[int, str]]:
+    """Cleaned (editor line number, text) pairs; U+2028/U+2029 split a line into parts that keep
+    its number."""
+    return [(i, _clean(part)) for i, line in enumerate(_universal_lines(text), start=1)
+            for part in _DUMP_LINE_BREAK.split(line)]
+
+
+def _content_lines(lines: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Non-empty lines, page chrome above the first paper removed."""
+    numbered = [(i, s) for i, s in lines if s]
     out: list[tuple[int, str]] = []
     in_header = True
-    for i, s in lines:
+    for i, s in numbered:
         if in_header:
             low = s.lower()
             if low in _BOILERPLATE or _DATE_LINE.match(s):
@@ -164,25 +223,34 @@ def _content_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _dump_count(digits: str, what: str, name: str, where: str, warnings: list[str]) -> int | None:
+    """A count from a page dump; an implausibly long one is a warning, and the paper is kept."""
+    if not _digits_plausible(digits):
+        warnings.append(f"{where}: {len(digits)}-digit {what} is not plausible; {name} left empty")
+        return None
+    return int(digits)
+
+
 def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str]:
     """Parse one Daily Papers page dump. Returns (papers, warnings, layout name).
 
     Layout "blocks" has blank lines between title, abstract and an optional metadata group
     (``• N authors`` or an organisation, a ``·`` line, then ``Mon D[, YYYY] [upvotes]``);
     layout "lines" alternates title and abstract lines. Both reduce to the same sequence of
-    non-empty lines, so one state machine reads both.
+    non-empty lines, so one state machine reads both. A bad metadata value (impossible date,
+    absurd count) is a warning and leaves that field empty; the paper is kept.
     """
-    raw_lines = text.splitlines()
-    blank = sum(1 for s in raw_lines if not s.strip())
-    layout = "blocks" if blank >= max(3, len(raw_lines) // 4) else "lines"
-    lines = _content_lines(text)
+    cleaned = _dump_lines(text)
+    blank = sum(1 for _, s in cleaned if not s)
+    layout = "blocks" if blank >= max(3, len(cleaned) // 4) else "lines"
+    lines = _content_lines(cleaned)
     papers: list[Paper] = []
     warnings: list[str] = []
     i, n = 0, len(lines)
     while i < n:
         lineno, title = lines[i]
         if title == _META_SEPARATOR or _AUTHORS_LINE.match(title) or _DATE_LINE.match(title):
-            warnings.append(f"{source}:{lineno}: metadata line {title!r} with no paper before it; skipped")
+            warnings.append(f"{source}:{lineno}: metadata line {_show(title)} with no paper before it; skipped")
             i += 1
             continue
         if len(title) > _MAX_TITLE_CHARS:
@@ -201,18 +269,22 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
         if i < n and (_AUTHORS_LINE.match(lines[i][1]) or (i + 1 < n and lines[i + 1][1] == _META_SEPARATOR)):
             m = _AUTHORS_LINE.match(lines[i][1])
             if m:
-                authors = int(m["n"])
+                authors = _dump_count(m["n"], "author count", "authors", f"{source}:{lines[i][0]}", warnings)
             else:
                 organization = lines[i][1]
             i += 1
         if i < n and lines[i][1] == _META_SEPARATOR:
             i += 1
-            if i < n and _DATE_LINE.match(lines[i][1]):
+            m = _DATE_LINE.match(lines[i][1]) if i < n else None
+            if m:
+                where = f"{source}:{lines[i][0]}"
+                if m["upvotes"]:
+                    upvotes = _dump_count(m["upvotes"], "upvote count", "upvotes", where, warnings)
                 try:
-                    iso, upvotes = parse_date(lines[i][1])
+                    iso = _iso_date(m)
                     date_text = _date_text(lines[i][1])
                 except ValueError as e:
-                    warnings.append(f"{source}:{lines[i][0]}: {e}; date left empty")
+                    warnings.append(f"{where}: impossible date {_show(_date_text(lines[i][1]))}: {e}; date left empty")
                 i += 1
             else:
                 warnings.append(f"{source}:{lines[i - 1][0]}: '·' not followed by a date line")
@@ -242,59 +314,137 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
 # JSONL and CSV
 # ----------------------------------------------------------------------------------------------
 
-_OPTIONAL_FIELDS = ("authors", "organization", "date", "upvotes", "url")
+
+class _JsonFloat(float):
+    """A JSON float that remembers how it was written, so ``1e400`` (which decodes to inf) and
+    ``2.70`` are reported as the user typed them. Also receives NaN / Infinity / -Infinity."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _JsonFloat:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+
+def _json_int(text: str) -> int:
+    """json's int hook: refuse absurd lengths before int() hits Python's digit limit."""
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_JSON_INT_DIGITS:
+        raise ValueError(f"{digits}-digit number is too long")
+    return int(text)
+
+
+def _text_field(value: object, name: str, where: str) -> str | None:
+    """A text field as stored: cleaned, None when empty. A JSON number is taken as written (a
+    spreadsheet export turns an all-digit column into numbers); true/false, lists and objects are
+    errors, because printing them would store Python reprs as paper text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)  # json bounded its digits, so this conversion cannot fail
+    elif isinstance(value, float) and math.isfinite(value):
+        text = value.text if isinstance(value, _JsonFloat) else str(value)
+    else:
+        raise CorpusError(f"{where}: {name} must be text, got {_show(value)}")
+    return _clean(text) or None
+
+
+def _whole_number(value: object, name: str, where: str) -> int | None:
+    """A count from JSONL/CSV: an int, an integral float (3.0) or such a string ("3", "3.0").
+    Booleans, fractions, non-finite, negative and implausibly large values are errors instead of
+    being coerced (int(2.7) == 2, int(True) == 1)."""
+    if value is None:
+        return None
+    bad = CorpusError(f"{where}: {name} must be a whole number, got {_show(value)}")
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise bad
+        n = int(value)
+    elif isinstance(value, str):
+        text = _clean(value)
+        if not text:
+            return None
+        m = _WHOLE_NUMBER.fullmatch(text)
+        if not m:
+            raise bad
+        if not _digits_plausible(m["digits"]):
+            raise CorpusError(f"{where}: {name} {_show(text)} is not plausible (more than {_MAX_COUNT_DIGITS} digits)")
+        n = int(m["sign"] + m["digits"])
+    else:
+        raise bad
+    if n < 0:
+        raise CorpusError(f"{where}: {name} must not be negative, got {_show(value)}")
+    if n >= 10**_MAX_COUNT_DIGITS:
+        raise CorpusError(f"{where}: {name} {_show(value)} is not plausible (more than {_MAX_COUNT_DIGITS} digits)")
+    return n
+
+
+def _author_count(value: object, where: str) -> int | None:
+    """A list counts its names, a number (or numeric string) is the count, free text ("A, B and
+    C") counts the names in it."""
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, str):
+        text = _clean(value)
+        if not text:
+            return None
+        if not _ANY_NUMBER.fullmatch(text):
+            return len([a for a in re.split(r",|\band\b|;", text) if a.strip()])
+    return _whole_number(value, "authors", where)
+
+
+def _record_date(value: object, where: str) -> tuple[str | None, str | None]:
+    """(ISO date, date as written) from a YYYY-MM-DD[...] or 'Mon D[, YYYY]' value."""
+    date_text = _text_field(value, "date", where)
+    if date_text is None:
+        return None, None
+    try:
+        return date.fromisoformat(date_text[:10]).isoformat(), date_text
+    except ValueError as e:
+        if re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date_text):
+            raise CorpusError(f"{where}: date {_show(date_text)} is not a real date ({e})") from None
+    m = _date_match(date_text)
+    if not m:
+        raise CorpusError(f"{where}: date {_show(date_text)} is not YYYY-MM-DD (or 'Mon D, YYYY')")
+    try:
+        return _iso_date(m), date_text
+    except ValueError as e:
+        raise CorpusError(f"{where}: date {_show(date_text)} is not a real date ({e})") from None
 
 
 def _record_to_paper(rec: dict, source: str, line: int) -> Paper:
     """Validate one user record; any problem is a CorpusError naming file and line."""
     where = f"{source}:{line}"
-    lowered = {str(k).strip().lower(): v for k, v in rec.items()}
-    title = _clean(str(lowered.get("title") or ""))
-    abstract = _clean(str(lowered.get("abstract") or ""))
+    lowered = {_clean(str(k)).lower(): v for k, v in rec.items() if k is not None}
+    title = _text_field(lowered.get("title"), "title", where)
     if not title:
         raise CorpusError(f"{where}: record has no title")
+    abstract = _text_field(lowered.get("abstract"), "abstract", where)
     if not abstract:
         raise CorpusError(f"{where}: record {title[:60]!r} has no abstract")
+    if len(title) > _MAX_TITLE_CHARS:
+        # the title is embedded with every chunk; one this long would be truncated silently
+        raise CorpusError(
+            f"{where}: title is {len(title)} characters, at most {_MAX_TITLE_CHARS} allowed "
+            "(is the abstract in the title field?)"
+        )
     try:
         pid = paper_id_for(title)
     except ValueError:
         raise CorpusError(f"{where}: title {title!r} has no letters or digits") from None
-    authors = lowered.get("authors")
-    if isinstance(authors, list):
-        authors = len(authors)
-    elif authors in (None, ""):
-        authors = None
-    else:
-        try:
-            authors = int(authors)
-        except (TypeError, ValueError):
-            # a free-text author list ("A, B and C"): count the names
-            authors = len([a for a in re.split(r",|\band\b|;", str(authors)) if a.strip()])
-    upvotes = lowered.get("upvotes")
-    if upvotes in (None, ""):
-        upvotes = None
-    else:
-        try:
-            upvotes = int(upvotes)
-        except (TypeError, ValueError):
-            raise CorpusError(f"{where}: upvotes must be a whole number, got {upvotes!r}") from None
-        if upvotes < 0:
-            raise CorpusError(f"{where}: upvotes must not be negative, got {upvotes}")
-    raw_date = lowered.get("date")
-    iso = date_text = None
-    if raw_date not in (None, ""):
-        date_text = str(raw_date).strip()
-        try:
-            iso = date.fromisoformat(date_text[:10]).isoformat()
-        except ValueError:
-            try:
-                iso, _ = parse_date(date_text)
-            except ValueError:
-                raise CorpusError(
-                    f"{where}: date {date_text!r} is not YYYY-MM-DD (or 'Mon D, YYYY')"
-                ) from None
-    org = lowered.get("organization") or lowered.get("org")
-    url = lowered.get("url")
+    authors = _author_count(lowered.get("authors"), where)
+    upvotes = _whole_number(lowered.get("upvotes"), "upvotes", where)
+    iso, date_text = _record_date(lowered.get("date"), where)
+    org = _text_field(lowered.get("organization"), "organization", where)
+    if org is None:
+        org = _text_field(lowered.get("org"), "org", where)
     return Paper(
         paper_id=pid,
         title=title,
@@ -302,48 +452,83 @@ def _record_to_paper(rec: dict, source: str, line: int) -> Paper:
         source=source,
         line=line,
         authors=authors,
-        organization=_clean(str(org)) if org else None,
+        organization=org,
         date=iso,
         date_text=date_text,
         upvotes=upvotes,
-        url=str(url) if url else None,
+        url=_text_field(lowered.get("url"), "url", where),
     )
 
 
 def parse_jsonl(text: str, source: str) -> list[Paper]:
+    """One JSON object per line (JSON Lines); blank lines are skipped."""
     papers = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    for lineno, line in enumerate(_universal_lines(text), start=1):
+        # whitespace json does not know (FF, U+0085, NBSP...) can only sit outside the value here
+        body = line.lstrip()
+        indent = len(line) - len(body)
+        body = body.rstrip()
+        if not body:
             continue
+        where = f"{source}:{lineno}"
         try:
-            rec = json.loads(line)
+            rec = json.loads(body, parse_float=_JsonFloat, parse_constant=_JsonFloat, parse_int=_json_int)
         except json.JSONDecodeError as e:
-            raise CorpusError(f"{source}:{lineno}: invalid JSON ({e.msg})") from None
+            raise CorpusError(f"{where}: invalid JSON ({e.msg} at column {e.colno + indent})") from None
+        except ValueError as e:  # raised by _json_int
+            raise CorpusError(f"{where}: invalid JSON ({e})") from None
+        except RecursionError:
+            raise CorpusError(f"{where}: invalid JSON (nested too deeply)") from None
+        if isinstance(rec, list):
+            raise CorpusError(
+                f"{where}: expected a JSON object with title and abstract, got an array "
+                "(JSONL has one object per line)"
+            )
         if not isinstance(rec, dict):
-            raise CorpusError(f"{source}:{lineno}: expected a JSON object with title and abstract")
+            raise CorpusError(f"{where}: expected a JSON object with title and abstract, got {_show(rec)}")
         papers.append(_record_to_paper(rec, source, lineno))
     return papers
 
 
+def _header_list(fields: Sequence[str]) -> str:
+    shown = [f[:40] for f in fields[:12]]
+    return ", ".join(shown) + (f", … ({len(fields)} columns)" if len(fields) > 12 else "")
+
+
 def parse_csv(text: str, source: str) -> list[Paper]:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    missing = [f for f in ("title", "abstract") if f not in fields]
-    if missing:
-        raise CorpusError(
-            f"{source}:1: CSV header must have columns title and abstract; missing {', '.join(missing)} "
-            f"(found: {', '.join(fields) or 'nothing'})"
-        )
+    """A header row naming (at least) title and abstract, then one paper per row. Records are
+    numbered by the line they start on; a quoted field may span lines."""
+    # A field can never be longer than the text holding it, and the text is bounded by
+    # _MAX_FILE_BYTES, so raising the limit (process-wide, only ever upwards) cannot let a field
+    # grow without bound; the default 128 KiB would reject a long abstract.
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(len(text))
+    # newline="" hands \r, \r\n and \n to the csv module, which ends a row at any of them
+    reader = csv.reader(io.StringIO(text, newline=""))
     papers = []
+    header: list[str] | None = None
+    start = 1
     try:
         for row in reader:
-            if None in row:
-                raise CorpusError(f"{source}:{reader.line_num}: row has more fields than the header")
-            if not any((v or "").strip() for v in row.values()):
+            line, start = start, reader.line_num + 1
+            if not any(v.strip() for v in row):
+                continue  # blank line or all-empty row
+            if header is None:
+                header = [_clean(f).lower() for f in row]
+                missing = [f for f in ("title", "abstract") if f not in header]
+                if missing:
+                    raise CorpusError(
+                        f"{source}:{line}: CSV header must have columns title and abstract; missing "
+                        f"{', '.join(missing)} (found: {_header_list([f for f in header if f]) or 'nothing'})"
+                    )
                 continue
-            papers.append(_record_to_paper(row, source, reader.line_num))
+            if len(row) > len(header):
+                raise CorpusError(f"{source}:{line}: row has more fields than the header")
+            papers.append(_record_to_paper(dict(zip(header, row, strict=False)), source, line))
     except csv.Error as e:
         raise CorpusError(f"{source}:{reader.line_num}: malformed CSV ({e})") from None
+    if header is None:
+        raise CorpusError(f"{source}:1: CSV header must have columns title and abstract (found: nothing)")
     return papers
 
 
@@ -352,31 +537,63 @@ def parse_csv(text: str, source: str) -> list[Paper]:
 # ----------------------------------------------------------------------------------------------
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file; empty, binary or undecodable files are errors naming the file."""
+def _check_path(path: Path) -> None:
+    """Fail first on what is not there, so ``/nonexistent`` is not called an unsupported type."""
     try:
-        data = path.read_bytes()
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise CorpusError(f"{path}: no such file or directory") from None
+    except OSError as e:  # permission, name too long, symlink loop
+        raise CorpusError(f"{path}: cannot read ({e.strerror or e})") from None
+    except ValueError:  # an embedded NUL
+        raise CorpusError(f"{str(path)!r}: not a valid file name") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CorpusError(f"{path}: is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise CorpusError(f"{path}: not a regular file")  # a FIFO or device would block or never end
+
+
+def _line_at(data: bytes, universal: bool) -> int:
+    """The 1-based line holding the end of ``data``, counted as the parser for the file counts."""
+    if universal:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data.count(b"\n") + 1
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file; missing, huge, empty, binary or undecodable files are errors
+    naming the file."""
+    _check_path(path)
+    try:
+        with path.open("rb") as f:
+            data = f.read(_MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise CorpusError(f"{path}: no such file") from None
+        raise CorpusError(f"{path}: no such file or directory") from None
     except IsADirectoryError:
         raise CorpusError(f"{path}: is a directory") from None
     except OSError as e:
         raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
+    if len(data) > _MAX_FILE_BYTES:
+        raise CorpusError(f"{path}: file is larger than {_MAX_FILE_BYTES // 2**20} MiB; split it into smaller files")
     if not data.strip():
         raise CorpusError(f"{path}: file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CorpusError(f"{path}: is UTF-16 text; save it as UTF-8")
     if b"\x00" in data[:8192]:
         raise CorpusError(f"{path}: looks like a binary file, expected text (page dump, JSONL or CSV)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
+        line = _line_at(data[: e.start], universal=path.suffix.lower() != ".jsonl")
         raise CorpusError(f"{path}:{line}: not valid UTF-8 text") from None
     return text
 
 
 def parse_file(path: Path, source: str | None = None) -> tuple[list[Paper], FileStats, list[str]]:
     """Parse one file by its suffix. Raises CorpusError when it yields no paper."""
+    path = Path(path)
     source = source or path.name
+    _check_path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CorpusError(
@@ -398,16 +615,25 @@ def parse_file(path: Path, source: str | None = None) -> tuple[list[Paper], File
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories become their supported files, sorted for a stable order."""
+    """Files as given; directories become their supported files, sorted for a stable order.
+    A path that does not exist is an error here, before any file is parsed."""
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SUPPORTED_SUFFIXES)
+        try:
+            is_dir = p.is_dir()
+            if is_dir:
+                found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SUPPORTED_SUFFIXES)
+        except OSError as e:  # permission denied, name too long
+            raise CorpusError(f"{p}: cannot read ({e.strerror or e})") from None
+        except ValueError:  # an embedded NUL
+            raise CorpusError(f"{str(p)!r}: not a valid file name") from None
+        if is_dir:
             if not found:
                 raise CorpusError(f"{p}: directory has no {', '.join(SUPPORTED_SUFFIXES)} files")
             out.extend(found)
         else:
+            _check_path(p)
             out.append(p)
     return out
 

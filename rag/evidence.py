@@ -1,32 +1,15 @@
 """Evidence selection: which sentences of which retrieved abstracts bear on the question, and
 which papers really answer it. Pure logic over retrieved hits and corpus IDF; thresholds are
-calibrated on the eval set (see eval/results) and live in :class:`Thresholds`."""
+calibrated on the eval set (see eval/results) and live in ``Settings.evidence``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.retrieve import PaperHit
+from rag.settings import EvidenceThresholds
 from rag.text import Idf, coverage, is_instruction_like, numbers, query_terms, split_sentences, terms
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Calibrated on eval/gold.jsonl (lookup/numeric/compare vs unanswerable, 2026-11-23):
-    citation precision 0.98, refusal accuracy 0.86, false refusals 0.09 on the seeds."""
-
-    # a paper answers the question when one sentence (read with its title) covers this
-    # IDF-weighted share of the question's terms ...
-    sentence: float = 0.6
-    # ... or its title + whole abstract cover this much ...
-    abstract: float = 0.8
-    # ... or the dense similarity of its best chunk is at least this (paraphrased questions)
-    dense: float = 0.5
-    # papers after the first must score at least this share of the first one's evidence score
-    relative: float = 0.8
-    # a quoted sentence must cover at least this much (else only the paper's best one is quoted)
-    quote: float = 0.34
+from rag.types import Hit
 
 
 @dataclass
@@ -43,7 +26,7 @@ class Sentence:
 
 @dataclass
 class PaperEvidence:
-    hit: PaperHit
+    hit: Hit
     sentences: list[Sentence]  # best first
     paper_coverage: float
     relevant: bool = False
@@ -71,7 +54,7 @@ def wants_number(question: str) -> bool:
                                 "how fast", "how long", "what number", "by how", "what factor", "how small"))
 
 
-def score_paper(question_terms: list[str], hit: PaperHit, idf: Idf, prefer_numbers: bool) -> PaperEvidence:
+def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool) -> PaperEvidence:
     title_terms = set(terms(hit.paper.title))
     sents = []
     for i, s in enumerate(split_sentences(hit.paper.abstract)):
@@ -92,7 +75,7 @@ def evidence_score(best_sentence: float, abstract: float, dense: float) -> float
     return max(best_sentence, abstract * 0.9) + 0.5 * max(0.0, dense - 0.3)
 
 
-def select_evidence(question: str, hits: Sequence[PaperHit], idf: Idf, th: Thresholds = Thresholds()) -> EvidenceSet:
+def select_evidence(question: str, hits: Sequence[Hit], idf: Idf, th: EvidenceThresholds) -> EvidenceSet:
     """Score every sentence of every hit and mark the papers that answer the question."""
     # terms the corpus never uses stay in: they are the best sign that it cannot answer
     qt = query_terms(question)

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.chunk import Chunk, Chunker, chunk_metadata, paper_from_metadata
-from rag.corpus import Paper
+from rag.chunk import Chunk, Chunker
 from rag.embed import Embedder
 from rag.errors import IndexMissingError, StoreError
 from rag.settings import Settings
-from rag.store import Active, ChromaStore
+from rag.store import Active, ChromaStore, chunk_metadata
+from rag.types import Paper
 
 Progress = Callable[[int, int], None]  # (done, total) chunks embedded
 
@@ -37,15 +37,6 @@ class IngestReport:
     seconds: float
     up_to_date: bool = False
     warnings: list[str] = field(default_factory=list)
-
-
-def load_papers(store: ChromaStore, active: Active) -> list[Paper]:
-    """Rebuild the paper list from the head chunk of each paper (it carries the whole abstract)."""
-    papers = []
-    for _id, _doc, meta in store.iter_all(active.collection, where={"chunk_index": 0}):
-        papers.append(paper_from_metadata(meta, meta.get("abstract", "")))
-    papers.sort(key=lambda p: (p.source, p.line))
-    return papers
 
 
 def require_active(store: ChromaStore, embedder_name: str | None = None) -> Active:
@@ -80,7 +71,7 @@ def ingest(
         active = None  # pointer to a dropped collection: treat as empty
     old: dict[str, Paper] = {}
     if active is not None:
-        old = {p.paper_id: p for p in load_papers(store, active)}
+        old = {p.paper_id: p for p in store.load_papers(active)}
 
     incoming = {p.paper_id: p for p in papers}
     merged: dict[str, Paper] = {} if replace else dict(old)

@@ -8,168 +8,36 @@ a filter never silently returns everything.
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-from rag.chunk import date_ord
-from rag.corpus import Paper
 from rag.embed import Embedder
-from rag.errors import ConfigError
+from rag.fsutil import atomic_dir
 from rag.rank import collapse_chunks, rrf_fuse, score_fuse, top
 from rag.settings import Settings
-from rag.store import Active, ChromaStore
+from rag.store import Active, ChromaStore, where_clause
+from rag.text import Idf, index_tokens, word_set
+from rag.types import Filters, Hit, Mode, Paper, SearchResult
 
-Mode = Literal["hybrid", "bm25", "dense"]
-_HYPHENATED = re.compile(r"\b([A-Za-z]+)-([A-Za-z]+)\b")
-_WORD = re.compile(r"[a-z0-9]+")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # a filter keeping at least this share of the papers is applied to a deeper unfiltered dense query
 POSTFILTER_MIN_SHARE = 0.2
 POSTFILTER_MAX_ROWS = 1500
-# Words of the question's form, not its topic: "which papers ..." would otherwise reward every
-# abstract that says "in this paper".
-QUESTION_NOISE = ("paper", "papers", "article", "articles", "abstract", "abstracts", "which", "what", "whose",
-                  "who", "list", "show", "find", "any", "there", "mention", "mentions")
-
-
-def lexical_text(text: str) -> str:
-    """Index hyphenated compounds both as parts and joined: "warm-up" -> "warm up warmup"."""
-    return _HYPHENATED.sub(lambda m: f"{m[1]} {m[2]} {m[1]}{m[2]}", text)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Date range (inclusive, ISO yyyy-mm-dd) and minimum upvotes. Empty means no filter."""
-
-    date_from: str | None = None
-    date_to: str | None = None
-    min_upvotes: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("date_from", "date_to"):
-            v = getattr(self, name)
-            if v is not None:
-                try:
-                    if not _ISO_DATE.match(v):
-                        raise ValueError(v)
-                    date.fromisoformat(v)
-                except ValueError:
-                    raise ConfigError(f"{name.replace('_', '-')} must be a date like 2024-05-31, got {v!r}") from None
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ConfigError(f"date range is empty: {self.date_from} is after {self.date_to}")
-        if self.min_upvotes is not None and self.min_upvotes < 0:
-            raise ConfigError(f"min-upvotes must be >= 0, got {self.min_upvotes}")
-
-    @property
-    def active(self) -> bool:
-        return any(v is not None for v in (self.date_from, self.date_to, self.min_upvotes))
-
-    def matches(self, paper: Paper) -> bool:
-        if self.date_from or self.date_to:
-            if paper.date is None:
-                return False
-            if self.date_from and paper.date < self.date_from:
-                return False
-            if self.date_to and paper.date > self.date_to:
-                return False
-        if self.min_upvotes is not None and (paper.upvotes is None or paper.upvotes < self.min_upvotes):
-            return False
-        return True
-
-    def chroma_where(self) -> dict | None:
-        clauses: list[dict] = []
-        if self.date_from:
-            clauses.append({"date_ord": {"$gte": date_ord(self.date_from)}})
-        if self.date_to:
-            clauses.append({"date_ord": {"$lte": date_ord(self.date_to)}})
-        if self.min_upvotes is not None:
-            clauses.append({"upvotes": {"$gte": self.min_upvotes}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def describe(self) -> str:
-        parts = []
-        if self.date_from or self.date_to:
-            parts.append(f"date {self.date_from or '…'} to {self.date_to or '…'}")
-        if self.min_upvotes is not None:
-            parts.append(f"upvotes >= {self.min_upvotes}")
-        return ", ".join(parts) or "none"
-
-
-@dataclass
-class PaperHit:
-    paper: Paper
-    score: float
-    rank: int
-    best_chunk: str
-    bm25_score: float | None = None
-    bm25_rank: int | None = None
-    dense_score: float | None = None
-    dense_rank: int | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "rank": self.rank, "paper_id": self.paper.paper_id, "title": self.paper.title,
-            "score": round(self.score, 6), "bm25_score": _r(self.bm25_score), "bm25_rank": self.bm25_rank,
-            "dense_score": _r(self.dense_score), "dense_rank": self.dense_rank,
-            "date": self.paper.date or self.paper.date_text, "upvotes": self.paper.upvotes,
-            "best_chunk": self.best_chunk,
-        }
-
-
-def _r(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 6)
-
-
-@dataclass
-class SearchResult:
-    query: str
-    mode: Mode
-    hits: list[PaperHit]
-    filters: Filters = field(default_factory=Filters)
-    papers_total: int = 0
-    papers_matching_filters: int = 0
-    papers_missing_field: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def filter_note(self) -> str | None:
-        """What a filter did, in words, or None when no filter was set."""
-        if not self.filters.active:
-            return None
-        note = f"filter ({self.filters.describe()}) kept {self.papers_matching_filters} of {self.papers_total} papers"
-        if self.papers_missing_field:
-            note += f"; {self.papers_missing_field} have no full date/upvote count and were excluded"
-        return note
 
 
 class LexicalIndex:
-    """BM25 (bm25s, Snowball English stemmer, English stopwords) over title + abstract per paper."""
+    """BM25 (bm25s) over title + abstract per paper, tokenised by :func:`rag.text.index_tokens`."""
 
     def __init__(self, papers: Sequence[Paper], retriever=None) -> None:
         import bm25s
-        import Stemmer
 
-        self._bm25s = bm25s
-        self._stemmer = Stemmer.Stemmer("english")
         self.ids = [p.paper_id for p in papers]
-        self._query_stopwords = list(bm25s.stopwords.STOPWORDS_EN) + list(QUESTION_NOISE)
         if retriever is None:
-            tokens = bm25s.tokenize([lexical_text(f"{p.title}. {p.abstract}") for p in papers],
-                                    stopwords="en", stemmer=self._stemmer, show_progress=False)
             retriever = bm25s.BM25()
-            retriever.index(tokens, show_progress=False)
+            retriever.index([index_tokens(f"{p.title}. {p.abstract}") for p in papers], show_progress=False)
         self._retriever = retriever
 
     def save(self, path: Path) -> None:
@@ -182,34 +50,15 @@ class LexicalIndex:
         return cls(papers, retriever=bm25s.BM25.load(str(path)))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        tokens = self._bm25s.tokenize([lexical_text(query)], stopwords=self._query_stopwords,
-                                      stemmer=self._stemmer, show_progress=False, return_ids=False)
         # unknown words would raise inside bm25s; keep only terms the index knows
         vocab = self._retriever.vocab_dict
-        known = [[t for t in tokens[0] if t in vocab]]
+        known = [[t for t in index_tokens(query, query=True) if t in vocab]]
         if not known[0] or not self.ids:
             return []
         k = min(k, len(self.ids))
         docs, scores = self._retriever.retrieve(known, k=k, weight_mask=mask, show_progress=False,
                                                 n_threads=1)
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
-
-def _atomic_dir(target: Path, write) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
-        write(tmp)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _query_terms(text: str) -> set[str]:
-    return set(_WORD.findall(lexical_text(text).lower()))
 
 
 class HybridRetriever:
@@ -228,8 +77,6 @@ class HybridRetriever:
     @classmethod
     def open(cls, store: ChromaStore, active: Active, embedder: Embedder, settings: Settings) -> HybridRetriever:
         """Load papers and the BM25 index, from the local cache for this generation when present."""
-        from rag.index import load_papers
-
         cache = settings.cache_dir / active.collection
         papers_file, bm25_dir = cache / "papers.jsonl", cache / "bm25"
         if papers_file.is_file() and bm25_dir.is_dir():
@@ -238,7 +85,7 @@ class HybridRetriever:
                 return cls(papers, LexicalIndex.load(bm25_dir, papers), store, active, embedder, settings)
             except (OSError, ValueError, TypeError, KeyError):
                 pass  # a damaged cache is rebuilt below
-        papers = load_papers(store, active)
+        papers = store.load_papers(active)
         lexical = LexicalIndex(papers)
 
         def write(tmp: Path) -> None:
@@ -247,22 +94,22 @@ class HybridRetriever:
             lexical.save(tmp / "bm25")
 
         try:
-            _atomic_dir(cache, write)
+            atomic_dir(cache, write)
         except OSError:
             pass  # a read-only home only costs the rebuild next time
         return cls(papers, lexical, store, active, embedder, settings)
 
     # --- search --------------------------------------------------------------------------------
+    @cached_property
+    def idf(self) -> Idf:
+        """Term IDF over this generation's papers: built once, shared by every engine over it."""
+        return Idf(f"{p.title}. {p.abstract}" for p in self.papers.values())
+
     def _mask(self, filters: Filters) -> tuple[np.ndarray | None, int, int]:
         if not filters.active:
             return None, len(self._order), 0
         keep = np.array([filters.matches(self.papers[pid]) for pid in self._order], dtype=np.float32)
-        missing = 0
-        for pid in self._order:
-            p = self.papers[pid]
-            if ((filters.date_from or filters.date_to) and p.date is None) or (
-                    filters.min_upvotes is not None and p.upvotes is None):
-                missing += 1
+        missing = sum(1 for pid in self._order if filters.lacks_field(self.papers[pid]))
         return keep, int(keep.sum()), missing
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
@@ -312,7 +159,7 @@ class HybridRetriever:
         ranked = top(fused, k)
         best = self._best_chunks([pid for pid, _ in ranked], query, dense)
         result.hits = [
-            PaperHit(
+            Hit(
                 paper=self.papers[pid], score=score, rank=i, best_chunk=best[pid],
                 bm25_score=lex_score.get(pid), bm25_rank=lex_rank.get(pid),
                 dense_score=dense[pid][0] if pid in dense else None, dense_rank=dense_rank.get(pid),
@@ -331,7 +178,7 @@ class HybridRetriever:
         of its rows pass, no passing chunk can rank above the last of them. Otherwise, or when a
         deeper query does not yield ``n`` passing rows, Chroma filters."""
         name = self.active.collection
-        where = filters.chroma_where()
+        where = where_clause(filters)
         if where is None:
             return self.store.query(name, qv, n, documents=False)
         share = matching / max(1, len(self._order))
@@ -353,32 +200,9 @@ class HybridRetriever:
             out = {wanted[cid]: doc for cid, doc in zip(got["ids"], got["documents"], strict=True) if cid in wanted}
         missing = [pid for pid in pids if pid not in out]
         if missing:
-            terms = _query_terms(query)
+            terms = word_set(query)
             rows = list(self.store.iter_all(self.active.collection, where={"paper_id": {"$in": missing}}))
             for pid in missing:
                 docs = [doc for _, doc, meta in rows if meta["paper_id"] == pid]
-                out[pid] = max(docs, key=lambda d: len(terms & _query_terms(d)), default=self.papers[pid].abstract)
+                out[pid] = max(docs, key=lambda d: len(terms & word_set(d)), default=self.papers[pid].abstract)
         return out
-
-
-def paper_retriever(retriever: HybridRetriever, k: int | None = None, filters: Filters | None = None,
-                    mode: Mode = "hybrid"):
-    """The hybrid retriever as a LlamaIndex ``BaseRetriever`` (one node per paper, abstract as text)."""
-    from llama_index.core.retrievers import BaseRetriever
-    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-
-    class PaperRetriever(BaseRetriever):
-        def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-            res = retriever.search(query_bundle.query_str, k=k, filters=filters, mode=mode)
-            nodes = []
-            for hit in res.hits:
-                p = hit.paper
-                meta = {key: v for key, v in p.to_dict().items() if v is not None and key != "abstract"}
-                meta["best_chunk"] = hit.best_chunk
-                node = TextNode(id_=p.paper_id, text=p.abstract, metadata=meta,
-                                excluded_llm_metadata_keys=[x for x in meta if x != "title"],
-                                excluded_embed_metadata_keys=[x for x in meta if x != "title"])
-                nodes.append(NodeWithScore(node=node, score=hit.score))
-            return nodes
-
-    return PaperRetriever()

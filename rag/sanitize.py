@@ -24,10 +24,11 @@ _SURROGATES = "\ud800-\udfff"
 
 _JUNK = re.compile(f"[{_C0_C1}{_BIDI}{_SURROGATES}]")
 # Whole escape sequences, so their parameters do not stay behind as text: CSI (ESC [ … final),
-# OSC / DCS / APC / PM / SOS (ESC ] … BEL or ST), and two-character escapes (ESC x).
+# OSC / DCS / APC / PM / SOS (ESC ] … BEL or ST; only when terminated, because a lone C1 byte in
+# mojibake such as "â€\x9d" must not swallow the rest of an abstract), and ESC x.
 _ESCAPE_SEQ = re.compile(
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
-    r"|(?:\x1b[\]PX^_]|[\x90\x9d\x9e\x9f\x98])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x9d\x9e\x9f\x98])[^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[\x20-\x7e]"
 )
 _WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029\u00a0]")

@@ -1,5 +1,17 @@
-"""Pure text helpers shared by evidence selection, citation checks and aggregate judging:
-sentence splitting, stemmed content terms (with compound handling) and corpus IDF."""
+"""The one text analyser: tokens, stopwords, the stemmer, compounds, sentences and corpus IDF,
+shared by the BM25 index, evidence selection, list judging and citation checks.
+
+Two readings of text come out of it, on purpose and side by side here:
+
+* **index tokens** (:func:`index_tokens`) feed BM25: scikit-learn's word pattern, Lucene's short
+  English stopword list, the Snowball stemmer, and hyphenated compounds indexed both as parts and
+  joined ("warm-up" -> warm, up, warmup). Question-form words are dropped from queries only.
+* **content terms** (:func:`terms`) feed evidence and verification: a stricter word pattern that
+  keeps decimals ("2.5"), a longer stopword list (no "paper", "method", "propose"), the same
+  stemmer, and every neighbour pair joined, so "warm up" / "warm-up" / "warmup" meet.
+
+Both use :func:`stem` and :func:`split_sentences` from here and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +21,25 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
+# --- index tokens (BM25) ---------------------------------------------------------------------------
+_INDEX_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's CountVectorizer pattern (bm25s's default)
+_HYPHENATED = re.compile(r"\b([A-Za-z]+)-([A-Za-z]+)\b")
+_WORD = re.compile(r"[a-z0-9]+")
+# Lucene's English stopwords (bm25s's "en" list)
+INDEX_STOPWORDS = frozenset("""
+a an and are as at be but by for if in into is it no not of on or such that the their then there these
+they this to was will with
+""".split())
+# Words of a question's form, not its topic: "which papers ..." would otherwise reward every
+# abstract that says "in this paper".
+QUERY_NOISE = frozenset(("paper", "papers", "article", "articles", "abstract", "abstracts", "which", "what",
+                         "whose", "who", "list", "show", "find", "any", "there", "mention", "mentions"))
+
 _ABBREV = r"(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|No|approx|resp|al)"
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket,
 # unless the dot belongs to a common abbreviation or an initial.
+_ABBREV_END = re.compile(rf"\b{_ABBREV}\.$")
+_INITIAL_END = re.compile(r"\b[A-Z]\.$")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'“])")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s?%|x|×)?")
@@ -46,21 +74,27 @@ def is_instruction_like(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(sentence))
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split an abstract into sentences; keeps "e.g." / "et al." inside their sentence."""
-    text = " ".join(text.split())
-    if not text:
-        return []
+def sentence_spans(text: str) -> list[str]:
+    """``text`` cut into sentences that keep their trailing whitespace, so the pieces join back to
+    exactly ``text`` (what LlamaIndex's ``SentenceSplitter`` needs of a sentence tokenizer).
+    Keeps "e.g." / "et al." / initials inside their sentence."""
     parts: list[str] = []
     start = 0
     for m in _SENT_END.finditer(text):
-        before = text[start:m.start()]
-        if re.search(rf"\b{_ABBREV}\.$", before) or re.search(r"\b[A-Z]\.$", before):
+        # only the last few characters decide (linear time, even for "A. A. A. ..." crafted text)
+        lo = max(start, m.start() - 24)
+        if _ABBREV_END.search(text, lo, m.start()) or _INITIAL_END.search(text, lo, m.start()):
             continue  # an abbreviation or an initial, not a sentence end
-        parts.append(before.strip())
+        parts.append(text[start:m.end()])
         start = m.end()
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
+    if start < len(text):
+        parts.append(text[start:])
+    return parts
+
+
+def split_sentences(text: str) -> list[str]:
+    """An abstract's sentences, whitespace-normalised; the same boundaries as :func:`sentence_spans`."""
+    return [p for p in (s.strip() for s in sentence_spans(" ".join(text.split()))) if p]
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +107,22 @@ def _stemmer():
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer().stemWord(word)
+
+
+def expand_hyphens(text: str) -> str:
+    """Hyphenated compounds both as parts and joined: "warm-up" -> "warm up warmup"."""
+    return _HYPHENATED.sub(lambda m: f"{m[1]} {m[2]} {m[1]}{m[2]}", text)
+
+
+def index_tokens(text: str, *, query: bool = False) -> list[str]:
+    """BM25 tokens of a document (or, with ``query``, of a question: its form words dropped too)."""
+    drop = INDEX_STOPWORDS | QUERY_NOISE if query else INDEX_STOPWORDS
+    return [stem(t) for t in _INDEX_TOKEN.findall(expand_hyphens(text).lower()) if t not in drop]
+
+
+def word_set(text: str) -> set[str]:
+    """Unstemmed lower-case words (hyphenated compounds expanded), for cheap overlap counts."""
+    return set(_WORD.findall(expand_hyphens(text).lower()))
 
 
 def words(text: str) -> list[str]:

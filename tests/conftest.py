@@ -22,8 +22,8 @@ from helpers import SEED_FILES, paper_record, write_jsonl
 
 from rag.corpus import CorpusLoad, Paper, load_corpus
 from rag.embed import Embedder, embedder_from
-from rag.engine import Paperchat
 from rag.index import IngestReport
+from rag.paperchat import Paperchat
 from rag.settings import Settings, load_settings
 
 # Every variable the settings (or chromadb, or an OpenAI client) could pick up from the outer shell.

@@ -37,7 +37,7 @@ from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenL
 from openai.types.completion_usage import CompletionUsage
 from pydantic import PrivateAttr
 
-from rag.llm import LLMBackend
+from rag.llm.backend import LLMBackend
 
 FAKE_URL = "http://fake-openai.invalid/v1"
 

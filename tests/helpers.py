@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.corpus import Paper
+from rag.types import Paper
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO / "data" / "seeds"
@@ -47,12 +47,12 @@ def free_port() -> int:
 
 
 def paperchat_cmd(*args: str) -> list[str]:
-    """The installed ``paperchat`` console script (falls back to ``python -m rag.cli``)."""
+    """The installed ``paperchat`` console script (falls back to ``python -m cli``)."""
     script = Path(sys.executable).with_name("paperchat")
     if script.is_file():
         return [str(script), *args]
     found = shutil.which("paperchat")
-    return [found, *args] if found else [sys.executable, "-m", "rag.cli", *args]
+    return [found, *args] if found else [sys.executable, "-m", "cli", *args]
 
 
 def run_paperchat(*args: str, timeout: float = 180, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -187,7 +187,7 @@ def test_gradio_client_ask_with_a_visitor_url_never_sends_the_servers_key(
 ) -> None:
     from gradio_client import Client
 
-    from rag.engine import Paperchat
+    from rag.paperchat import Paperchat
     from ui.app import launch
 
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 
 from eval.calibrate_list import Case, report, score, sweep
-from rag.aggregate import ListThresholds, PresenceEvidence, select_present
-from rag.corpus import Paper
-from rag.retrieve import PaperHit
+from rag.listing import ListThresholds, PresenceEvidence, select_present
+from rag.types import Hit, Paper
 
 
 def _ev(pid: str, rank: int, best: float, abstract: float = 0.0, dense: float = 0.0) -> PresenceEvidence:
     paper = Paper(paper_id=pid, title=pid, abstract=f"{pid} abstract.", source="t", line=rank)
-    hit = PaperHit(paper=paper, score=1.0 / rank, rank=rank, best_chunk="")
+    hit = Hit(paper=paper, score=1.0 / rank, rank=rank, best_chunk="")
     return PresenceEvidence(hit=hit, best=best, quote=f"{pid} quote", abstract=abstract, dense=dense)
 
 
@@ -55,8 +54,8 @@ def test_score_and_sweep_pick_the_threshold_that_separates_gold_on_the_calibrati
 def test_calibration_reproduces_the_list_route_on_the_seed_index(seed_index) -> None:
     from eval.calibrate_list import build_cases, predict
     from eval.gold import load_gold
-    from rag.aggregate import is_aggregate
     from rag.answer import AnswerEngine
+    from rag.listing import is_aggregate
 
     items = [it for it in load_gold() if it.kind == "list"]
     cases = build_cases(seed_index.app, items)

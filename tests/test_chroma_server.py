@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import free_port, run_paperchat
 
-from rag.cli import main
-from rag.engine import Paperchat
+from cli.main import main
 from rag.errors import PaperchatError, StoreError
+from rag.paperchat import Paperchat
 from rag.settings import load_settings
 
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import ABSTRACT, run_paperchat
 
-from rag.cli import main
+from cli.main import main
 
 HIT_KEYS = {"rank", "paper_id", "title", "score", "bm25_score", "bm25_rank", "dense_score", "dense_rank",
             "date", "upvotes", "best_chunk"}
@@ -227,3 +227,98 @@ def test_stats(seed_index):
 
     text = invoke("--home", str(seed_index.home), "stats")
     assert "papers: 540" in text.stdout.splitlines()
+
+
+# ----------------------------------------------------------------------------------------------
+# usage mistakes are one line too (exit 2), and nothing from paper text drives the terminal
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "   "], "QUESTION is empty (see 'main ask --help')"),
+        (["search", "warmup", "-k", "0"], "Invalid value for '-k': 0 is not in the range 1<=x<=1000."),
+        (["search", "warmup", "-k", "abc"], "Invalid value for '-k': 'abc' is not a valid integer"),
+        (["ask"], "Missing argument 'QUESTION'."),
+        (["nonsense"], "No such command 'nonsense'."),
+        (["--bogus"], "No such option '--bogus'."),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], message: str):
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert_one_error_line(result.stderr, message)
+    assert "Usage:" not in result.stderr and "Try " not in result.stderr
+
+
+def test_usage_error_in_a_real_process_names_the_command():
+    proc = run_paperchat("ask", "")
+    assert proc.returncode == 2
+    assert_one_error_line(proc.stderr, "QUESTION is empty (see 'paperchat ask --help')")
+
+
+def test_echo_replaces_control_characters_but_keeps_our_own_styles():
+    import click
+
+    from cli.output import echo, styled
+
+    @click.command()
+    def show() -> None:
+        echo("title \x1b]0;PWNED\x07\x1b[2J\x1b[31mred\x9b8m\rback\nnext\tcol")
+        echo(styled("note: \x1b[8mhidden", fg="yellow"))
+
+    out = CliRunner().invoke(show, color=True).output
+    first, second, third = out.splitlines()
+    assert "\x1b" not in first and "\x07" not in first and "\x9b" not in first and "\r" not in first
+    assert first.startswith("title \ufffd]0;PWNED\ufffd") and second == "next\tcol"
+    assert third == "\x1b[33mnote: \ufffd[8mhidden\x1b[0m"  # only the yellow we added
+
+
+HOSTILE_TITLE = "Warmup \u001b]0;PWNED\u0007\u001b[2J\u001b[31mHijack\u001b[8m Study"
+
+
+def test_hostile_paper_text_never_reaches_the_terminal(tmp_path: Path, small_papers):
+    """Paper text is cleaned at parse time; whatever the CLI prints is cleaned again."""
+    records = [{"title": HOSTILE_TITLE, "abstract": "We study \u001b[2Jlearning rate warmup \u009b31m for "
+                "transformers and find that a short warmup phase is enough for stable training at scale."}]
+    records += [{"title": p.title, "abstract": p.abstract} for p in small_papers[:5]]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    assert invoke("ingest", str(path)).exit_code == 0
+    for args in (["search", "warmup hijack"], ["search", "warmup hijack", "--json"],
+                 ["ask", "What does the warmup hijack study find?", "--backend", "none"],
+                 ["ask", "What does the warmup hijack study find?", "--backend", "none", "--json"]):
+        proc = run_paperchat(*args)
+        assert proc.returncode == 0, proc.stderr
+        for stream in (proc.stdout, proc.stderr):
+            assert not any(c in stream for c in "\x1b\x07\x9b\r"), (args, stream[:300])
+        assert "Hijack" in proc.stdout
+        if "--json" in args:
+            data = json.loads(proc.stdout)
+            text = json.dumps(data, ensure_ascii=False)
+            assert not any(c in text for c in "\x1b\x07\x9b"), args
+
+
+def test_ingest_of_a_missing_path_says_so_in_one_line(home: Path):
+    result = invoke("ingest", "/nonexistent")
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, "/nonexistent: no such file or directory")
+    assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ('{"title": "T", "abstract": "%s", "upvotes": 1e400}', "bad.jsonl:1: upvotes must be a whole number, got 1e400"),
+        ('{"title": "T", "abstract": "%s", "upvotes": %s}', "bad.jsonl:1: invalid JSON"),
+        ('{"title": "T", "abstract": "%s", "upvotes": 2.7}', "bad.jsonl:1: upvotes must be a whole number, got 2.7"),
+    ],
+)
+def test_crafted_jsonl_is_one_error_line_in_a_real_process(tmp_path: Path, record: str, message: str):
+    text = record % ((ABSTRACT, "9" * 5000) if record.count("%s") == 2 else ABSTRACT)
+    (tmp_path / "bad.jsonl").write_text(text + "\n", "utf-8")
+    proc = run_paperchat("ingest", str(tmp_path / "bad.jsonl"))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert_one_error_line(proc.stderr, message)

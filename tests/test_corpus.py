@@ -383,3 +383,284 @@ def test_utf8_bom_is_accepted(tmp_path: Path):
     path.write_bytes(b"\xef\xbb\xbf" + _GOOD.encode() + b"\n")
     papers, _, _ = parse_file(path)
     assert papers[0].title == "Good"
+
+
+# ----------------------------------------------------------------------------------------------
+# crash inputs found by fuzzing (tests/test_fuzz_ingest.py): each gives papers or one clear line
+# ----------------------------------------------------------------------------------------------
+
+_HUGE = "9" * 5000  # past Python's 4,300-digit int/str limit
+
+
+def _rec(**fields) -> dict:
+    return {"title": "T", "abstract": ABSTRACT, **fields}
+
+
+def _jsonl_line(raw_value: str, field: str = "upvotes") -> str:
+    """One JSONL record whose ``field`` holds ``raw_value`` as raw JSON text (1e400, NaN, ...)."""
+    return json.dumps(_rec(**{field: "@@"})).replace('"@@"', raw_value)
+
+
+def _error(tmp_path: Path, name: str, data: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    with pytest.raises(CorpusError) as info:
+        parse_file(path)
+    return str(info.value)
+
+
+def _parse(tmp_path: Path, name: str, data: str | bytes) -> tuple[list[Paper], list[str]]:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    papers, _, warnings = parse_file(path)
+    return papers, warnings
+
+
+def test_dump_absurd_author_and_upvote_counts_warn_and_keep_the_paper(tmp_path: Path):
+    dump = (f"Paper One\n\n{ABSTRACT}\n\n  • {_HUGE} authors\n·\nMar 3, 2024 {_HUGE}\n\n"
+            f"Paper Two\n\n{ABSTRACT}\n\n  • 1234567890 authors\n·\nMar 4, 2024 12\n")
+    papers, warnings = _parse(tmp_path, "dump.txt", dump)
+    assert [(p.title, p.authors, p.upvotes, p.date) for p in papers] == [
+        ("Paper One", None, None, "2024-03-03"), ("Paper Two", None, 12, "2024-03-04")]
+    assert warnings == [
+        "dump.txt:5: 5000-digit author count is not plausible; authors left empty",
+        "dump.txt:7: 5000-digit upvote count is not plausible; upvotes left empty",
+        "dump.txt:13: 10-digit author count is not plausible; authors left empty",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("date_line", "warning"),
+    [
+        ("Feb 30, 2023 4", "impossible date 'Feb 30, 2023': day is out of range for month; date left empty"),
+        ("Jan 1, 0000 4", "impossible date 'Jan 1, 0000': year 0 is out of range; date left empty"),
+    ],
+)
+def test_dump_impossible_date_warns_and_keeps_paper_and_upvotes(tmp_path: Path, date_line: str, warning: str):
+    papers, warnings = _parse(tmp_path, "d.txt", f"Paper\n\n{ABSTRACT}\n\n• 3 authors\n·\n{date_line}\n")
+    assert [(p.authors, p.upvotes, p.date, p.date_text) for p in papers] == [(3, 4, None, None)]
+    assert warnings == [f"d.txt:7: {warning}"]
+
+
+def test_dump_year_with_five_digits_is_not_a_date_line(tmp_path: Path):
+    papers, warnings = _parse(tmp_path, "d.txt", f"Paper\n\n{ABSTRACT}\n\n• 3 authors\n·\nJan 1, 99999\n")
+    assert [(p.authors, p.date) for p in papers] == [(3, None)]
+    assert warnings == ["d.txt:6: '·' not followed by a date line",
+                        "d.txt:7: title 'Jan 1, 99999' has no abstract after it; skipped"]
+
+
+def test_parse_date_refuses_an_absurd_upvote_count():
+    with pytest.raises(ValueError, match="5000-digit upvote count is not plausible"):
+        parse_date(f"Sep 21, 2023 {_HUGE}")
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "message"),
+    [
+        ("upvotes", "1e400", "upvotes must be a whole number, got 1e400"),
+        ("upvotes", "Infinity", "upvotes must be a whole number, got Infinity"),
+        ("upvotes", "-Infinity", "upvotes must be a whole number, got -Infinity"),
+        ("upvotes", "NaN", "upvotes must be a whole number, got NaN"),
+        ("upvotes", "2.7", "upvotes must be a whole number, got 2.7"),
+        ("upvotes", "true", "upvotes must be a whole number, got true"),
+        ("upvotes", '"2.7"', "upvotes must be a whole number, got '2.7'"),
+        ("upvotes", "[1]", "upvotes must be a whole number, got a list"),
+        ("upvotes", "-3", "upvotes must not be negative, got -3"),
+        ("upvotes", "12345678901", "upvotes 12345678901 is not plausible (more than 9 digits)"),
+        ("upvotes", '"12345678901"', "upvotes '12345678901' is not plausible (more than 9 digits)"),
+        ("upvotes", "9" * 4000, "upvotes 99999999999999999999…(4000 characters) is not plausible (more than 9 digits)"),
+        ("upvotes", _HUGE, "invalid JSON (5000-digit number is too long)"),
+        ("authors", "1e400", "authors must be a whole number, got 1e400"),
+        ("authors", "NaN", "authors must be a whole number, got NaN"),
+        ("authors", "2.5", "authors must be a whole number, got 2.5"),
+        ("authors", "false", "authors must be a whole number, got false"),
+        ("authors", '"2.5"', "authors must be a whole number, got '2.5'"),
+        ("authors", '{"n": 3}', "authors must be a whole number, got an object"),
+        ("authors", "-1", "authors must not be negative, got -1"),
+        ("authors", "1e12", "authors 1e12 is not plausible (more than 9 digits)"),
+        ("title", "true", "title must be text, got true"),
+        ("title", '["A", "B"]', "title must be text, got a list"),
+        ("title", '{"en": "A"}', "title must be text, got an object"),
+        ("title", "NaN", "title must be text, got NaN"),
+        ("abstract", "[]", "abstract must be text, got a list"),
+        ("organization", "false", "organization must be text, got false"),
+        ("url", '{"href": "x"}', "url must be text, got an object"),
+        ("title", '"\\u001b[2J\\u0007"', "record has no title"),  # nothing left after cleaning
+        ("title", '"?!\\u00a0\\u2028-"', "title '?! -' has no letters or digits"),
+        ("title", json.dumps("x" * 401), "title is 401 characters, at most 400 allowed (is the abstract in the title field?)"),
+        ("title", "1" * 4000, "title is 4000 characters, at most 400 allowed (is the abstract in the title field?)"),
+        ("date", '"Feb 30, 2023"', "date 'Feb 30, 2023' is not a real date (day is out of range for month)"),
+        ("date", '"2023-02-30"', "date '2023-02-30' is not a real date (day is out of range for month)"),
+        ("date", '"0000-01-01"', "date '0000-01-01' is not a real date (year 0 is out of range)"),
+        ("date", '"99999-01-01"', "date '99999-01-01' is not YYYY-MM-DD (or 'Mon D, YYYY')"),
+        ("date", "[2024, 1, 1]", "date must be text, got a list"),
+    ],
+)
+def test_jsonl_bad_field_value_is_one_line_naming_file_line_and_field(tmp_path: Path, field: str, raw: str,
+                                                                       message: str):
+    text = json.dumps(_rec()) + "\n\n" + _jsonl_line(raw, field) + "\n"
+    assert _error(tmp_path, "papers.jsonl", text) == f"papers.jsonl:3: {message}"
+
+
+@pytest.mark.parametrize(
+    ("raw_upvotes", "raw_authors", "expected"),
+    [
+        ("3.0", "4.0", (3, 4)),
+        ('"3"', '"4"', (3, 4)),
+        ('" 3.0 "', '"+4"', (3, 4)),
+        ("0", "[]", (0, 0)),
+        ("null", '["A", "B", "C"]', (None, 3)),
+        ('""', '"Ann Lee; Bo Chen and Cy Diaz"', (None, 3)),
+        ("999999999", "999999999", (999999999, 999999999)),
+    ],
+)
+def test_jsonl_whole_numbers_are_accepted(tmp_path: Path, raw_upvotes: str, raw_authors: str, expected):
+    line = json.dumps(_rec(upvotes="@u", authors="@a")).replace('"@u"', raw_upvotes).replace('"@a"', raw_authors)
+    (p,), _ = _parse(tmp_path, "ok.jsonl", line + "\n")
+    assert (p.upvotes, p.authors) == expected
+    assert type(p.upvotes) in (int, type(None)) and type(p.authors) in (int, type(None))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "invalid JSON (nested too deeply)"),
+        ("[" + json.dumps(_rec()) + "]", "expected a JSON object with title and abstract, got an array "
+                                         "(JSONL has one object per line)"),
+        ('"just a string"', "expected a JSON object with title and abstract, got 'just a string'"),
+        ("12", "expected a JSON object with title and abstract, got 12"),
+        ("{'title': 'T'}", "invalid JSON (Expecting property name enclosed in double quotes at column 2)"),
+        ('{"title": "T", "id": ' + _HUGE + "}", "invalid JSON (5000-digit number is too long)"),
+    ],
+)
+def test_jsonl_bad_line_is_one_line_naming_file_and_line(tmp_path: Path, line: str, message: str):
+    assert _error(tmp_path, "p.jsonl", json.dumps(_rec()) + "\n" + line + "\n") == f"p.jsonl:2: {message}"
+
+
+def test_jsonl_number_title_is_taken_as_written(tmp_path: Path):
+    line = json.dumps(_rec(title="@t", organization="@o")).replace('"@t"', "2048").replace('"@o"', "4.50")
+    (p,), _ = _parse(tmp_path, "n.jsonl", line + "\n")
+    assert (p.title, p.paper_id, p.organization) == ("2048", "2048", "4.50")
+
+
+def test_lone_surrogate_and_escape_sequences_are_cleaned_at_parse_time(tmp_path: Path):
+    """A lone surrogate used to pass the parser and crash the tokenizer; escape sequences used to
+    reach the terminal (OSC retitle, clear screen, red)."""
+    title = "\\ud800Good \\u001b]0;PWNED\\u0007\\u001b[2J\\u001b[31mTitle\\u202e\\u0085end"
+    line = f'{{"title": "{title}", "abstract": "{ABSTRACT}\\udfff\\u0000", "organization": "\\u009b31mLab"}}'
+    (p,), _ = _parse(tmp_path, "s.jsonl", line + "\n")
+    assert (p.title, p.abstract, p.organization) == ("Good Title end", ABSTRACT, "Lab")
+    assert p.paper_id == "good-title-end"
+    from tokenizers import Tokenizer
+
+    from rag.embed import MINILM_TOKENIZER
+
+    Tokenizer.from_file(str(MINILM_TOKENIZER)).encode(p.title + p.abstract)  # TypeError before
+
+
+def test_terminal_escape_in_a_page_dump_title_is_stripped(tmp_path: Path):
+    dump = f"Paper \x1b]0;PWNED\x07\x1b[2J\x1b[31mOne\x1b[0m\n\n{ABSTRACT}\x9b8m\n"
+    (p,), _ = _parse(tmp_path, "esc.txt", dump)
+    assert (p.title, p.abstract) == ("Paper One", ABSTRACT)
+
+
+def test_jsonl_line_separators_inside_strings_stay_in_their_record(tmp_path: Path):
+    """U+2028 / U+0085 are valid raw inside JSON strings; str.splitlines() used to cut the record."""
+    first = json.dumps(_rec(title="A\u2028B\u0085C"), ensure_ascii=False)
+    second = json.dumps(_rec(title="Second", upvotes="x"))
+    text = f"\u2028{first}\x0c\r\n\r\n{second}\n"  # whitespace json does not know, outside the value
+    assert _error(tmp_path, "ls.jsonl", text) == "ls.jsonl:3: upvotes must be a whole number, got 'x'"
+    papers, _ = _parse(tmp_path, "ls.jsonl", f"{first}\r{json.dumps(_rec(title='Next'))}\r")  # CR-only file
+    assert [(p.title, p.line) for p in papers] == [("A B C", 1), ("Next", 2)]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_csv_with_cr_line_endings_parses_with_editor_line_numbers(tmp_path: Path, newline: str):
+    text = newline.join(["title,abstract", f'"Quoted, Title","{ABSTRACT}"', "", f'"Multi{newline}Line",{ABSTRACT}',
+                         f"Last,{ABSTRACT}"]) + newline
+    text = text.replace(f",{ABSTRACT}", f',"{ABSTRACT}"')
+    papers, _ = _parse(tmp_path, "mac.csv", text)
+    assert [(p.title, p.line) for p in papers] == [("Quoted, Title", 2), ("Multi Line", 4), ("Last", 6)]
+
+
+def test_csv_bare_cr_in_header_is_one_line_naming_file_and_line(tmp_path: Path):
+    message = _error(tmp_path, "h.csv", f"title\r,abstract\nA,{ABSTRACT.replace(',', '')}\n")
+    assert message == "h.csv:1: CSV header must have columns title and abstract; missing abstract (found: title)"
+
+
+def test_csv_field_larger_than_the_csv_module_limit_parses(tmp_path: Path):
+    long_abstract = " ".join([ABSTRACT] * 1000)  # ~190 KB, csv.field_size_limit() is 131072 by default
+    (p,), _ = _parse(tmp_path, "long.csv", f'title,abstract\nLong,"{long_abstract}"\n')
+    assert p.abstract == long_abstract
+
+
+def test_csv_nul_and_controls_are_cleaned(tmp_path: Path):
+    filler = "".join(f"Paper {i},{ABSTRACT.replace(',', '')}\n" for i in range(60))  # NUL past the binary sniff
+    papers, _ = _parse(tmp_path, "nul.csv", f'title,abstract,upvotes\n{filler}Zero\x00Day,"\x1b[2J{ABSTRACT}",3.0\n')
+    assert (papers[-1].title, papers[-1].abstract, papers[-1].upvotes) == ("ZeroDay", ABSTRACT, 3)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("\n\n,,\n", "c.csv:1: CSV header must have columns title and abstract (found: nothing)"),
+        (f"title,abstract\nT,{ABSTRACT.replace(',', '')},2.7,x\n", "c.csv:2: row has more fields than the header"),
+        ("title,abstract,upvotes\n" + f'T,"{ABSTRACT}",2.7\n', "c.csv:2: upvotes must be a whole number, got '2.7'"),
+        ("title,abstract,upvotes\n" + f'T,"{ABSTRACT}",true\n', "c.csv:2: upvotes must be a whole number, got 'true'"),
+        ("title,abstract,authors\n" + f'T,"{ABSTRACT}",{_HUGE}\n',
+         f"c.csv:2: authors {_HUGE[:40] + '…'!r} is not plausible (more than 9 digits)"),
+    ],
+)
+def test_csv_bad_input_is_one_line_naming_file_and_line(tmp_path: Path, data: str, message: str):
+    assert _error(tmp_path, "c.csv", data) == message
+
+
+def test_page_dump_line_numbers_are_editor_lines_whatever_the_line_endings(tmp_path: Path):
+    dump = f"Paper One\n\n{ABSTRACT}\n\n• 3 authors\n·\nMar 3, 2024 5\n\nPaper Two\n\n{ABSTRACT}\n"
+    expected = [("Paper One", 1, 3), ("Paper Two", 9, None)]
+    for newline in ("\n", "\r\n", "\r"):
+        papers, _ = _parse(tmp_path, "d.txt", dump.replace("\n", newline))
+        assert [(p.title, p.line, p.authors) for p in papers] == expected, repr(newline)
+    # U+2028 breaks a page-dump line (it means nothing else in a web page); parts keep the line's number
+    papers, _ = _parse(tmp_path, "d.txt", f"Paper One\u2028{ABSTRACT}\nPaper Two\u2029{ABSTRACT}\n")
+    assert [(p.title, p.line) for p in papers] == [("Paper One", 1), ("Paper Two", 2)]
+    # U+0085 / FF / VT inside an abstract are whitespace, not line breaks that would cut it in two
+    (p,), _ = _parse(tmp_path, "d.txt", f"Paper One\n{ABSTRACT[:50]}\x85{ABSTRACT[50:]}\x0c more\n")
+    assert p.abstract == f"{ABSTRACT[:50]} {ABSTRACT[50:]} more"
+
+
+def test_missing_path_is_named_before_its_type(tmp_path: Path):
+    for path in (Path("/nonexistent"), tmp_path / "gone.pdf", tmp_path / "nodir" / "x.txt"):
+        with pytest.raises(CorpusError) as info:
+            load_corpus([path])
+        assert str(info.value) == f"{path}: no such file or directory"
+        with pytest.raises(CorpusError) as info:
+            parse_file(path)
+        assert str(info.value) == f"{path}: no such file or directory"
+    with pytest.raises(CorpusError, match=r"^.*: cannot read \(File name too long\)$"):
+        load_corpus([tmp_path / ("a" * 5000 + ".txt")])
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(CorpusError) as info:
+        parse_file(plain)
+    assert str(info.value) == f"{plain}: is a directory"
+
+
+def test_utf16_and_oversized_files_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "u16.csv"
+    path.write_text("title,abstract\n", encoding="utf-16")
+    with pytest.raises(CorpusError) as info:
+        parse_file(path)
+    assert str(info.value) == f"{path}: is UTF-16 text; save it as UTF-8"
+    import rag.corpus
+
+    monkeypatch.setattr(rag.corpus, "_MAX_FILE_BYTES", 2**20)
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(b" " * (2**20 + 1))
+    with pytest.raises(CorpusError) as info:
+        parse_file(big)
+    assert str(info.value) == f"{big}: file is larger than 1 MiB; split it into smaller files"
+
+
+def test_invalid_utf8_line_counts_cr_only_lines(tmp_path: Path):
+    assert _error(tmp_path, "cr.txt", b"Title\r\rAbstract\r\xff\r") == f"{tmp_path / 'cr.txt'}:4: not valid UTF-8 text"

@@ -1,7 +1,7 @@
 """End-to-end evaluation runs over a real 20-paper index (bundled embedder, embedded Chroma).
 
 Retrieval systems are the real ones. Answers come from a scripted app (hand-made
-:class:`rag.schema.Answer` objects, so the expected metrics can be computed by hand) and, for the
+:class:`rag.types.Answer` objects, so the expected metrics can be computed by hand) and, for the
 stock LlamaIndex path, from a recording LLM built on LlamaIndex's own response types.
 """
 
@@ -22,11 +22,10 @@ from eval.cli import eval_group
 from eval.gold import GoldError, GoldItem, load_gold
 from eval.run import run_eval
 from eval.systems import PaperchatAnswers, StockLlamaIndex
-from rag.corpus import Paper
-from rag.engine import Paperchat
 from rag.errors import ConfigError
-from rag.llm import LLMBackend
-from rag.schema import Answer, Citation
+from rag.llm.backend import LLMBackend
+from rag.paperchat import Paperchat
+from rag.types import Answer, Citation, Line, Paper
 
 UNANSWERABLE = ["What is the boiling point of liquid nitrogen in kelvin?",
                 "Which recipe uses saffron and cardamom?"]
@@ -115,27 +114,33 @@ def _cite(n: int, p: Paper, supported: bool = True) -> Citation:
     return Citation(n=n, paper_id=p.paper_id, title=p.title, quote=p.abstract[:40], supported=supported)
 
 
+def _said(question: str, text: str, citations: list[Citation], **kw) -> Answer:
+    """A scripted answer whose text is ``text`` (one line per text line, as the engine writes them)."""
+    lines = [Line(kind="heading", text=t) for t in text.split("\n")]
+    return Answer(question, lines=lines, citations=citations, **kw)
+
+
 def _scripted_answers(items: list[GoldItem], p: list[Paper]) -> dict[str, Answer]:
     """Hand-made answers; the expected metrics are worked out in test_run_eval_end_to_end."""
     q = {it.id: it.question for it in items}
     outsider = p[10]
     return {
         # cites gold + a wrong paper (flagged unsupported); states the key fact
-        q["lookup-0"]: Answer(q["lookup-0"], f"... {_fact(p[0]).upper()} ...",
+        q["lookup-0"]: _said(q["lookup-0"], f"... {_fact(p[0]).upper()} ...",
                               [_cite(1, p[0]), _cite(2, outsider, supported=False)]),
         # cites gold only; key fact missing
-        q["lookup-1"]: Answer(q["lookup-1"], "an answer without the fact", [_cite(1, p[1])]),
+        q["lookup-1"]: _said(q["lookup-1"], "an answer without the fact", [_cite(1, p[1])]),
         # refuses an answerable question
-        q["lookup-2"]: Answer(q["lookup-2"], "I couldn't find this.", [], refused=True),
+        q["lookup-2"]: _said(q["lookup-2"], "I couldn't find this.", [], refused=True),
         # list: one gold, one wrong; states one of two facts
-        q["list-1"]: Answer(q["list-1"], f"- {_fact(p[3])} [1]\n- other [2]", [_cite(1, p[3]), _cite(2, outsider)],
+        q["list-1"]: _said(q["list-1"], f"- {_fact(p[3])} [1]\n- other [2]", [_cite(1, p[3]), _cite(2, outsider)],
                             route="aggregate"),
         # compare: both gold, both facts
-        q["compare-1"]: Answer(q["compare-1"], f"{_fact(p[5])} [1] while {_fact(p[6])} [2]",
+        q["compare-1"]: _said(q["compare-1"], f"{_fact(p[5])} [1] while {_fact(p[6])} [2]",
                                [_cite(1, p[5]), _cite(2, p[6])]),
-        q["unans-0"]: Answer(q["unans-0"], "I couldn't find this.", [], refused=True),
+        q["unans-0"]: _said(q["unans-0"], "I couldn't find this.", [], refused=True),
         # answers an unanswerable question
-        q["unans-1"]: Answer(q["unans-1"], "Saffron is used [1].", [_cite(1, outsider)]),
+        q["unans-1"]: _said(q["unans-1"], "Saffron is used [1].", [_cite(1, outsider)]),
     }
 
 
@@ -155,7 +160,7 @@ def test_run_eval_end_to_end(index: Paperchat, gold_file: Path, small_papers: li
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = json.loads((out / "results.json").read_text())
     assert saved["meta"]["gold"]["items"] == 7
-    assert saved["meta"]["machine"]["cpus"] and saved["meta"]["settings"]["embedder"] == index.embedder.name
+    assert saved["meta"]["machine"]["logical_cpus"] and saved["meta"]["settings"]["embedder"] == index.embedder.name
     assert saved["meta"]["date"] and "commit" in saved["meta"]["git"]
     assert len(saved["items"]) == 7
 

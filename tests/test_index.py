@@ -21,10 +21,10 @@ from helpers import SEED_FILES, paper_record, run_paperchat, write_jsonl
 from rag.chunk import Chunker
 from rag.corpus import Paper, parse_file
 from rag.embed import MAX_TOKENS, Embedder
-from rag.engine import Paperchat
 from rag.errors import CorpusError, IndexMissingError, ModelError
-from rag.retrieve import Filters
+from rag.paperchat import Paperchat
 from rag.settings import load_settings
+from rag.types import Filters
 
 
 def _state(app: Paperchat) -> tuple:
@@ -256,7 +256,7 @@ def test_chunks_fit_the_embedder_window(embedder, seed_corpus):
 _INGEST_WITH_PROGRESS = """
 import sys
 from pathlib import Path
-from rag.engine import Paperchat
+from rag.paperchat import Paperchat
 from rag.settings import load_settings
 
 def progress(done, total):

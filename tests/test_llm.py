@@ -23,9 +23,12 @@ from llama_index.core.base.llms.types import ChatMessage, LogProb, MessageRole
 from llama_index.core.llms.llm import LLM
 from openai_stub_server import OpenAIStubServer
 
-import rag.models as models
+import rag.llm.weights as models
 from rag.errors import BackendError, ConfigError, ModelError
-from rag.llm import OPENAI_URL, LLMBackend, LocalLlamaCpp, llm_from, local_backend, yes_probability
+from rag.llm import llm_from, local_backend
+from rag.llm.backend import LLMBackend, yes_probability
+from rag.llm.local import LocalLlamaCpp
+from rag.llm.registry import OPENAI_URL
 from rag.settings import Settings, load_settings
 
 SCHEMA = {

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.engine import Paperchat
 from rag.errors import ConfigError
-from rag.retrieve import Filters, HybridRetriever, lexical_text, paper_retriever
+from rag.llamaindex import paper_retriever
+from rag.paperchat import Paperchat
+from rag.retrieve import HybridRetriever
 from rag.settings import load_settings
+from rag.store import where_clause
+from rag.text import expand_hyphens
+from rag.types import Filters
 
 FAST_CERTIFIED = "fast-certified-robust-training-with-short-warmup"
 ENTROPY_COLLAPSE = "stabilizing-transformer-training-by-preventing-ca067b6"
@@ -123,7 +127,7 @@ def test_empty_query_gives_no_hits(seed_index):
     ],
 )
 def test_lexical_text(text: str, expected: str):
-    assert lexical_text(text) == expected
+    assert expand_hyphens(text) == expected
 
 
 # ----------------------------------------------------------------------------------------------
@@ -221,16 +225,16 @@ def test_other_iso_date_forms_are_rejected_or_normalised(value: str):
     except ConfigError:
         return
     assert (f.date_from, f.date_to) == ("2024-01-01", "2024-01-01")
-    assert f.chroma_where() == {"$and": [{"date_ord": {"$gte": 20240101}}, {"date_ord": {"$lte": 20240101}}]}
+    assert where_clause(f) == {"$and": [{"date_ord": {"$gte": 20240101}}, {"date_ord": {"$lte": 20240101}}]}
 
 
 def test_filters_describe_and_where():
-    assert not Filters().active and Filters().chroma_where() is None and Filters().describe() == "none"
+    assert not Filters().active and where_clause(Filters()) is None and Filters().describe() == "none"
     f = Filters(date_from="2024-01-01", min_upvotes=3)
     assert f.active
     assert f.describe() == "date 2024-01-01 to …, upvotes >= 3"
-    assert f.chroma_where() == {"$and": [{"date_ord": {"$gte": 20240101}}, {"upvotes": {"$gte": 3}}]}
-    assert Filters(min_upvotes=0).chroma_where() == {"upvotes": {"$gte": 0}}
+    assert where_clause(f) == {"$and": [{"date_ord": {"$gte": 20240101}}, {"upvotes": {"$gte": 3}}]}
+    assert where_clause(Filters(min_upvotes=0)) == {"upvotes": {"$gte": 0}}
 
 
 # ----------------------------------------------------------------------------------------------

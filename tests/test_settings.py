@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import main
+from cli.main import main
 from rag.errors import ConfigError, PaperchatError
 from rag.settings import Settings, load_settings
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from rag.aggregate import Property, is_aggregate, is_count, judge_sentence, parse_property
-from rag.chat import rewrite
-from rag.cite import markers, split_claims, strip_markers, verify
-from rag.corpus import Paper
-from rag.schema import Answer, Citation, Source
+from rag.answer_text import answer_text
+from rag.cite import markers, split_claims, strip_markers, summary_lines, verify_lines
+from rag.followup import rewrite
+from rag.listing import Property, is_aggregate, is_count, judge_sentence, parse_property
 from rag.text import Idf, coverage, numbers, query_terms, split_sentences, terms
+from rag.types import Answer, Citation, Line, Paper, Source
 
 DGC = Paper(
     paper_id="dgc", title="Deep Gradient Compression", source="t", line=1,
@@ -61,39 +61,66 @@ def test_markers_and_claims():
     assert [c.markers for c in claims] == [[1], [2], [1]]
 
 
+def _say(text: str, *cites: str) -> Line:
+    return Line(kind="summary", text=text, cites=list(cites))
+
+
+PAPERS = {"dgc": DGC, "warm": WARM}
+NUMBERS = {"dgc": 1, "warm": 2}
+
+
 def test_verify_keeps_supported_claims_with_quotes():
-    v = verify("DGC reaches a compression ratio from 270x to 600x [1].", [DGC], IDF)
-    assert v.text and not v.dropped
+    v = verify_lines([_say("DGC reaches a compression ratio from 270x to 600x.", "dgc")], PAPERS, IDF, NUMBERS)
+    assert v.lines and not v.dropped
     (c,) = v.citations
     assert c.n == 1 and c.paper_id == "dgc" and c.supported and "270x" in c.quote
 
 
+def test_verify_numbers_citations_by_the_conversation():
+    v = verify_lines([_say("DGC reaches a compression ratio from 270x to 600x.", "dgc")], PAPERS, IDF, {"dgc": 5})
+    assert [c.n for c in v.citations] == [5]
+
+
 def test_verify_drops_invented_number():
-    v = verify("DGC reaches a compression ratio of 900x [1].", [DGC], IDF)
+    v = verify_lines([_say("DGC reaches a compression ratio of 900x.", "dgc")], PAPERS, IDF, NUMBERS)
     assert v.empty and "900x" in v.dropped[0]
 
 
-def test_verify_drops_marker_outside_sources():
-    v = verify("Training without warmup works [3].", [DGC, WARM], IDF)
-    assert v.empty and "[3]" in v.dropped[0]
-
-
 def test_verify_drops_claim_cited_to_wrong_paper():
-    v = verify("A Vision Transformer trains without warmup [1].", [DGC, WARM], IDF)
+    v = verify_lines([_say("A Vision Transformer trains without warmup.", "dgc")], PAPERS, IDF, NUMBERS)
     assert v.empty
-    v2 = verify("A Vision Transformer trains without warmup [2].", [DGC, WARM], IDF)
+    v2 = verify_lines([_say("A Vision Transformer trains without warmup.", "warm")], PAPERS, IDF, NUMBERS)
     assert [c.paper_id for c in v2.citations] == ["warm"]
 
 
-def test_verify_removes_only_the_wrong_marker():
-    v = verify("A Vision Transformer trains to competitive performance without warmup [1][2].", [DGC, WARM], IDF)
-    assert [c.n for c in v.citations] == [2] and "[1]" not in v.text and any("[1]" in d for d in v.dropped)
+def test_verify_removes_only_the_wrong_citation():
+    line = _say("A Vision Transformer trains to competitive performance without warmup.", "dgc", "warm")
+    v = verify_lines([line], PAPERS, IDF, NUMBERS)
+    assert [c.n for c in v.citations] == [2] and v.lines[0].cites == ["warm"]
+    assert any("[1]" in d for d in v.dropped)
 
 
-def test_verify_drops_uncited_claims():
-    v = verify("Every paper here skips warmup.\nDGC is redundant-aware [1].", [DGC, WARM], IDF)
+def test_verify_drops_uncited_claims_and_keeps_our_own_framing():
+    lines = [Line(kind="heading", text="2 papers in the index say so:"), _say("Every paper here skips warmup."),
+             _say("DGC exchanges redundant gradients.", "dgc")]
+    v = verify_lines(lines, PAPERS, IDF, NUMBERS)
     assert any("no citation" in d for d in v.dropped)
-    assert "Every paper" not in v.text
+    assert [ln.kind for ln in v.lines] == ["heading", "summary"] and "Every paper" not in answer_text(v.lines, NUMBERS)
+
+
+def test_summary_lines_cite_the_supporting_sources_only():
+    lines, dropped = summary_lines("DGC reaches 270x to 600x [2]. It also lands on Mars [1].", [DGC, WARM], IDF)
+    assert [(ln.text, ln.cites) for ln in lines] == [("DGC reaches 270x to 600x.", ["dgc"])]
+    assert dropped and "Mars" in dropped[0]
+
+
+def test_answer_text_renders_the_lines_with_their_numbers():
+    lines = [Line(kind="heading", text="1 paper in the index says so:"),
+             Line(kind="item", text="We skip warmup.", paper_id="warm", label="Warm", cites=["warm"]),
+             _say("It trains without warmup.", "warm", "dgc")]
+    assert answer_text(lines, {"warm": 3, "dgc": 1}) == (
+        "1 paper in the index says so:\n- Warm: \u201cWe skip warmup.\u201d [3]\nIt trains without warmup [1][3]."
+    )
 
 
 @pytest.mark.parametrize(("q", "agg"), [
@@ -141,7 +168,7 @@ def test_judge_sentence_negation(sentence, ok):
 
 def _prev_answer() -> Answer:
     return Answer(
-        question="Which papers skip warmup?", answer="...",
+        question="Which papers skip warmup?",
         citations=[Citation(n=1, paper_id="a", title="Paper A", quote="q", supported=True),
                    Citation(n=2, paper_id="b", title="Paper B", quote="q", supported=True)],
         sources=[Source(paper_id="a", title="Paper A", score=1, abstract=""),
@@ -164,12 +191,13 @@ def test_rewrite_follow_ups(q, pinned):
 
 def test_rewrite_repeats_previous_question_for_bare_reference():
     s = rewrite("What about the second one?", [_prev_answer()])
-    assert s.question.startswith("Which papers skip warmup") and "Paper B" in s.question
+    assert s.question.startswith("Which papers skip warmup") and s.pinned == ["b"]
+    assert "Paper B" not in s.question  # the pinned paper travels as data, not inside the question
 
 
 def test_rewrite_keeps_the_new_topic():
     s = rewrite("does it use ImageNet?", [_prev_answer()])
-    assert "ImageNet" in s.question and "Paper A" in s.question
+    assert "ImageNet" in s.question and s.pinned == ["a"] and "(in:" not in s.question
 
 
 def test_rewrite_without_history_or_reference_is_identity():

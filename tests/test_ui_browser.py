@@ -111,7 +111,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     cwd.mkdir()
     env = _env(home)
     corpus = _subset(tmp / "subset.jsonl")
-    cli = [sys.executable, "-m", "rag.cli", "ingest", str(corpus)]
+    cli = [sys.executable, "-m", "cli", "ingest", str(corpus)]
     done = subprocess.run(cli, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     port = free_port()

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 from helpers import free_port, paper_record, write_jsonl
-from ui_fixtures import QUOTE, FakePaperchat, answer, citation, events_for, source
+from ui_fixtures import QUOTE, FakePaperchat, answer, citation, events_for, quote_line, source
 
-from rag.engine import Paperchat
 from rag.errors import BackendError, ConfigError, CorpusError, IndexMissingError
-from rag.schema import Event
+from rag.paperchat import Paperchat
 from rag.settings import load_settings
+from rag.types import Event, Line
 from ui import render
-from ui.app import Services, build_app, launch, new_chat, respond, toggle_cited, upload
+from ui.app import build_app, launch
+from ui.handlers import Panel, Services, new_chat, respond, toggle_cited, upload
 
 EVIL = [
     "<script>alert(1)</script>",
@@ -114,54 +115,63 @@ def test_every_renderer_shows_hostile_paper_text_literally(text: str) -> None:
         title=f"T {text}", abstract=f"Intro sentence here. {text} {QUOTE} Tail.", organization=text, date=text
     )
     cit = citation(title=f"T {text}", quote=QUOTE)
-    ans = answer(
-        text=f"- T {text}: \u201c{QUOTE}\u201d [1]\n{text}", citations=[cit], sources=[src], notes=[text]
-    )
+    lines = [quote_line(title=f"T {text}"), Line(kind="summary", text=text, cites=["no-warmup"]),
+             Line(kind="heading", text=text), Line(kind="nearest", text=text, paper_id="x", label=text)]
+    ans = answer(lines=lines, citations=[cit], sources=[src], notes=[text])
     fragments = [
-        render.answer_html(ans.answer, ans.citations, notes=ans.notes, error=text, standalone=text),
-        render.answer_html(ans.answer, streaming=True),
-        render.source_card(cit, src, ans.answer),
+        render.answer_html(ans.lines, ans.citations, notes=ans.notes, error=text, standalone=text, about=[text]),
+        render.answer_html(ans.lines, streaming=True, draft=text),
+        render.source_card(cit, src, ans.lines),
         render.papers_table([src], [cit]),
-        render.sources_panel([cit], [src], ans.answer),
+        render.sources_panel([cit], [src], ans.lines),
         render.user_html(text),
         render.stats_line({"papers": 3, "date_range": [text, text]}, text),
     ]
     for frag in fragments:
         assert_inert(frag)
-        decoded = "".join(audit(frag.replace("<br>", "\n")).text)
-        for line in text.split("\n"):
-            assert line.removeprefix("- ") in decoded, (line, frag)
+    decoded = "".join(audit(fragments[0].replace("<br>", "\n")).text)
+    for line in text.split("\n"):
+        assert line in decoded, (line, fragments[0])
 
 
-def test_answer_html_links_known_citations_only() -> None:
+def test_answer_html_renders_lines_and_links_their_citations() -> None:
     cits = [citation(1), citation(2, paper_id="b", title="B", supported=False)]
-    out = render.answer_html("- A: \u201cq\u201d [1]\nSee [2] and [1, 2]; also [7] and [x].", cits)
+    lines = [quote_line(), Line(kind="summary", text="See both.", cites=["b", "no-warmup"]),
+             Line(kind="summary", text="Uncited [7] text.", cites=["nobody"])]
+    out = render.answer_html(lines, cits)
     a = audit(out)
     links = [attrs for tag, attrs in a.tags if tag == "a"]
-    assert [lk["href"] for lk in links] == ["#pc-src-1", "#pc-src-2", "#pc-src-1", "#pc-src-2"]
-    assert "pc-cite-unverified" in links[1]["class"]
+    assert [lk["href"] for lk in links] == ["#pc-src-1", "#pc-src-1", "#pc-src-2"]  # number order
+    assert "pc-cite-unverified" in links[2]["class"]
     assert "No Warmup Needed" in links[0]["title"]  # hover shows the paper and the quote
     text = "".join(a.text)
-    assert "[7]" in text and "[x]" in text  # not citations of this answer: plain text
-    assert [t for t, _ in a.tags].count("li") == 1 and [t for t, _ in a.tags].count("p") == 1
+    assert "[7]" in text  # brackets in the text are text: only citations become links
+    tags = [t for t, _ in a.tags]
+    assert tags.count("li") == 1 and tags.count("p") == 1  # two summary sentences: one paragraph
 
 
-def test_answer_html_while_streaming_links_every_marker_and_shows_a_cursor() -> None:
-    out = render.answer_html("Half an answer [3", streaming=True)
-    assert "pc-typing" in out and "pc-src" not in out
+def test_answer_html_keeps_conversation_numbers() -> None:
+    """A paper cited as [4] earlier in the conversation is [4] here too: numbers come from data."""
+    out = render.answer_html([quote_line()], [citation(4)])
+    assert 'href="#pc-src-4"' in out and "&#91;4&#93;" in out
+
+
+def test_answer_html_while_streaming_shows_the_draft_unlinked_and_a_cursor() -> None:
+    out = render.answer_html([quote_line()], [citation(1)], draft="Half an answer [3", streaming=True)
+    assert "pc-typing" in out and "pc-draft" in out and 'href="#pc-src-3"' not in out
     assert out.endswith("&#9612;</span></p></div>")  # the cursor ends the text, on its line
-    out = render.answer_html("Half an answer [3]", streaming=True)
-    assert 'href="#pc-src-3"' in out
+    assert render.answer_html([], streaming=True).endswith('&#9612;</span></div>')
 
 
 def test_answer_html_notes_error_refusal_and_rewrite() -> None:
     out = render.answer_html(
-        "I couldn't find this.",
+        [Line(kind="heading", text="I couldn't find this.")],
         [],
         notes=["backend x unreachable"],
         refused=True,
         error="boom",
-        standalone="skip warmup? (in: Paper A)",
+        standalone="skip warmup?",
+        about=["Paper A"],
     )
     a = audit(out)
     classes = [attrs.get("class", "") for _, attrs in a.tags]
@@ -170,7 +180,7 @@ def test_answer_html_notes_error_refusal_and_rewrite() -> None:
     assert (
         "backend x unreachable" in text
         and "boom" in text
-        and "Understood as: skip warmup? (in: Paper A)" in text
+        and "Understood as: skip warmup? (about: Paper A)" in text
     )
 
 
@@ -206,13 +216,13 @@ def test_highlight_marks_exactly_the_quotes(abstract: str, quotes: list[str], ma
 
 
 def test_quotes_for_collects_every_sentence_the_answer_quotes_for_that_source() -> None:
-    text = "- A: \u201cS1.\u201d [1]\n- A: \u201cS2.\u201d [1]\n- B: \u201cS3.\u201d [2]"
-    assert render.quotes_for(1, citation(1, quote="S1."), text) == ["S1.", "S2."]
-    assert render.quotes_for(2, citation(2, quote="S3."), text) == ["S3."]
+    lines = [quote_line("a", "A", "S1."), quote_line("a", "A", "S2."), quote_line("b", "B", "S3.")]
+    assert render.quotes_for(citation(1, paper_id="a", quote="S1."), lines) == ["S1.", "S2."]
+    assert render.quotes_for(citation(2, paper_id="b", quote="S3."), lines) == ["S3."]
 
 
 def test_source_card_shows_meta_badge_quote_and_highlighted_abstract() -> None:
-    card = render.source_card(citation(2), source(), "- x: \u201c" + QUOTE + "\u201d [2]")
+    card = render.source_card(citation(2), source(), [quote_line()])
     a = audit(card)
     text = "".join(a.text)
     assert ("div", {"class": "pc-card", "id": "pc-src-2", "data-cite": "2"}) in a.tags
@@ -233,7 +243,7 @@ def test_sources_panel_orders_by_citation_number_and_has_empty_states() -> None:
     panel = render.sources_panel([citation(2, "b"), citation(1)], [source(), source("B", "b")])
     assert panel.index('id="pc-src-1"') < panel.index('id="pc-src-2"')
     assert "Finding the evidence" in render.sources_panel([], [], pending=True)
-    assert "Checking the citations" in render.sources_panel([], [], "half an answer [1]", pending=True)
+    assert "Checking the citations" in render.sources_panel([], [], [quote_line()], pending=True)
     assert "Ask a question" in render.sources_panel([], [])
 
 
@@ -272,38 +282,20 @@ def fake() -> FakePaperchat:
 
 
 def run(services: Services, question: str, chat=None, history=None, **kw) -> list[tuple]:
-    args = dict(
-        backend_choice="default",
-        model="",
-        url="",
-        api_key="",
-        k=5,
-        date_from="",
-        date_to="",
-        min_upvotes=None,
-        only_cited=False,
-    )
-    args.update(kw)
-    return list(respond(services, question, chat or [], history or [], **args))
+    return list(respond(services, question, chat or [], history or [], Panel(**kw)))
 
 
 def test_respond_streams_then_shows_the_verified_text(settings, fake) -> None:
-    final = answer(text="- No Warmup Needed: \u201c" + QUOTE + "\u201d [1]")
+    final = answer()
     # the stream said more than verification kept
-    fake.script.append(
-        events_for(
-            final,
-            tokens=["- No Warmup Needed: \u201c" + QUOTE + "\u201d [1]", "\nAn unsupported claim [1]."],
-            notes=["model note"],
-        )
-    )
+    fake.script.append(events_for(final, tokens=["An unsupported ", "claim [1]."], notes=["model note"]))
     steps = run(Services(fake, settings), "Which papers skip warmup?")
     assert "pc-typing" in steps[0][0][-1]["content"]  # placeholder while retrieving
     assert any("unsupported claim" in s[0][-1]["content"] for s in steps[1:-1])  # streamed
     chat, history, last, sources, papers, text, _ = steps[-1]
     assert "unsupported claim" not in chat[-1]["content"] and "pc-typing" not in chat[-1]["content"]
     assert chat[0]["role"] == "user" and chat[-1]["role"] == "assistant"
-    assert history == [final] and text == final.answer
+    assert history == [final] and text == final.text
     assert 'id="pc-src-1"' in sources and "<mark" in sources
     assert "pc-row-cited" in papers
     assert steps[0][-1] == ""  # the question box is cleared at once
@@ -349,7 +341,7 @@ def test_an_error_mid_stream_keeps_what_was_streamed(settings, fake) -> None:
     fake.script.append(
         [
             Event(type="sources", sources=[source()]),
-            Event(type="token", text="Partial [1]"),
+            Event(type="line", line=quote_line(text="Partial quote."), citation=citation(1)),
             BackendError("stream broke"),
         ]
     )
@@ -400,7 +392,7 @@ def test_backends_are_built_once_per_configuration(settings, fake) -> None:
 
 
 def test_a_backend_choice_that_cannot_work_is_shown_in_the_chat(settings, fake) -> None:
-    chat, *_ = run(Services(fake, settings), "q", backend_choice="openai")[-1]
+    chat, *_ = run(Services(fake, settings), "q", backend="openai")[-1]
     assert "PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND" in html.unescape(chat[-1]["content"])
     assert fake.calls == []
 
@@ -476,7 +468,7 @@ def test_respond_on_a_real_index(home, tmp_path, embedder, seed_corpus) -> None:
     chat, history, last, sources, papers, text, _ = run(services, "Which papers skip warmup?")[-1]
     assert "Fast Certified Robust Training with Short Warmup" in html.unescape(chat[-1]["content"])
     assert 'class="pc-cite"' in chat[-1]["content"] and "<mark" in sources and "pc-verified" in sources
-    assert history[0].citations and text == history[0].answer
+    assert history[0].citations and text == history[0].text
     # a bad file leaves the index as it was
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b"\x00\x01" * 100)

@@ -1,7 +1,7 @@
-"""A scripted stand-in for :class:`rag.engine.Paperchat`, for tests of the UI's own logic (error
+"""A scripted stand-in for :class:`rag.paperchat.Paperchat`, for tests of the UI's own logic (error
 paths, history passing, concurrency) where the real engine would be slow or cannot fail on cue.
 
-It speaks the real contract: it yields real :class:`rag.schema.Event` objects carrying real
+It speaks the real contract: it yields real :class:`rag.types.Event` objects carrying real
 ``Answer``/``Citation``/``Source`` values, raises the real :mod:`rag.errors`, and records every
 call so tests assert on what the UI sent.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from rag.corpus import CorpusLoad, load_corpus
 from rag.index import IngestReport
-from rag.schema import Answer, Citation, Event, Source
+from rag.types import Answer, Citation, Event, Line, Source
 
 ABSTRACT = (
     "We train vision transformers without any learning rate warmup. A reparameterization of every "
@@ -51,27 +51,28 @@ def citation(
     )
 
 
-def answer(question: str = "Which papers skip warmup?", text: str | None = None, **kw) -> Answer:
+def quote_line(paper_id: str = "no-warmup", title: str = "No Warmup Needed", text: str = QUOTE) -> Line:
+    return Line(kind="quote", text=text, paper_id=paper_id, label=title, cites=[paper_id])
+
+
+def answer(question: str = "Which papers skip warmup?", lines: list[Line] | None = None, **kw) -> Answer:
     src = kw.pop("sources", None) or [
         source(cited=True),
         source("Other Paper", "other", "Nothing relevant here.", score=0.2),
     ]
     cits = kw.pop("citations", None) or [citation()]
-    return Answer(
-        question=question,
-        answer=text if text is not None else f"- No Warmup Needed: \u201c{QUOTE}\u201d [1]",
-        citations=cits,
-        sources=src,
-        **kw,
-    )
+    return Answer(question=question, lines=lines if lines is not None else [quote_line()], citations=cits,
+                  sources=src, **kw)
 
 
-def events_for(ans: Answer, tokens: list[str] | None = None, notes: list[str] = ()) -> list[Event]:
-    """sources, tokens (default: the answer text in two halves), notes, done: the engine's order."""
-    text = ans.answer
-    tokens = tokens if tokens is not None else [text[: len(text) // 2], text[len(text) // 2 :]]
+def events_for(ans: Answer, tokens: list[str] = (), notes: list[str] = ()) -> list[Event]:
+    """sources, the answer's quote/item lines (each with its citation), the summary ``tokens``,
+    notes, done: the engine's order."""
+    by_id = {c.paper_id: c for c in ans.citations}
+    lines = [ln for ln in ans.lines if ln.kind in ("quote", "item", "nearest")]
     return (
         [Event(type="sources", sources=ans.sources)]
+        + [Event(type="line", line=ln, citation=by_id.get(ln.paper_id or "")) for ln in lines]
         + [Event(type="token", text=t) for t in tokens]
         + [Event(type="note", text=n) for n in notes]
         + [Event(type="done", answer=ans)]

@@ -8,20 +8,17 @@ characters only after every renderer has run, so a title like ``<script>…`` or
 shows up as text. The HTML these functions emit contains no raw newlines, so a Markdown renderer
 treats it as one raw HTML block and leaves it alone.
 
-No Gradio import here: these functions are plain ``str -> str`` and are unit-tested directly.
+Answers are rendered from their structure (:class:`~rag.types.Line` and
+:class:`~rag.types.Citation` by paper id); nothing here parses text the core formatted. No Gradio
+import here: these are plain functions to HTML strings, unit-tested directly.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from rag.schema import Answer, Citation, Source
-
-# Same shape as the library's citation markers: [1], [1, 2], [1; 2]
-MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-# “quoted sentence” [n] as the answer engine writes evidence lines
-_QUOTED = re.compile(r"\u201c(.+?)\u201d\s*\[(\d+)\]")
+from rag.types import Citation, Line, Source
 
 # Characters with a meaning in Markdown (incl. GFM tables/strikethrough), KaTeX ($), Gradio's
 # HTML templates (${value}, {{handlebars}}) or JS template literals (`). Newlines become <br>.
@@ -65,61 +62,74 @@ def _cite_link(n: int, citation: Citation | None) -> str:
     )
 
 
-def _inline(text: str, citations: dict[int, Citation] | None) -> str:
-    """Escape a line and turn its [n] markers into links. ``citations=None`` (still streaming)
-    links every marker; otherwise only markers that name a citation of the answer."""
-    out: list[str] = []
-    pos = 0
-    for m in MARKER.finditer(text):
-        nums = [int(x) for x in re.split(r"\s*[,;]\s*", m.group(1))]
-        if citations is not None and not all(n in citations for n in nums):
-            continue  # a bracketed number that is not one of our citations: leave it as text
-        out.append(esc(text[pos : m.start()]))
-        out.append("".join(_cite_link(n, (citations or {}).get(n)) for n in nums))
-        pos = m.end()
-    out.append(esc(text[pos:]))
-    return "".join(out)
+def _links(paper_ids: Sequence[str], citations: Mapping[str, Citation]) -> str:
+    """The [n] links of the cited papers that have a citation, in number order."""
+    cited = sorted((citations[p] for p in dict.fromkeys(paper_ids) if p in citations), key=lambda c: c.n)
+    return "".join(_cite_link(c.n, c) for c in cited)
+
+
+def _line_html(line: Line, citations: Mapping[str, Citation]) -> str:
+    if line.kind in ("quote", "item"):
+        links = _links(line.cites or [line.paper_id or ""], citations)
+        return (f'<b>{esc(line.label)}</b>: \u201c{esc(line.text)}\u201d' + (f" {links}" if links else ""))
+    if line.kind == "summary":
+        links = _links(line.cites, citations)
+        return esc(line.text) + (f" {links}" if links else "")
+    return esc(line.label or line.text)
 
 
 def answer_html(
-    text: str,
-    citations: Sequence[Citation] | None = None,
+    lines: Sequence[Line],
+    citations: Sequence[Citation] = (),
     *,
+    draft: str = "",
     notes: Iterable[str] = (),
     refused: bool = False,
     streaming: bool = False,
     error: str | None = None,
     standalone: str | None = None,
+    about: Sequence[str] = (),
 ) -> str:
-    """The assistant's chat message: the answer text with clickable [n] citations, the notes
-    (backend failures, filters) and an error line, all escaped. ``standalone`` is the follow-up
-    question as the engine understood it (shown small, above the answer).
-
-    Lines starting with "- " become a bullet list, as the answer engine writes its evidence lines.
-    """
-    cmap = None if streaming and not citations else {c.n: c for c in citations or ()}
+    """The assistant's chat message, rendered from the answer's lines: quote, list-item and
+    nearest-paper lines as a bullet list, headings and summary sentences as paragraphs, each
+    citation a link to its card; the notes (backend failures, filters) and an error line.
+    ``draft`` is the model's summary while it streams (shown as plain, unlinked text until the
+    verified answer replaces it). ``standalone`` / ``about``: the follow-up as the engine
+    understood it and the titles of the papers it points at (shown small, above the answer).
+    Everything is escaped."""
+    cmap = {c.paper_id: c for c in citations}
     parts: list[str] = []
     if standalone:
-        parts.append(f'<div class="pc-rewrite">Understood as: {esc(standalone)}</div>')
+        extra = f" (about: {'; '.join(about)})" if about else ""
+        parts.append(f'<div class="pc-rewrite">Understood as: {esc(standalone + extra)}</div>')
     for note in notes:
         parts.append(f'<div class="pc-note"><b>Note:</b> {esc(note)}</div>')
     items: list[str] = []
+    para: list[str] = []
 
     def flush() -> None:
         if items:
             parts.append('<ul class="pc-list">' + "".join(items) + "</ul>")
             items.clear()
+        if para:
+            parts.append("<p>" + " ".join(para) + "</p>")
+            para.clear()
 
-    for line in (text or "").split("\n"):
-        if not line.strip():
-            flush()
-            continue
-        if line.lstrip().startswith(("- ", "* ", "\u2022 ")):
-            items.append(f"<li>{_inline(line.lstrip()[2:], cmap)}</li>")
+    for line in lines:
+        if line.kind in ("quote", "item", "nearest"):
+            if para:
+                flush()
+            items.append(f"<li>{_line_html(line, cmap)}</li>")
+        elif line.kind == "summary":
+            if items:
+                flush()
+            para.append(_line_html(line, cmap))
         else:
             flush()
-            parts.append(f"<p>{_inline(line, cmap)}</p>")
+            parts.append(f"<p>{_line_html(line, cmap)}</p>")
     flush()
+    if draft.strip():
+        parts.append(f'<p class="pc-draft">{esc(" ".join(draft.split()))}</p>')
     if streaming:  # the cursor sits at the end of the text so far
         cursor = '<span class="pc-typing" aria-label="answering">&#9612;</span>'
         last = parts[-1] if parts else ""
@@ -187,12 +197,12 @@ def highlight(abstract: str, quotes: Iterable[str]) -> str:
     return "".join(out)
 
 
-def quotes_for(n: int, citation: Citation, answer_text: str) -> list[str]:
-    """What to mark in source ``n``: its citation quote and every “quote” [n] in the answer."""
+def quotes_for(citation: Citation, lines: Iterable[Line]) -> list[str]:
+    """What to mark in a cited paper's abstract: its citation quote and every line quoting it."""
     quotes = [citation.quote] if citation.quote else []
-    for m in _QUOTED.finditer(answer_text or ""):
-        if int(m.group(2)) == n and m.group(1) not in quotes:
-            quotes.append(m.group(1))
+    for line in lines:
+        if line.kind in ("quote", "item") and line.paper_id == citation.paper_id and line.text not in quotes:
+            quotes.append(line.text)
     return quotes
 
 
@@ -230,11 +240,11 @@ def badge(citation: Citation) -> str:
     )
 
 
-def source_card(citation: Citation, source: Source | None, answer_text: str = "") -> str:
+def source_card(citation: Citation, source: Source | None, lines: Iterable[Line] = ()) -> str:
     """One citation's card: number, title, date/upvotes/authors, verified badge, the quote, and
     the whole abstract (collapsed) with the supporting sentence(s) marked."""
     n = citation.n
-    quotes = quotes_for(n, citation, answer_text)
+    quotes = quotes_for(citation, lines)
     title = source.title if source is not None else citation.title
     head = (
         f'<div class="pc-card-head"><span class="pc-num">{n}</span>'
@@ -261,25 +271,21 @@ def source_card(citation: Citation, source: Source | None, answer_text: str = ""
 def sources_panel(
     citations: Sequence[Citation],
     sources: Sequence[Source],
-    answer_text: str = "",
+    lines: Sequence[Line] = (),
     *,
     pending: bool = False,
     empty: str = "Ask a question: the papers an answer cites appear here.",
 ) -> str:
-    """Every citation of the answer as a card, in citation order. ``pending``: the answer is still
-    forming (its citations are known once verified)."""
+    """Every citation as a card, in number order: pass the whole conversation's citations, and
+    every ``[n]`` in any answer of it opens the paper it was written for. ``pending``: the answer is
+    still forming."""
     by_id = {s.paper_id: s for s in sources}
     if not citations:
         if pending:
-            empty = (
-                "Checking the citations against the abstracts\u2026"
-                if answer_text
-                else "Finding the evidence\u2026"
-            )
-        msg = empty
-        return f'<div class="pc-sources"><div class="pc-empty">{esc(msg)}</div></div>'
+            empty = "Checking the citations against the abstracts\u2026" if lines else "Finding the evidence\u2026"
+        return f'<div class="pc-sources"><div class="pc-empty">{esc(empty)}</div></div>'
     cards = "".join(
-        source_card(c, by_id.get(c.paper_id), answer_text) for c in sorted(citations, key=lambda c: c.n)
+        source_card(c, by_id.get(c.paper_id), lines) for c in sorted(citations, key=lambda c: c.n)
     )
     return f'<div class="pc-sources">{cards}</div>'
 
@@ -320,14 +326,6 @@ def papers_table(
     )
     return (
         f'<div class="pc-papers"><table class="pc-table">{head}<tbody>{"".join(body)}</tbody></table></div>'
-    )
-
-
-def answer_sources(answer: Answer) -> tuple[str, str]:
-    """Convenience: (sources panel, papers table) for a finished answer."""
-    return (
-        sources_panel(answer.citations, answer.sources, answer.answer),
-        papers_table(answer.sources, answer.citations),
     )
 
 

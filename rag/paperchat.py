@@ -1,6 +1,8 @@
-"""The library's front door: one object the CLI, the UI and the eval harness share.
+"""The library's front door: one object the CLI, the UI, the eval harness and the HTTP API share.
 
-Models and clients are built on first use and then kept, so a long-running UI loads them once.
+Models and clients are built on first use and then kept, so a long-running server loads them once;
+what is derived from an index generation (the paper list, BM25, IDF) lives on its retriever and
+is rebuilt only when another process re-ingested.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from pathlib import Path
 from rag.corpus import CorpusLoad, bundled_seed_paths, load_corpus
 from rag.embed import Embedder, embedder_from
 from rag.index import IngestReport, Progress, ingest, require_active
-from rag.retrieve import Filters, HybridRetriever, Mode, SearchResult
+from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 from rag.store import ChromaStore, store_from
+from rag.types import Filters, Mode, SearchResult
 
 
 class Paperchat:
@@ -27,6 +30,7 @@ class Paperchat:
         self._engine = None
         self._llm = None
         self._llm_loaded = False
+        self._judge_cache = None
         self._lock = threading.RLock()
 
     @property
@@ -84,22 +88,32 @@ class Paperchat:
                 self._llm_loaded = True
             return self._llm
 
+    @property
+    def judge_cache(self):
+        """Verdicts of the model judge, kept across questions, backends and restarts."""
+        from rag.model_judge import JudgeCache
+
+        with self._lock:
+            if self._judge_cache is None:
+                self._judge_cache = JudgeCache(self.settings.cache_dir / "judge.jsonl")
+            return self._judge_cache
+
     def answer_engine(self, llm=None):
-        """The answer engine over the live index; ``llm`` overrides the configured backend."""
+        """The answer engine over the live index; ``llm`` overrides the configured backend (an
+        override costs one small object: the retriever, IDF and judge cache are shared)."""
         from rag.answer import AnswerEngine
 
         with self._lock:
             retriever = self.retriever()
-            backend = llm if llm is not None else self.llm
             if llm is not None:
-                return AnswerEngine(retriever, backend)
+                return AnswerEngine(retriever, llm, settings=self.settings, judge_cache=self.judge_cache)
             if self._engine is None or self._engine.retriever is not retriever:
-                self._engine = AnswerEngine(retriever, backend)
+                self._engine = AnswerEngine(retriever, self.llm, settings=self.settings, judge_cache=self.judge_cache)
             return self._engine
 
     def ask_stream(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
                    backend=None):
-        """Stream events for ``question`` (see rag.schema.Event); ``backend`` overrides the LLM."""
+        """Stream events for ``question`` (see rag.types.Event); ``backend`` overrides the LLM."""
         from rag.errors import PaperchatError
 
         if not question or not question.strip():
@@ -110,11 +124,9 @@ class Paperchat:
 
     def ask(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
             backend=None):
-        answer = None
-        for ev in self.ask_stream(question, history, k, filters, backend):
-            if ev.type == "done":
-                answer = ev.answer
-        return answer
+        from rag.stream import fold
+
+        return fold(self.ask_stream(question, history, k, filters, backend))
 
     def stats(self) -> dict:
         active = self.store.active()

@@ -1,6 +1,7 @@
-"""What the benchmarks record about the machine they ran on: hardware, commit, and how busy the
-CPUs were. Shared by ``bench_index.py`` and ``bench_answer.py``; on a shared 2-core machine the
-load average is what tells a reader whether a number is the code's or the neighbours'."""
+"""What an eval run or a benchmark records about the machine it ran on: hardware, commit, and how
+busy the CPUs were. One module for ``paperchat eval`` and the scripts in ``bench/``; on a shared
+2-core machine the load average is what tells a reader whether a number is the code's or the
+neighbours'."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Aggregate questions ("which papers skip warmup?"): routed apart, judged paper by paper.
+"""List questions ("which papers skip warmup?"): routed apart, judged paper by paper by rules.
 
 Top-k retrieval plus one model call misses papers past the cut-off and merges claims, so this
 route takes a wide candidate set and decides for each paper, from its own sentences, whether it
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.evidence import evidence_score
-from rag.retrieve import PaperHit
+from rag.settings import ListThresholds
 from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, stem, terms, words
+from rag.types import Hit
 
 _AGGREGATE = re.compile(
     r"^\s*(?:(?:which|what)\s+(?:other\s+)?(?:papers|works|studies|articles|methods|approaches)\b"
@@ -69,7 +70,7 @@ def parse_property(question: str) -> Property:
 
 @dataclass
 class Judgement:
-    hit: PaperHit
+    hit: Hit
     qualifies: bool
     quote: str
     score: float
@@ -122,7 +123,7 @@ def judge_sentence(sentence: str, prop: Property, idf: Idf) -> tuple[float, str]
     return best, "states it does without or reduces it"
 
 
-def judge_paper(hit: PaperHit, prop: Property, idf: Idf) -> Judgement:
+def judge_paper(hit: Hit, prop: Property, idf: Idf) -> Judgement:
     best = (0.0, "", "no sentence mentions the topic")
     for s in split_sentences(hit.paper.abstract):
         if is_instruction_like(s):
@@ -134,24 +135,11 @@ def judge_paper(hit: PaperHit, prop: Property, idf: Idf) -> Judgement:
     return Judgement(hit=hit, qualifies=score > 0, quote=quote, score=score, reason=reason)
 
 
-def judge_all(hits: Sequence[PaperHit], prop: Property, idf: Idf) -> list[Judgement]:
+def judge_all(hits: Sequence[Hit], prop: Property, idf: Idf) -> list[Judgement]:
     """Qualifying papers, most confident first (ties: better retrieval rank first)."""
     out = [j for j in (judge_paper(h, prop, idf) for h in hits) if j.qualifies]
     out.sort(key=lambda j: (-round(j.score, 3), j.hit.rank))
     return out
-
-
-@dataclass(frozen=True)
-class ListThresholds:
-    """For "which papers <property>?" questions without negation. Calibrated on the 29 list
-    questions of eval/gold.jsonl (2026-11-23, score fusion): mean set F1 0.69 judging the top 10,
-    0.65-0.66 the top 20-30; 20 is kept so that longer lists are not cut at ten."""
-
-    sentence: float = 0.35
-    abstract: float = 0.8
-    dense: float = 0.55
-    relative: float = 0.5
-    depth: int = 20
 
 
 @dataclass(frozen=True)
@@ -160,7 +148,7 @@ class PresenceEvidence:
     question's terms (and that sentence), the whole abstract's share, and dense similarity.
     Computed once per paper, so thresholds can be swept cheaply (``eval/calibrate_list.py``)."""
 
-    hit: PaperHit
+    hit: Hit
     best: float
     quote: str
     abstract: float
@@ -171,7 +159,7 @@ class PresenceEvidence:
         return evidence_score(self.best, self.abstract, self.dense)
 
 
-def presence_evidence(hits: Sequence[PaperHit], question: str, idf: Idf, depth: int) -> list[PresenceEvidence]:
+def presence_evidence(hits: Sequence[Hit], question: str, idf: Idf, depth: int) -> list[PresenceEvidence]:
     """Evidence for the best-ranked ``depth`` hits, in rank order."""
     qt = query_terms(question)
     out = []
@@ -185,7 +173,7 @@ def presence_evidence(hits: Sequence[PaperHit], question: str, idf: Idf, depth: 
     return out
 
 
-def select_present(evidence: Sequence[PresenceEvidence], th: ListThresholds = ListThresholds()) -> list[Judgement]:
+def select_present(evidence: Sequence[PresenceEvidence], th: ListThresholds) -> list[Judgement]:
     """The papers whose evidence clears the thresholds, most confident first."""
     found: list[Judgement] = []
     for e in list(evidence)[: th.depth]:
@@ -205,7 +193,7 @@ def select_present(evidence: Sequence[PresenceEvidence], th: ListThresholds = Li
     return found
 
 
-def judge_presence(hits: Sequence[PaperHit], question: str, idf: Idf,
-                   th: ListThresholds = ListThresholds()) -> list[Judgement]:
+def judge_presence(hits: Sequence[Hit], question: str, idf: Idf,
+                   th: ListThresholds) -> list[Judgement]:
     """Papers among the best-ranked ``th.depth`` hits whose evidence clears the thresholds."""
     return select_present(presence_evidence(hits, question, idf, th.depth), th)

@@ -1,6 +1,7 @@
-"""LlamaIndex faces of the answer engine, so paperchat composes with the rest of LlamaIndex:
+"""LlamaIndex faces of the retriever and the answer engine, so paperchat composes with the rest
+of LlamaIndex:
 
-- ``paper_retriever`` (in rag.retrieve): the hybrid retriever as a ``BaseRetriever``;
+- :func:`paper_retriever`: the hybrid retriever as a ``BaseRetriever``;
 - :func:`evidence_postprocessor`: a ``BaseNodePostprocessor`` that keeps the papers whose
   sentences answer the question and attaches the evidence sentences to each node;
 - :func:`query_engine`: a ``CustomQueryEngine`` whose responses are our verified, cited answers
@@ -12,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from rag.answer import AnswerEngine
-from rag.evidence import Thresholds, select_evidence
-from rag.retrieve import Filters, PaperHit
+from rag.evidence import select_evidence
+from rag.settings import EvidenceThresholds
+from rag.types import Filters, Hit, Mode
 
 
 def _node(paper_id: str, title: str, abstract: str, score: float, meta: dict[str, Any]):
@@ -26,7 +28,30 @@ def _node(paper_id: str, title: str, abstract: str, score: float, meta: dict[str
     return NodeWithScore(node=node, score=score)
 
 
-def evidence_postprocessor(engine: AnswerEngine, thresholds: Thresholds | None = None):
+def paper_retriever(retriever, k: int | None = None, filters: Filters | None = None,
+                    mode: Mode = "hybrid"):
+    """The hybrid retriever as a LlamaIndex ``BaseRetriever`` (one node per paper, abstract as text)."""
+    from llama_index.core.retrievers import BaseRetriever
+    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+    class PaperRetriever(BaseRetriever):
+        def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+            res = retriever.search(query_bundle.query_str, k=k, filters=filters, mode=mode)
+            nodes = []
+            for hit in res.hits:
+                p = hit.paper
+                meta = {key: v for key, v in p.to_dict().items() if v is not None and key != "abstract"}
+                meta["best_chunk"] = hit.best_chunk
+                node = TextNode(id_=p.paper_id, text=p.abstract, metadata=meta,
+                                excluded_llm_metadata_keys=[x for x in meta if x != "title"],
+                                excluded_embed_metadata_keys=[x for x in meta if x != "title"])
+                nodes.append(NodeWithScore(node=node, score=hit.score))
+            return nodes
+
+    return PaperRetriever()
+
+
+def evidence_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
     """Node postprocessor: drop papers without evidence; put their best sentences in metadata."""
     from llama_index.core.postprocessor.types import BaseNodePostprocessor
     from pydantic import PrivateAttr
@@ -38,7 +63,7 @@ def evidence_postprocessor(engine: AnswerEngine, thresholds: Thresholds | None =
         def __init__(self) -> None:
             super().__init__()
             self._engine = engine
-            self._th = thresholds or engine.thresholds
+            self._th = thresholds or engine.settings.evidence
 
         @classmethod
         def class_name(cls) -> str:
@@ -48,7 +73,7 @@ def evidence_postprocessor(engine: AnswerEngine, thresholds: Thresholds | None =
             if query_bundle is None:
                 return nodes
             papers = self._engine.retriever.papers
-            hits = [PaperHit(paper=papers[n.node.node_id], score=n.score or 0.0, rank=i, best_chunk="",
+            hits = [Hit(paper=papers[n.node.node_id], score=n.score or 0.0, rank=i, best_chunk="",
                              dense_score=None)
                     for i, n in enumerate(nodes, start=1) if n.node.node_id in papers]
             ev = select_evidence(query_bundle.query_str, hits, self._engine.idf, self._th)
@@ -82,7 +107,7 @@ def query_engine(engine: AnswerEngine, k: int | None = None, filters: Filters | 
             a = self._engine.ask(query_str, k=k, filters=filters)
             nodes = [_node(s.paper_id, s.title, s.abstract, s.score,
                            {"date": s.date, "upvotes": s.upvotes, "cited": s.cited}) for s in a.sources]
-            return Response(response=a.answer, source_nodes=nodes,
+            return Response(response=a.text, source_nodes=nodes,
                             metadata={"citations": [c.to_dict() for c in a.citations], "refused": a.refused,
                                       "backend": a.backend, "route": a.route, "notes": a.notes})
 

@@ -1,4 +1,6 @@
-"""`paperchat` command line. Library errors become one line on stderr and exit code 1, here only."""
+"""`paperchat` command line: wires the library to click. Library errors become one line on stderr
+and an exit code (``cli.output``), here only. Other packages add commands through the
+``paperchat.commands`` entry point group (the eval harness registers ``paperchat eval``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from rag.cli_errors import OneLineErrors, echo, styled
+from cli.output import OneLineErrors, echo, styled
+from rag.llm.registry import CHOICES
 
 
 def _settings(ctx: click.Context, **overrides):
@@ -18,7 +21,7 @@ def _settings(ctx: click.Context, **overrides):
 
 
 def _app(ctx: click.Context, **overrides):
-    from rag.engine import Paperchat
+    from rag.paperchat import Paperchat
 
     return Paperchat(_settings(ctx, **overrides))
 
@@ -77,7 +80,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], replace: bool, as_json: 
 
 
 def _filters(date_from: str | None, date_to: str | None, min_upvotes: int | None):
-    from rag.retrieve import Filters
+    from rag.types import Filters
 
     return Filters(date_from=date_from, date_to=date_to, min_upvotes=min_upvotes)
 
@@ -120,40 +123,55 @@ def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to
         echo(f"    {snippet}")
 
 
+def _line_key(line) -> tuple:
+    return (line.kind, line.text, line.paper_id)
+
+
 def _print_answer_stream(events, as_json: bool):
-    """Stream events to the terminal; return the final Answer."""
-    answer = None
-    streamed: list[str] = []
+    """Print an answer as it streams: quote and list lines as they arrive (the model's summary
+    only once verified, so nothing unchecked is printed and nothing twice); return the Answer."""
+    from rag.answer_text import line_text
+    from rag.stream import Fold
+
+    fold = Fold()
+    printed: list[tuple] = []
     for ev in events:
-        if ev.type == "done":
-            answer = ev.answer
-        elif as_json:
+        fold.add(ev)
+        if fold.done:
+            break
+        if as_json:
             continue
-        elif ev.type == "sources":
+        if ev.type == "sources":
             echo(styled(f"sources: {len(ev.sources or [])} papers retrieved", dim=True), err=True)
-        elif ev.type in ("token", "item"):
-            echo(ev.text, nl=ev.type == "item")
-            streamed.append(ev.text)
+        elif ev.type == "line" and ev.line is not None:
+            numbers = {ev.citation.paper_id: ev.citation.n} if ev.citation is not None else {}
+            echo(line_text(ev.line, numbers))
+            printed.append(_line_key(ev.line))
+        elif ev.type == "token" and len(fold.draft) == len(ev.text):
+            echo(styled("summarising the evidence...", dim=True), err=True)
         elif ev.type == "note":
             echo(styled(f"note: {ev.text}", fg="yellow"), err=True)
+    answer = fold.answer
     if answer is None:
         raise click.ClickException("no answer was produced")
     if as_json:
-        out = answer.to_dict()
-        out["citations"] = [{k: c[k] for k in ("n", "paper_id", "title", "quote", "supported", "support_score", "reason")}
-                            for c in out["citations"]]
-        echo(json.dumps(out, indent=2))
+        echo(json.dumps(answer.to_dict(), indent=2))
         return answer
-    if streamed:
-        echo()
-    if " ".join(" ".join(streamed).split()) not in " ".join(answer.answer.split()):
-        # verification changed what was streamed (a model sentence removed): show the final text
-        echo(styled("\n--- verified answer ---", dim=True))
-        echo(answer.answer)
-    elif answer.route == "aggregate" or answer.refused:
-        # the count is known only once every item has streamed, so it closes the list
-        head = answer.answer.splitlines()[0] if answer.route == "aggregate" else ""
-        echo(head[:-1] + "." if head.endswith(":") else head)
+    numbers = answer.numbers()
+    body = [ln for ln in answer.lines if ln.kind not in ("heading", "summary")]
+    if not printed:
+        echo(answer.text)
+    elif [_line_key(ln) for ln in body] != [k for k in printed if k[0] != "heading"]:
+        # the verified answer differs from what streamed (reordered or a line removed): show it whole
+        echo(styled("--- verified answer ---", dim=True))
+        echo(answer.text)
+    else:
+        for ln in answer.lines:
+            if ln.kind == "heading" and printed and _line_key(ln) not in printed:
+                # a list's count is known only once every item has streamed, so it closes the list
+                echo(ln.text[:-1] + "." if ln.text.endswith(":") else ln.text)
+            elif ln.kind == "summary":
+                echo(line_text(ln, numbers))
     for note in answer.notes:
         if note.startswith("removed"):
             echo(styled(f"note: {note}", fg="yellow"), err=True)
@@ -171,7 +189,7 @@ def _print_answer_stream(events, as_json: bool):
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Papers retrieved for the answer.")
 @_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print {answer, citations, refused, backend, timings}.")
-@click.option("--backend", type=click.Choice(["auto", "local", "openai", "openai-compatible", "none"]), default=None,
+@click.option("--backend", type=click.Choice(CHOICES), default=None,
               help="LLM backend (default: auto from the environment).")
 @click.pass_context
 def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, as_json: bool, backend) -> None:
@@ -185,7 +203,7 @@ def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, a
 
 @main.command()
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None)
-@click.option("--backend", type=click.Choice(["auto", "local", "openai", "openai-compatible", "none"]), default=None)
+@click.option("--backend", type=click.Choice(CHOICES), default=None)
 @click.pass_context
 def chat(ctx: click.Context, k, backend) -> None:
     """Interactive chat that keeps history (follow-ups like "what about the second one?")."""
@@ -239,10 +257,16 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @main.command()
 @click.pass_context
 def config(ctx: click.Context) -> None:
-    """Show the effective settings (secrets masked)."""
+    """Show the effective settings (secrets masked), sections as section.field."""
+    from rag.settings import Section
+
     s = _settings(ctx)
     for name, fld in type(s).model_fields.items():
         value = getattr(s, name)
+        if isinstance(value, Section):
+            for sub, subfld in type(value).model_fields.items():
+                echo(f"{name}.{sub} = {getattr(value, sub)!r}    # {subfld.description or ''}".rstrip(" #"))
+            continue
         if name == "openai_api_key" and value is not None:
             value = "****"
         if name == "auth" and value is not None:
@@ -251,15 +275,18 @@ def config(ctx: click.Context) -> None:
     echo(f"# resolved LLM backend: {s.resolved_backend()}")
 
 
-def _attach_eval() -> None:
-    try:
-        from eval.cli import eval_group
-    except ImportError:  # installed without the eval package
-        return
-    main.add_command(eval_group, "eval")
+def _attach_plugins() -> None:
+    """Commands other packages register under the ``paperchat.commands`` entry point group."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="paperchat.commands"):
+        try:
+            main.add_command(ep.load(), ep.name)
+        except ImportError:  # a package installed without its optional dependencies
+            continue
 
 
-_attach_eval()
+_attach_plugins()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

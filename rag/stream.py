@@ -1,0 +1,59 @@
+"""Folding an answer's event stream into what a face shows: one fold for the CLI, the web UI, the
+eval harness and the HTTP API, so none of them assembles answers by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rag.errors import PaperchatError
+from rag.types import Answer, Citation, Event, Line, Source
+
+
+@dataclass
+class Fold:
+    """The state of one answer as its events arrive. Until ``answer`` is set (the ``done`` event),
+    ``lines`` / ``citations`` are what has streamed so far and ``draft`` is the model's summary as
+    written so far, not yet verified; after it, the verified answer is the only truth."""
+
+    sources: list[Source] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    draft: str = ""
+    answer: Answer | None = None
+
+    def add(self, ev: Event) -> Event:
+        if ev.type == "sources":
+            self.sources = list(ev.sources or [])
+        elif ev.type == "line" and ev.line is not None:
+            self.lines.append(ev.line)
+            if ev.citation is not None and all(c.paper_id != ev.citation.paper_id for c in self.citations):
+                self.citations.append(ev.citation)
+        elif ev.type == "token":
+            self.draft += ev.text
+        elif ev.type == "note":
+            self.notes.append(ev.text)
+        elif ev.type == "done":
+            self.answer = ev.answer
+        return ev
+
+    @property
+    def done(self) -> bool:
+        return self.answer is not None
+
+    def numbers(self) -> dict[str, int]:
+        source = self.answer.citations if self.answer is not None else self.citations
+        return {c.paper_id: c.n for c in source}
+
+
+def fold(events: Iterable[Event]) -> Answer:
+    """The verified answer at the end of ``events``."""
+    f = Fold()
+    for ev in events:
+        f.add(ev)
+        if f.done:
+            break
+    if f.answer is None:
+        raise PaperchatError("the answer engine stopped without an answer")
+    return f.answer

@@ -1,0 +1,327 @@
+"""Plain data that crosses module boundaries: papers, filters, search hits, and the structure of an
+answer (lines with citations by paper id), its stream events and its numbering.
+
+Nothing here does I/O or imports a model, Chroma or numpy, so the pure steps (evidence, listing,
+verification, rendering) depend on this module only. The CLI (``--json``), the UI, the eval
+harness and the HTTP API all read these shapes; keep them stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from rag.errors import ConfigError
+
+Mode = Literal["hybrid", "bm25", "dense"]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# ----------------------------------------------------------------------------------------------
+# papers and search
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper. ``paper_id`` is derived from the normalised title, so it is stable across files."""
+
+    paper_id: str
+    title: str
+    abstract: str
+    source: str
+    line: int
+    authors: int | None = None
+    organization: str | None = None
+    date: str | None = None  # ISO yyyy-mm-dd, only when the source gives the year
+    date_text: str | None = None  # the date as the source wrote it
+    upvotes: int | None = None
+    url: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        """Changes when anything that is embedded or shown changes; drives incremental ingest."""
+        payload = json.dumps(
+            {k: v for k, v in asdict(self).items() if k not in ("source", "line")}, sort_keys=True
+        )
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Date range (inclusive, ISO yyyy-mm-dd) and minimum upvotes. Empty means no filter.
+
+    How a store expresses these (Chroma's ``where``) is the store's business, not this type's."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    min_upvotes: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            v = getattr(self, name)
+            if v is not None:
+                try:
+                    if not _ISO_DATE.match(v):
+                        raise ValueError(v)
+                    date.fromisoformat(v)
+                except ValueError:
+                    raise ConfigError(f"{name.replace('_', '-')} must be a date like 2024-05-31, got {v!r}") from None
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ConfigError(f"date range is empty: {self.date_from} is after {self.date_to}")
+        if self.min_upvotes is not None and self.min_upvotes < 0:
+            raise ConfigError(f"min-upvotes must be >= 0, got {self.min_upvotes}")
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.date_from, self.date_to, self.min_upvotes))
+
+    def matches(self, paper: Paper) -> bool:
+        if self.date_from or self.date_to:
+            if paper.date is None:
+                return False
+            if self.date_from and paper.date < self.date_from:
+                return False
+            if self.date_to and paper.date > self.date_to:
+                return False
+        if self.min_upvotes is not None and (paper.upvotes is None or paper.upvotes < self.min_upvotes):
+            return False
+        return True
+
+    def lacks_field(self, paper: Paper) -> bool:
+        """True when the paper cannot be judged: it has no full date / no upvote count."""
+        return bool(((self.date_from or self.date_to) and paper.date is None)
+                    or (self.min_upvotes is not None and paper.upvotes is None))
+
+    def describe(self) -> str:
+        parts = []
+        if self.date_from or self.date_to:
+            parts.append(f"date {self.date_from or '…'} to {self.date_to or '…'}")
+        if self.min_upvotes is not None:
+            parts.append(f"upvotes >= {self.min_upvotes}")
+        return ", ".join(parts) or "none"
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)
+
+
+@dataclass
+class Hit:
+    """One retrieved paper with its fused score, rank, and each retriever's view of it."""
+
+    paper: Paper
+    score: float
+    rank: int
+    best_chunk: str
+    bm25_score: float | None = None
+    bm25_rank: int | None = None
+    dense_score: float | None = None
+    dense_rank: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "rank": self.rank, "paper_id": self.paper.paper_id, "title": self.paper.title,
+            "score": round(self.score, 6), "bm25_score": _r(self.bm25_score), "bm25_rank": self.bm25_rank,
+            "dense_score": _r(self.dense_score), "dense_rank": self.dense_rank,
+            "date": self.paper.date or self.paper.date_text, "upvotes": self.paper.upvotes,
+            "best_chunk": self.best_chunk,
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    mode: Mode
+    hits: list[Hit]
+    filters: Filters = field(default_factory=Filters)
+    papers_total: int = 0
+    papers_matching_filters: int = 0
+    papers_missing_field: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def filter_note(self) -> str | None:
+        """What a filter did, in words, or None when no filter was set."""
+        if not self.filters.active:
+            return None
+        note = f"filter ({self.filters.describe()}) kept {self.papers_matching_filters} of {self.papers_total} papers"
+        if self.papers_missing_field:
+            note += f"; {self.papers_missing_field} have no full date/upvote count and were excluded"
+        return note
+
+
+# ----------------------------------------------------------------------------------------------
+# answers
+# ----------------------------------------------------------------------------------------------
+
+LineKind = Literal["quote", "item", "summary", "heading", "nearest"]
+
+
+@dataclass
+class Line:
+    """One line of an answer, as data. Faces render it; nobody parses it back.
+
+    * ``quote``: a verbatim sentence (``text``) of paper ``paper_id``, shown under ``label`` (its
+      title), citing that paper;
+    * ``item``: one entry of a list answer, the same shape as a quote;
+    * ``summary``: one model-written sentence, citing the papers in ``cites`` that support it;
+    * ``heading``: our own sentence framing the lines after it ("2 papers in the index say so:");
+    * ``nearest``: a paper shown when nothing answers (no claim, so no citation).
+    """
+
+    kind: LineKind
+    text: str
+    paper_id: str | None = None
+    label: str = ""
+    cites: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """One numbered source of an answer. ``n`` is the paper's number in the whole conversation, so
+    an old ``[1]`` still means the same paper after a follow-up. ``quote`` is a verbatim sentence of
+    the cited abstract."""
+
+    n: int
+    paper_id: str
+    title: str
+    quote: str
+    supported: bool
+    support_score: float = 0.0
+    reason: str = ""  # why it is (not) supported, or the list item's short reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Source:
+    """A retrieved paper shown to the user, cited or not."""
+
+    paper_id: str
+    title: str
+    score: float
+    abstract: str
+    date: str | None = None
+    upvotes: int | None = None
+    authors: int | None = None
+    organization: str | None = None
+    cited: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """A finished answer. ``text`` is the canonical plain rendering of ``lines``; every face may
+    render ``lines`` its own way, none parses ``text``."""
+
+    question: str
+    lines: list[Line] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    backend: str = ""
+    route: Literal["answer", "aggregate"] = "answer"
+    standalone_question: str | None = None  # the follow-up as understood with the chat history
+    pinned: list[str] = field(default_factory=list)  # paper ids a follow-up pointed at
+    sources: list[Source] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # backend failures, filter notes, caps hit
+    timings: dict[str, float] = field(default_factory=dict)  # seconds
+
+    @property
+    def text(self) -> str:
+        from rag.answer_text import answer_text
+
+        return answer_text(self.lines, self.numbers())
+
+    # the name the first version used; eval and the JSON output keep it
+    answer = text
+
+    def numbers(self) -> dict[str, int]:
+        """paper_id -> citation number, for rendering this answer's markers."""
+        return {c.paper_id: c.n for c in self.citations}
+
+    def citation(self, n: int) -> Citation | None:
+        return next((c for c in self.citations if c.n == n), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "lines": [ln.to_dict() for ln in self.lines],
+            "citations": [c.to_dict() for c in self.citations],
+            "refused": self.refused,
+            "backend": self.backend,
+            "route": self.route,
+            "standalone_question": self.standalone_question,
+            "pinned": list(self.pinned),
+            "sources": [s.to_dict() for s in self.sources],
+            "notes": self.notes,
+            "timings": self.timings,
+        }
+
+
+@dataclass
+class Event:
+    """One step of a streamed answer, in order: ``sources`` first; then ``line`` events (a quote or
+    list item, with its ``citation``) and ``token`` events (the model's summary as it is written);
+    ``note`` for warnings (e.g. a backend failure); ``done`` last with the verified :class:`Answer`,
+    which replaces what was streamed (verification may have removed a claim)."""
+
+    type: Literal["sources", "line", "token", "note", "done"]
+    text: str = ""
+    sources: list[Source] | None = None
+    line: Line | None = None
+    citation: Citation | None = None
+    answer: Answer | None = None
+
+
+# ----------------------------------------------------------------------------------------------
+# numbering across a conversation
+# ----------------------------------------------------------------------------------------------
+
+
+class Numbering:
+    """Citation numbers for a conversation: a paper keeps the number it first got, a new paper gets
+    the next one. Built from the earlier answers, so numbers survive follow-ups and history."""
+
+    def __init__(self, history: Iterable[Answer] = ()) -> None:
+        self._n: dict[str, int] = {}
+        for a in history:
+            for c in a.citations:
+                self._n.setdefault(c.paper_id, c.n)
+
+    def __call__(self, paper_id: str) -> int:
+        if paper_id not in self._n:
+            self._n[paper_id] = max(self._n.values(), default=0) + 1
+        return self._n[paper_id]
+
+    def known(self) -> dict[str, int]:
+        return dict(self._n)
+
+    def copy(self) -> Numbering:
+        other = Numbering()
+        other._n = dict(self._n)
+        return other
+
+
+def conversation_citations(history: Sequence[Answer]) -> list[Citation]:
+    """Every citation of the conversation, one per number, the latest version of each."""
+    by_n: dict[int, Citation] = {}
+    for a in history:
+        for c in a.citations:
+            by_n[c.n] = c
+    return [by_n[n] for n in sorted(by_n)]
