@@ -123,55 +123,34 @@ def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to
         echo(f"    {snippet}")
 
 
-def _line_key(line) -> tuple:
-    return (line.kind, line.text, line.paper_id)
-
-
 def _print_answer_stream(events, as_json: bool):
-    """Print an answer as it streams: quote and list lines as they arrive (the model's summary
-    only once verified, so nothing unchecked is printed and nothing twice); return the Answer."""
-    from rag.answer_text import line_text
-    from rag.stream import Fold
+    """Print an answer as it streams (``rag.stream.TextStream``: quote and list lines as they
+    arrive, the model's summary only once verified, nothing twice); return the Answer."""
+    from rag.stream import REVISED, TextStream
 
-    fold = Fold()
-    printed: list[tuple] = []
+    text = TextStream()
     for ev in events:
-        fold.add(ev)
-        if fold.done:
-            break
+        lines = text.add(ev)
         if as_json:
+            if text.fold.done:
+                break
             continue
         if ev.type == "sources":
             echo(styled(f"sources: {len(ev.sources or [])} papers retrieved", dim=True), err=True)
-        elif ev.type == "line" and ev.line is not None:
-            numbers = {ev.citation.paper_id: ev.citation.n} if ev.citation is not None else {}
-            echo(line_text(ev.line, numbers))
-            printed.append(_line_key(ev.line))
-        elif ev.type == "token" and len(fold.draft) == len(ev.text):
+        elif ev.type == "token" and len(text.fold.draft) == len(ev.text):
             echo(styled("summarising the evidence...", dim=True), err=True)
         elif ev.type == "note":
             echo(styled(f"note: {ev.text}", fg="yellow"), err=True)
-    answer = fold.answer
+        for line in lines:
+            echo(styled(line, dim=True) if line == REVISED else line)
+        if text.fold.done:
+            break
+    answer = text.fold.answer
     if answer is None:
         raise click.ClickException("no answer was produced")
     if as_json:
         echo(json.dumps(answer.to_dict(), indent=2))
         return answer
-    numbers = answer.numbers()
-    body = [ln for ln in answer.lines if ln.kind not in ("heading", "summary")]
-    if not printed:
-        echo(answer.text)
-    elif [_line_key(ln) for ln in body] != [k for k in printed if k[0] != "heading"]:
-        # the verified answer differs from what streamed (reordered or a line removed): show it whole
-        echo(styled("--- verified answer ---", dim=True))
-        echo(answer.text)
-    else:
-        for ln in answer.lines:
-            if ln.kind == "heading" and printed and _line_key(ln) not in printed:
-                # a list's count is known only once every item has streamed, so it closes the list
-                echo(ln.text[:-1] + "." if ln.text.endswith(":") else ln.text)
-            elif ln.kind == "summary":
-                echo(line_text(ln, numbers))
     for note in answer.notes:
         if note.startswith("removed"):
             echo(styled(f"note: {note}", fg="yellow"), err=True)
@@ -242,6 +221,20 @@ def ui(ctx: click.Context, host: str, port: int, share: bool) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--allow-no-auth", is_flag=True,
+              help="Serve on a non-loopback address without PAPERCHAT_API_KEYS (anyone who reaches it may use it).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, allow_no_auth: bool) -> None:
+    """Serve the HTTP API (OpenAI-compatible chat with citations, /v1/search, /v1/papers, /v1/ingest)
+    and the web UI at / in one process."""
+    from api.serve import serve as run
+
+    run(_settings(ctx), host=host, port=port, allow_no_auth=allow_no_auth)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
@@ -267,7 +260,7 @@ def config(ctx: click.Context) -> None:
             for sub, subfld in type(value).model_fields.items():
                 echo(f"{name}.{sub} = {getattr(value, sub)!r}    # {subfld.description or ''}".rstrip(" #"))
             continue
-        if name == "openai_api_key" and value is not None:
+        if name in ("openai_api_key", "api_keys") and value is not None:
             value = "****"
         if name == "auth" and value is not None:
             value = value.split(":", 1)[0] + ":****"

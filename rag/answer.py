@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 
 from rag import listing
@@ -22,7 +23,7 @@ from rag.followup import rewrite
 from rag.model_judge import JudgeCache, judge_with_llm
 from rag.settings import Settings
 from rag.text import Idf, stem
-from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, Source
+from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, SearchResult, Source
 
 REFUSAL = "I couldn't find this in the indexed papers."
 NO_LIST = "No paper in the index says this."
@@ -31,7 +32,7 @@ LIST_RULES = "rules (aggregate)"
 
 # words a follow-up uses to point and ask for more, not to name a topic (stemmed)
 _FOLLOW_UP_WORDS = frozenset(stem(w) for w in """
-else more tell explain summarise summarize summary describe detail details it its this that they them
+else more tell me us about explain summarise summarize summary describe detail details it its this that they them
 their these those one first second third last again also other further main contribution key result
 results finding findings report reports say says
 """.split())
@@ -52,6 +53,21 @@ def _source(hit: Hit, cited: bool = False) -> Source:
     return Source(paper_id=p.paper_id, title=p.title, score=round(hit.score, 6), abstract=p.abstract,
                   date=p.date or p.date_text, upvotes=p.upvotes, authors=p.authors,
                   organization=p.organization, cited=cited)
+
+
+def filter_left_nothing(res: SearchResult) -> str | None:
+    """Why a filter left no paper to answer from, in words (None when it left some)."""
+    f = res.filters
+    if not f.active or res.papers_matching_filters > 0:
+        return None
+    dated, voted = bool(f.date_from or f.date_to), f.min_upvotes is not None
+    what = ("full date (with its year) or upvote count" if dated and voted
+            else "full date (with its year)" if dated else "upvote count")
+    total, missing = res.papers_total, res.papers_missing_field
+    if missing >= total:
+        return f"No paper passes the filter ({f.describe()}): none of the {total} indexed papers has a {what}."
+    return (f"No paper passes the filter ({f.describe()}): {missing} of the {total} indexed papers have no {what}, "
+            f"and none of the other {total - missing} matches.")
 
 
 def _nearest(hits: Sequence[Hit], head: str) -> list[Line]:
@@ -110,21 +126,21 @@ class AnswerEngine:
         titles = [self.retriever.papers[p].title for p in pinned if p in self.retriever.papers]
         return f"{question} (in: {'; '.join(titles)})" if titles else question
 
-    def _hits(self, query: str, pinned: list[str], k: int, filters: Filters | None) -> tuple[list[Hit], str | None]:
+    def _hits(self, query: str, pinned: list[str], k: int, filters: Filters | None) -> tuple[list[Hit], SearchResult]:
         res = self.retriever.search(query, k=k, filters=filters, mode=self.settings.answer.retrieval_mode)
         hits = list(res.hits)
         if pinned:
             extra = [Hit(paper=self.retriever.papers[p], score=1.0, rank=0, best_chunk="")
                      for p in pinned if p in self.retriever.papers]
             hits = extra + [h for h in hits if h.paper.paper_id not in set(pinned)]
-        return hits, res.filter_note
+        return hits, res
 
     def _answer(self, question: str, standalone: str, shown_as: str | None, pinned: list[str], k: int | None,
                 filters: Filters | None, numbering: Numbering, t0: float) -> Iterator[Event]:
         cfg, th = self.settings.answer, self.settings.evidence
         k = k or self.settings.top_k
-        hits, filter_note = self._hits(self._search_query(standalone, pinned), pinned, k, filters)
-        notes = [filter_note] if filter_note else []
+        hits, res = self._hits(self._search_query(standalone, pinned), pinned, k, filters)
+        notes = [res.filter_note] if res.filter_note else []
         timings = {"retrieve_s": time.perf_counter() - t0}
         sources = [_source(h) for h in hits]
         yield Event(type="sources", sources=sources)
@@ -141,14 +157,23 @@ class AnswerEngine:
                     pe.relevant, pe.reason = bool(pe.sentences), "the paper you asked about"
                 else:
                     pe.relevant = bool(pe.best and pe.best.coverage >= th.quote)
+            if not any(pe.relevant for pe in ev.papers):
+                # the user pointed at these papers and no sentence shares the question's words: answer
+                # from each by meaning ("what hardware does it target?" -> "... on A100"), never refuse
+                for pe in ev.papers:
+                    closest = self._closest_sentences(standalone, pe, n=2)
+                    pe.sentences = closest or _contribution_sentences(pe.sentences)
+                    pe.by_meaning = pe.relevant = bool(pe.sentences)
+                    pe.reason = "the sentences of the paper you asked about closest to the question"
         else:
             ev = select_evidence(standalone, hits, self.idf, th)
-        chosen = ev.relevant[: cfg.max_papers]
+        chosen = ev.relevant[: max(cfg.max_papers, len(pinned))]
         timings["evidence_s"] = time.perf_counter() - t0
         base = dict(question=question, backend=self.backend_name, route="answer", standalone_question=shown_as,
                     pinned=list(pinned), sources=sources, notes=notes)
         if not chosen:
-            lines = _nearest(hits, REFUSAL)
+            empty = filter_left_nothing(res) if not pinned else None
+            lines = [Line(kind="heading", text=empty)] if empty else _nearest(hits, REFUSAL)
             for line in lines:
                 yield Event(type="line", line=line)
             yield Event(type="done", answer=Answer(lines=lines, refused=True, **base,
@@ -184,12 +209,25 @@ class AnswerEngine:
             lines=final, citations=checked.citations, refused=checked.empty, **base,
             timings={**timings, "total_s": time.perf_counter() - t0}))
 
+    def _closest_sentences(self, question: str, pe: PaperEvidence, n: int = 1) -> list:
+        """The paper's sentences nearest the question in the embedder's space ("what hardware does
+        it target?" finds "... on A100 GPUs" though no word is shared). Empty without an embedder."""
+        embedder = getattr(self.retriever, "embedder", None)
+        if embedder is None or not pe.sentences:
+            return []
+        q = embedder.embed_query(question)
+        vecs = embedder.embed_documents([f"{pe.hit.paper.title}: {s.text}" for s in pe.sentences])
+        sims = vecs @ q
+        best = sorted(range(len(pe.sentences)), key=lambda i: -float(sims[i]))[:n]
+        return [pe.sentences[i] for i in best]
+
     def _quote_lines(self, chosen: list[PaperEvidence]) -> list[Line]:
         cfg, th = self.settings.answer, self.settings.evidence
         lines = []
         for pe in chosen:
             p = pe.hit.paper
-            strong = [s for s in pe.sentences[: cfg.sentences_per_paper] if s.coverage >= th.quote] or pe.sentences[:1]
+            top = pe.sentences[: cfg.sentences_per_paper]
+            strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote] or pe.sentences[:1]
             for s in sorted(strong, key=lambda s: s.index):
                 lines.append(Line(kind="quote", text=s.text, paper_id=p.paper_id, label=p.title, cites=[p.paper_id]))
         return lines
@@ -210,14 +248,22 @@ class AnswerEngine:
             {"role": "user", "content": f"Evidence:\n{evidence}\n\nQuestion: {question}\nOne-sentence answer:"},
         ]
         parts: list[str] = []
-        try:
-            for delta in self.llm.stream(messages, max_tokens=self.settings.answer.summary_tokens):
-                parts.append(delta)
-                yield Event(type="token", text=delta)
-        except BackendError as e:
-            msg = f"{e} — answered from the evidence instead"
-            yield Event(type="note", text=msg)
-            return "", msg
+        wait = self.settings.answer.summary_wait_s
+        slot = getattr(self.llm, "slot", None)
+        with slot(wait) if slot is not None else nullcontext(True) as free:
+            if not free:
+                msg = (f"the model was busy with other questions for {wait:g}s, so this answer has no summary; "
+                       "the quoted evidence is complete")
+                yield Event(type="note", text=msg)
+                return "", msg
+            try:
+                for delta in self.llm.stream(messages, max_tokens=self.settings.answer.summary_tokens):
+                    parts.append(delta)
+                    yield Event(type="token", text=delta)
+            except BackendError as e:
+                msg = f"{e} — answered from the evidence instead"
+                yield Event(type="note", text=msg)
+                return "", msg
         return " ".join("".join(parts).split()), None
 
     # --- aggregate questions -------------------------------------------------------------------
@@ -278,8 +324,11 @@ class AnswerEngine:
                 judged = listing.judge_all(hits, prop, self.idf)
             else:
                 judged = listing.judge_presence(res.hits, standalone, self.idf, self.settings.listing)
-            if len(hits) >= cap:
-                notes.append(f"judged the {len(hits)} best candidates; papers ranked lower were not checked")
+            tail = [j for j in judged if j.hit.rank > 0.8 * cap]
+            if len(hits) >= cap and tail:
+                # only worth saying when the list reaches the end of what was read
+                notes.append(f"Only the {cap} papers closest to the question were read, and some of the listed "
+                             "papers were near that limit: a few more may exist further down.")
             for j in judged:
                 line, c = item(j, numbering)
                 items.append(line)
@@ -295,7 +344,8 @@ class AnswerEngine:
         for s in sources:
             s.cited = s.paper_id in cited
         if not judged:
-            lines = _nearest(hits, NO_LIST)
+            empty = filter_left_nothing(res)
+            lines = [Line(kind="heading", text=empty)] if empty else _nearest(hits, NO_LIST)
         else:
             count = f"{len(judged)} paper{'s' if len(judged) != 1 else ''} in the index"
             lines = [Line(kind="heading", text=f"{count} {'say so' if len(judged) != 1 else 'says so'}:"), *items]

@@ -11,6 +11,7 @@ configured. Pure logic over :class:`~rag.settings.Settings`: no I/O, no client i
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -120,3 +121,45 @@ def visitor_settings(
     if choice == "openai" and update["openai_api_key"] is None:
         raise ConfigError("OpenAI needs an API key: type one in the settings panel")
     return settings.model_copy(update=update)
+
+
+def default_label(settings: Settings) -> str:
+    """The server's own backend in words, for a header or a health check (no URL, no key)."""
+    which = settings.resolved_backend()
+    if which == "local":
+        return f"local {settings.gguf_path.name if settings.gguf_path else settings.local_model}"
+    if which == "openai":
+        return f"OpenAI {settings.openai_model}"
+    if which == "openai-compatible":
+        return f"{settings.openai_model} at the server's OpenAI-compatible endpoint"
+    return "the evidence only (no LLM)"
+
+
+class BackendPool:
+    """The backends visitors picked, built once per distinct configuration and shared by every
+    session of the process (web UI and HTTP API alike). ``None`` stands for the server's own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._backends: dict[tuple[str, str, str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, choice: str, model: str = "", url: str = "", api_key: str = ""):
+        """The backend for a visitor's choice (:func:`visitor_settings` decides what is allowed and
+        which key goes where); None for the server's own. ConfigError for a choice not offered."""
+        derived = visitor_settings(self.settings, choice, model, url, api_key)
+        if derived is None:
+            return None
+        base = self.settings
+        if (derived.llm_backend == base.resolved_backend() and derived.openai_model == base.openai_model
+                and derived.openai_base_url == base.openai_base_url
+                and derived.openai_api_key == base.openai_api_key):
+            return None  # the same backend the app already has
+        secret = derived.openai_api_key.get_secret_value() if derived.openai_api_key is not None else ""
+        key = (derived.llm_backend, derived.openai_model, derived.openai_base_url or "", secret)
+        with self._lock:
+            if key not in self._backends:
+                from rag.llm import llm_from
+
+                self._backends[key] = llm_from(derived)
+            return self._backends[key]

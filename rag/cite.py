@@ -1,9 +1,11 @@
-"""Citation verification, whoever wrote the claim.
+"""Citation verification, whoever wrote the claim: "verified" means exactly these checks.
 
 Every claim (an answer line) must cite papers it was given, and each cited abstract must support
-it: enough of the claim's content terms appear in one of its sentences, and every number in the
-claim appears in the abstract. Claims that fail are removed and reported; each surviving citation
-carries its supporting quote. :func:`split_claims` / :func:`support` also read the plain text of
+it: enough of the claim's content terms appear in one of its sentences; every number in the claim
+appears in the abstract; every name (acronym, CamelCase word, capitalised multi-word name) appears
+in it as written, up to case and plural; and no term is stated the opposite way from every mention
+in the abstract ("with warmup" from "without warmup", "long" from "short"). Claims that fail are
+removed and the reason goes into the answer's notes; each surviving citation carries its quote. :func:`split_claims` / :func:`support` also read the plain text of
 other systems' answers (the eval's stock LlamaIndex baseline), where markers are all there is.
 """
 
@@ -13,9 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.answer_text import line_text
-from rag.text import Idf, coverage, numbers, split_sentences, terms
-from rag.types import Citation, Line, Paper
+from rag.text import Idf, coverage, missing_names, numbers, polarity_conflict, split_sentences, terms
+from rag.types import Citation, Line, Paper, line_text
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # sentence ends: after . ! ? or after a citation marker that follows one ("... works. [1] Next")
@@ -84,12 +85,19 @@ def support(claim: str, paper: Paper, idf: Idf) -> tuple[float, str, str]:
     # a claim may merge two sentences of the same abstract
     whole = coverage(claim_terms, set(terms(paper.abstract)) | title_terms, idf)
     score = max(score, 0.9 * whole) if len(claim_terms) > 6 else score
-    abstract_numbers = set(numbers(paper.abstract + " " + paper.title))
+    source = f"{paper.title}. {paper.abstract}"
+    abstract_numbers = set(numbers(source))
     missing = [n for n in numbers(claim) if n not in abstract_numbers and n.rstrip("%x") not in abstract_numbers]
     if missing:
         return 0.0, best, f"number {missing[0]} is not in the cited abstract"
     if not claim_terms:
         return 0.0, best, "claim has no content"
+    unknown = missing_names(claim, source, also=[_acronym(paper.title)])
+    if unknown:
+        return 0.0, best, f"name {unknown[0]!r} is not in the cited abstract as written"
+    conflict = polarity_conflict(claim, source)
+    if conflict:
+        return 0.0, best, conflict
     return score, best, f"{score:.0%} of the claim's terms are in the cited abstract"
 
 

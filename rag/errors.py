@@ -13,6 +13,10 @@ class CorpusError(PaperchatError):
     """An input file cannot be parsed (empty, binary, malformed); names file and line."""
 
 
+class UploadTooLargeError(CorpusError):
+    """An uploaded file is over the size limit (PAPERCHAT_UPLOAD_MAX_MB)."""
+
+
 class IndexMissingError(PaperchatError):
     """A query was made before anything was ingested."""
 

@@ -32,6 +32,7 @@ class PaperEvidence:
     relevant: bool = False
     reason: str = ""
     score: float = 0.0
+    by_meaning: bool = False  # sentences chosen by embedding similarity, not by shared terms
 
     @property
     def best(self) -> Sentence | None:

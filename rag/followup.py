@@ -23,6 +23,11 @@ _PRONOUN_REF = re.compile(
     r"\b(?:it|its|this paper|that paper|this work|that work|this method|that method|this one|that one|the paper|"
     r"they|their|them|these papers|those papers|both)\b", re.IGNORECASE)
 _PLURAL_REF = re.compile(r"\b(?:they|their|them|these papers|those papers|both)\b", re.IGNORECASE)
+# references to every paper of the previous answer: "which of these ...", "compare them", "all of them"
+_ALL_REF = re.compile(r"\b(?:(?:which|what|how\s+many)\s+of\s+(?:these|those|them)|compare\s+(?:them|these|those)|"
+                      r"all\s+of\s+them|each\s+of\s+them)\b", re.IGNORECASE)
+MAX_PINNED = 5
+_DANGLING = re.compile(r"\s+(?:about|on|of|for|regarding|in|from|with)$", re.IGNORECASE)
 _CONTINUATION = re.compile(r"^\s*(?:and|what about|how about|and what about|what of)\b[\s,]*", re.IGNORECASE)
 
 
@@ -61,11 +66,14 @@ def rewrite(question: str, history: Sequence[Answer] | None) -> Standalone:
                     pinned.append(by_n[n])
                 elif not prev.citations and 1 <= n <= len(papers):
                     pinned.append(papers[n - 1])
+        if not pinned and _ALL_REF.search(question):
+            pinned = papers[:MAX_PINNED]
         if not pinned and _PRONOUN_REF.search(question):
             pinned = papers[:2] if _PLURAL_REF.search(question) else papers[:1]
     base = prev.standalone_question or prev.question
     if pinned:
         topic = _CONTINUATION.sub("", _ORDINAL_REF.sub("", question)).strip(" ?.,")
+        topic = _DANGLING.sub("", topic).strip(" ?.,")  # "tell me more about [the first one]"
         if not topic or len(topic.split()) <= 1:
             topic = base.rstrip(" ?.")  # "what about the second one?" asks the last question again
         return Standalone(question=f"{topic}?", pinned=[p for p, _ in dict.fromkeys(pinned)], rewritten=True)

@@ -18,12 +18,19 @@ from rag.settings import ListThresholds
 from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, stem, terms, words
 from rag.types import Hit
 
+_KINDS = r"(?:papers|works|studies|articles|methods|approaches|research)"
 _AGGREGATE = re.compile(
-    r"^\s*(?:(?:which|what)\s+(?:other\s+)?(?:papers|works|studies|articles|methods|approaches)\b"
-    r"|(?:list|name|find|show(?:\s+me)?|give(?:\s+me)?)\s+(?:all\s+)?(?:the\s+)?(?:papers|works|studies|articles)\b"
+    r"^\s*(?:(?:which|what)\s+(?:other\s+)?" + _KINDS + r"\b"
+    r"|(?:which|what)\s+(?:[\w-]+\s+){1,4}?(?:papers|studies|articles)\b"  # "which federated learning papers"
+    r"|(?:list|name|find|show(?:\s+me)?|give(?:\s+me)?)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+){0,3}?"
+    r"(?:papers|works|studies|articles)\b"
+    r"|find\s+(?:work|research|literature)\s+(?:on|about|that|which|using)\b"
     r"|how\s+many\s+(?:papers|works|studies|articles)\b"
-    r"|(?:are\s+there\s+)?any\s+papers\b"
-    r"|(?:do|does)\s+any\s+(?:papers?|works?|studies)\b)",
+    r"|(?:are\s+there\s+)?any\s+(?:papers|works|studies)\b"
+    r"|are\s+there\s+(?:\w+\s+){0,2}?(?:papers|works|studies)\b"
+    r"|is\s+there\s+(?:a|an|any)\s+(?:\w+\s+){0,2}?(?:paper|work|study)\b"
+    r"|(?:do|does)\s+any\s+(?:papers?|works?|studies)\b"
+    r"|(?:papers|works|studies)\s+(?:that|which|about|on|using|with|where|whose)\b)",
     re.IGNORECASE,
 )
 

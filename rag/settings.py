@@ -72,6 +72,8 @@ class AnswerSettings(Section):
         "hybrid", description="bm25/dense: one retriever only (eval baselines).")
     judge_cap: int = Field(30, ge=1, le=1000, description="Papers a capable model judge checks per list question.")
     judge_workers: int = Field(4, ge=1, le=64, description="Concurrent judge requests.")
+    summary_wait_s: float = Field(8.0, ge=0, le=600, description="How long an answer may wait for a busy "
+                                  "model before it goes out without the model's summary (with a note saying so).")
     support_threshold: float = Field(0.5, ge=0, le=1, description="A claim is supported when this share of its "
                                      "terms is in one sentence of the cited abstract.")
 
@@ -190,7 +192,12 @@ class Settings(BaseSettings):
     auth: str | None = Field(
         default=None, description="user:password to require a login in the web UI."
     )
-    upload_max_mb: float = Field(default=20.0, gt=0, le=1024)
+    upload_max_mb: float = Field(default=20.0, gt=0, le=1024, description="Largest file an upload may be (UI and API).")
+    api_keys: str | None = Field(
+        default=None,
+        description="Comma-separated bearer tokens for `paperchat serve`: they protect the HTTP API and, when set, "
+        "the web UI (log in with any user name and a token as the password). Ingest over HTTP always needs one.",
+    )
     ui_allow_custom_backend: bool = Field(
         default=False,
         description="Let web-UI visitors type their own model, OpenAI-compatible URL and API key. Off: "
@@ -202,6 +209,23 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_home(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @field_validator("api_keys", mode="after")
+    @classmethod
+    def _check_keys(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        keys = [k.strip() for k in v.split(",") if k.strip()]
+        if not keys:
+            return None
+        short = [k for k in keys if len(k) < 16]
+        if short:
+            raise ValueError(f"{len(short)} key(s) shorter than 16 characters; use long random tokens")
+        return ",".join(keys)
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return self.api_keys.split(",") if self.api_keys else []
 
     @field_validator("auth", mode="after")
     @classmethod

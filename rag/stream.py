@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rag.errors import PaperchatError
-from rag.types import Answer, Citation, Event, Line, Source
+from rag.types import Answer, Citation, Event, Line, Source, line_text
 
 
 @dataclass
@@ -57,3 +57,49 @@ def fold(events: Iterable[Event]) -> Answer:
     if f.answer is None:
         raise PaperchatError("the answer engine stopped without an answer")
     return f.answer
+
+
+REVISED = "--- verified answer ---"
+
+
+def _key(line: Line) -> tuple:
+    return (line.kind, line.text, line.paper_id)
+
+
+@dataclass
+class TextStream:
+    """An answer as plain-text lines while it streams, for faces that can only append (a terminal,
+    an SSE stream): each quote or list line as it arrives, never the model's unverified draft; at
+    the end what the verified answer adds (a list's count, the verified summary), or, when
+    verification changed what was already sent, the whole verified answer after :data:`REVISED`.
+    Nothing is sent twice and nothing unverified is sent."""
+
+    fold: Fold = field(default_factory=Fold)
+    sent: list[tuple] = field(default_factory=list)
+
+    def add(self, ev: Event) -> list[str]:
+        """The text lines to emit for ``ev`` (often none)."""
+        self.fold.add(ev)
+        if ev.type == "line" and ev.line is not None:
+            numbers = {ev.citation.paper_id: ev.citation.n} if ev.citation is not None else {}
+            self.sent.append(_key(ev.line))
+            return [line_text(ev.line, numbers)]
+        if ev.type == "done" and ev.answer is not None:
+            return self._tail(ev.answer)
+        return []
+
+    def _tail(self, answer: Answer) -> list[str]:
+        numbers = answer.numbers()
+        if not self.sent:
+            return answer.text.splitlines()
+        body = [_key(ln) for ln in answer.lines if ln.kind not in ("heading", "summary")]
+        if body != [k for k in self.sent if k[0] != "heading"]:
+            return [REVISED, *answer.text.splitlines()]
+        out = []
+        for ln in answer.lines:
+            if ln.kind == "heading" and _key(ln) not in self.sent:
+                # a list's count is known only once every item has streamed, so it closes the list
+                out.append(ln.text[:-1] + "." if ln.text.endswith(":") else ln.text)
+            elif ln.kind == "summary":
+                out.append(line_text(ln, numbers))
+        return out

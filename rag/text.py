@@ -184,3 +184,102 @@ def coverage(query: list[str], text_terms: Iterable[str], idf: Idf) -> float:
     have = set(text_terms)
     total = sum(idf(t) for t in query)
     return sum(idf(t) for t in query if t in have) / total if total else 0.0
+
+
+# --- what a claim says: names, polarity, quantity -----------------------------------------------------
+_NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*")  # whole words: "97MB", "GPT-4"
+_NEGATORS = frozenset("""
+without no not never nor none neither removes remove removed removing eliminate eliminates eliminated
+eliminating skip skips skipped skipping avoid avoids avoided avoiding omit omits omitted omitting
+dispense obviate obviates obviating bypass bypasses drop drops dropped dropping free unnecessary
+""".split())
+_FEWER = frozenset("short shorter shortened shorten shortens reduce reduces reduced reducing less fewer "
+                   "smaller lower minimal".split())
+_MORE = frozenset("long longer lengthy extended extensive increase increases increased increasing more "
+                  "larger higher".split())
+_POLARITY_WINDOW = 3  # words before a term that can negate or quantify it: "without any learning rate warmup"
+
+
+def _is_name(token: str, first: bool) -> bool:
+    """A word that names something: an acronym (CPA), CamelCase (FlashAttention), letters with
+    digits (GPT-4, A100), or a capitalised word that does not start the sentence."""
+    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+        return True
+    if sum(c.isupper() for c in token) >= 2 or (token[0].islower() and any(c.isupper() for c in token)):
+        return True
+    return token[0].isupper() and not first and token.lower() not in STOPWORDS
+
+
+def names(sentence: str) -> list[str]:
+    """The names a sentence uses, longest first: runs of capitalised words ("Cocktail Party
+    Attack"; punctuation ends a run) and single special tokens ("CPA", "sigmaReparam", "ResNet-50")."""
+    tokens = list(_NAME_TOKEN.finditer(sentence))
+    out: list[str] = []
+    run: list[str] = []
+    for i, m in enumerate(tokens):
+        tok = m.group()
+        joined = i > 0 and not sentence[tokens[i - 1].end():m.start()].strip()  # only spaces between
+        capital = tok[0].isupper() and tok.lower() not in STOPWORDS
+        starts_run = i == 0 and capital and i + 1 < len(tokens) and _is_name(tokens[1].group(), False)
+        if run and not joined:
+            out.append(" ".join(run))
+            run = []
+        if _is_name(tok, i == 0) or starts_run or (run and capital):
+            run.append(tok)
+            continue
+        if run:
+            out.append(" ".join(run))
+        run = []
+    if run:
+        out.append(" ".join(run))
+    return sorted(dict.fromkeys(out), key=len, reverse=True)
+
+
+def _name_forms(name: str) -> re.Pattern[str]:
+    """``name`` as it may be written: case-insensitive, a plural -s, any spacing or hyphen between words."""
+    words_ = [re.escape(w.rstrip("s") if len(w) > 3 and w.endswith("s") and not w.isupper() else w)
+              for w in name.split()]
+    return re.compile(r"(?<![A-Za-z0-9])" + r"(?:s|es)?[\s-]+".join(words_) + r"(?:s|es)?(?![A-Za-z0-9])",
+                      re.IGNORECASE)
+
+
+def missing_names(claim: str, source: str, also: Iterable[str] = ()) -> list[str]:
+    """Names in ``claim`` that ``source`` does not contain as written (up to case, plural, hyphens);
+    ``also``: further names the claim may use (a title's initials: "DGC")."""
+    extra = {a.lower() for a in also if a}
+    return [n for n in names(claim) if n.lower() not in extra and not _name_forms(n).search(source)]
+
+
+def polarity(text: str) -> dict[str, set[str]]:
+    """For each stemmed content term, how the text states it: "present", "absent" (a negator such as
+    "without" / "removes" within a few words before it, or "<term>-free"), and "fewer" / "more"
+    (a quantity word before it). A term said several ways has several entries."""
+    ws = words(text)
+    out: dict[str, set[str]] = {}
+    raw = text.lower()
+    for i, w in enumerate(ws):
+        if w in STOPWORDS or len(w) < 2 or w in _NEGATORS or w in _FEWER or w in _MORE:
+            continue
+        before = ws[max(0, i - _POLARITY_WINDOW):i]
+        ways = out.setdefault(stem(w), set())
+        ways.add("absent" if any(b in _NEGATORS for b in before) or f"{w}-free" in raw else "present")
+        if any(b in _FEWER for b in before[-2:]):
+            ways.add("fewer")
+        if any(b in _MORE for b in before[-2:]):
+            ways.add("more")
+    return out
+
+
+def polarity_conflict(claim: str, source: str) -> str | None:
+    """The first term the claim states the opposite way from every mention in ``source``: said
+    present where the source only says absent (or the reverse), or "fewer" where the source only
+    says "more" (or the reverse). None when the claim agrees with some mention of each term."""
+    theirs = polarity(source)
+    for term, ways in polarity(claim).items():
+        have = theirs.get(term)
+        if not have:
+            continue  # a word the source does not use: term coverage judges that
+        for a, b in (("present", "absent"), ("absent", "present"), ("fewer", "more"), ("more", "fewer")):
+            if a in ways and a not in have and b in have:
+                return f"the claim says {term!r} is {a} where the cited abstract says {b}"
+    return None

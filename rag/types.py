@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -188,6 +188,36 @@ class Line:
         return asdict(self)
 
 
+# the canonical plain text of an answer: what `paperchat ask` prints, what `--json` carries as
+# "answer", what a copied answer holds and what the HTTP API sends as the message content
+def _markers(paper_ids: Sequence[str], numbers: Mapping[str, int]) -> str:
+    """``[1][3]`` for the papers that have a number, in number order."""
+    ns = sorted({numbers[p] for p in paper_ids if p in numbers})
+    return "".join(f"[{n}]" for n in ns)
+
+
+def line_text(line: Line, numbers: Mapping[str, int]) -> str:
+    """One line as text (a summary sentence without its paragraph)."""
+    if line.kind in ("quote", "item"):
+        mark = _markers(line.cites or ([line.paper_id] if line.paper_id else []), numbers)
+        return f"- {line.label}: \u201c{line.text}\u201d" + (f" {mark}" if mark else "")
+    if line.kind == "nearest":
+        return f"- {line.label or line.text}"
+    if line.kind == "summary":
+        mark = _markers(line.cites, numbers)
+        body = line.text.rstrip()
+        end = body[-1] if body and body[-1] in ".!?" else ""
+        body = body[:-1] if end else body
+        return f"{body} {mark}{end or '.'}" if mark else f"{body}{end or '.'}"
+    return line.text
+
+
+def answer_text(lines: Sequence[Line], numbers: Mapping[str, int]) -> str:
+    """All lines, one per text line (a summary of two sentences is two lines, each with its
+    markers, so every claim stands next to its citation)."""
+    return "\n".join(line_text(line, numbers) for line in lines)
+
+
 @dataclass
 class Citation:
     """One numbered source of an answer. ``n`` is the paper's number in the whole conversation, so
@@ -243,8 +273,6 @@ class Answer:
 
     @property
     def text(self) -> str:
-        from rag.answer_text import answer_text
-
         return answer_text(self.lines, self.numbers())
 
     # the name the first version used; eval and the JSON output keep it

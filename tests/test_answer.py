@@ -284,3 +284,37 @@ def test_open_ended_follow_up_quotes_what_the_paper_contributes(engine):
     more = engine.ask("What else does that paper show?", history=[first])
     assert not more.refused
     assert {c.paper_id for c in more.citations} == {first.citations[0].paper_id}
+
+
+def test_cli_refusal_lists_the_nearest_papers(seed_index):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    r = CliRunner().invoke(main, ["--home", str(seed_index.home), "ask", "Which papers train quantum neural networks?",
+                                  "--backend", "none"])
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert lines[0] == "No paper in the index says this. The nearest papers are:"
+    assert len([ln for ln in lines if ln.startswith("- ")]) == 3
+    assert r.stdout.count("The nearest papers are") == 1  # printed once
+
+
+def test_a_follow_up_about_a_known_paper_answers_from_it_by_meaning(engine):
+    first = engine.ask("What is FlashAttention-2?")
+    fa2 = next(c for c in first.citations if c.paper_id.startswith("flashattention-2"))
+    more = engine.ask("and what hardware does it target?", history=[first])
+    assert not more.refused and more.pinned == [first.citations[0].paper_id]
+    if more.pinned == [fa2.paper_id]:
+        # no sentence says "hardware": the ones closest in meaning name the GPU (or the A100)
+        assert "GPU" in more.text or "A100" in more.text
+
+
+def test_a_filter_that_leaves_nothing_says_why(engine):
+    from rag.types import Filters
+
+    a = engine.ask("Which papers skip warmup?", filters=Filters(min_upvotes=100000))
+    assert a.refused and a.text.startswith("No paper passes the filter (upvotes >= 100000):")
+    assert "have no upvote count" in a.text
+    b = engine.ask("What is Deep Gradient Compression?", filters=Filters(min_upvotes=100000))
+    assert b.refused and b.text.startswith("No paper passes the filter")

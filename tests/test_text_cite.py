@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_text import answer_text
 from rag.cite import markers, split_claims, strip_markers, summary_lines, verify_lines
 from rag.followup import rewrite
 from rag.listing import Property, is_aggregate, is_count, judge_sentence, parse_property
 from rag.text import Idf, coverage, numbers, query_terms, split_sentences, terms
-from rag.types import Answer, Citation, Line, Paper, Source
+from rag.types import Answer, Citation, Line, Paper, Source, answer_text
 
 DGC = Paper(
     paper_id="dgc", title="Deep Gradient Compression", source="t", line=1,
@@ -204,3 +203,20 @@ def test_rewrite_without_history_or_reference_is_identity():
     assert rewrite("Which papers skip warmup?", None).question == "Which papers skip warmup?"
     s = rewrite("Which paper compresses gradients?", [_prev_answer()])
     assert s.question == "Which paper compresses gradients?" and not s.pinned
+
+
+@pytest.mark.parametrize(("q", "agg"), [
+    ("Which federated learning papers defend against gradient inversion?", True),
+    ("Which systems papers report GPU speedups?", True),
+    ("Papers that train without warmup", True),
+    ("Is there a paper on speculative decoding?", True),
+    ("Do any papers use RLHF?", True),
+    ("Find work on model merging", True),
+    ("List recent papers on diffusion", True),
+    ("Are there papers about KANs?", True),
+    ("Which optimizer works best?", False),
+    ("What method does the paper use?", False),
+    ("Which of these is faster?", False),
+])
+def test_list_questions_in_the_forms_users_type(q, agg):
+    assert is_aggregate(q) is agg

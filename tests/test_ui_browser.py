@@ -412,3 +412,41 @@ def test_script_injection_paper_renders_as_text(page, server: Server) -> None:
     )
     shot(page, "08-injection-as-text")
     assert not page.page_errors
+
+
+def _every_citation_opens_its_paper(page) -> int:
+    """Click every [n] in the whole conversation; the card it opens is the paper the link was
+    written for (the link's tooltip names it). Returns how many links were checked."""
+    links = page.locator("#pc-chat a.pc-cite")
+    for i in range(links.count()):
+        link = links.nth(i)
+        n = link.get_attribute("href").removeprefix("#pc-src-")  # Gradio's sanitizer drops data-* in chat
+        written_for = link.get_attribute("title").split(" \u2014 ")[0]
+        link.click()
+        card = page.locator(f"#pc-src-{n}")
+        card.locator(".pc-abstract-text").wait_for(state="visible", timeout=5_000)
+        assert card.locator(".pc-title").inner_text() == written_for, (n, written_for)
+    return links.count()
+
+
+def test_three_turns_every_old_and_new_citation_opens_the_right_paper(page) -> None:
+    first = ask(page, "Which papers skip warmup?")
+    assert all(t in first for t in WARMUP_PAPERS)
+    answers = page.locator("#pc-chat .pc-answer")
+    first_link = answers.first.locator("a.pc-cite").first
+    paper_one = first_link.get_attribute("title").split(" \u2014 ")[0]
+    # a follow-up about the first paper answers from that paper, under the same number
+    more = ask(page, "Tell me more about the first one")
+    assert "couldn't find" not in more and paper_one in more, more
+    assert answers.nth(1).locator('a.pc-cite[href="#pc-src-1"]').count() >= 1, answers.nth(1).inner_html()[:3000]
+    # a new topic: new papers get new numbers, old ones keep theirs
+    ask(page, "What is Deep Gradient Compression?")
+    assert answers.count() == 3
+    checked = _every_citation_opens_its_paper(page)
+    assert checked >= 4
+    # the first answer's [1] still opens the paper it was written for, after two more turns
+    first_link.click()
+    assert page.locator("#pc-src-1 .pc-title").inner_text() == paper_one
+    page.wait_for_timeout(600)
+    shot(page, "09-three-turns-citations", full_page=True)
+    assert not page.page_errors

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.backend_choice import offers
+from rag.backend_choice import BackendPool, offers
 from rag.settings import Settings
 from ui import render
 from ui.handlers import UPLOAD_TYPES, Panel, Services, new_chat, respond, toggle_cited, upload
@@ -34,12 +34,12 @@ def head_html() -> str:
     return f"<script>\n{asset('cites.js')}</script>\n"
 
 
-def build_app(app: Any, settings: Settings) -> gr.Blocks:
+def build_app(app: Any, settings: Settings, pool: BackendPool | None = None) -> gr.Blocks:
     """The whole UI over ``app`` (a :class:`rag.paperchat.Paperchat` or anything with its methods).
 
     Launch it with ``css=asset("app.css"), head=head_html()`` (as :func:`launch` does) for the
     styles and the citation links' scrolling."""
-    services = Services(app, settings)
+    services = Services(app, settings, pool)
     with gr.Blocks(title="paperchat", fill_width=True, analytics_enabled=False) as demo:
         with gr.Column(elem_classes="pc-header"):
             gr.HTML(

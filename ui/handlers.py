@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,11 +24,12 @@ from typing import Any
 
 import gradio as gr
 
-from rag.backend_choice import visitor_settings
+from rag.backend_choice import BackendPool, default_label
 from rag.errors import PaperchatError
 from rag.settings import Settings
 from rag.stream import Fold
 from rag.types import Answer, Citation, Filters, Line, Source, conversation_citations
+from rag.uploads import check_upload
 from ui import render
 
 log = logging.getLogger("paperchat.ui")
@@ -57,45 +57,18 @@ class Services:
     """What every session shares: the Paperchat facade and the backends built from the settings
     panel, one per distinct configuration."""
 
-    def __init__(self, app: Any, settings: Settings) -> None:
+    def __init__(self, app: Any, settings: Settings, pool: BackendPool | None = None) -> None:
         self.app = app
         self.settings = settings
-        self._backends: dict[tuple[str, str, str, str], Any] = {}
-        self._lock = threading.Lock()
+        self.pool = pool or BackendPool(settings)
 
     def default_backend_label(self) -> str:
-        s = self.settings
-        which = s.resolved_backend()
-        if which == "local":
-            return f"local {s.gguf_path.name if s.gguf_path else s.local_model}"
-        if which == "openai":
-            return f"OpenAI {s.openai_model}"
-        if which == "openai-compatible":
-            return f"{s.openai_model} at {s.openai_base_url}"
-        return "the evidence only (no LLM)"
+        return default_label(self.settings)
 
     def backend_for(self, choice: str, model: str = "", url: str = "", api_key: str = "") -> Any:
         """The backend for the settings panel's values; None means the app's own (default) one.
-
-        What a visitor may choose, and which key goes where, is decided by
-        :func:`rag.backend_choice.visitor_settings` (the operator's key never reaches a URL a visitor
-        typed). Raises ConfigError for a choice this server does not offer or that cannot work."""
-        derived = visitor_settings(self.settings, choice, model, url, api_key)
-        if derived is None:
-            return None
-        base = self.settings
-        if (derived.llm_backend == base.resolved_backend() and derived.openai_model == base.openai_model
-                and derived.openai_base_url == base.openai_base_url
-                and derived.openai_api_key == base.openai_api_key):
-            return None  # the same backend the app already has
-        secret = derived.openai_api_key.get_secret_value() if derived.openai_api_key is not None else ""
-        key = (derived.llm_backend, derived.openai_model, derived.openai_base_url or "", secret)
-        with self._lock:
-            if key not in self._backends:
-                from rag.llm import llm_from
-
-                self._backends[key] = llm_from(derived)
-            return self._backends[key]
+        ConfigError for a choice this server does not offer or that cannot work."""
+        return self.pool.get(choice, model, url, api_key)
 
     def stats_html(self) -> str:
         try:
@@ -240,7 +213,8 @@ def respond(services: Services, question: str, chat: list[dict], history: list[A
             history,
             _last(answer.sources, answer.citations),
             _panel(history),
-            render.papers_table(answer.sources, answer.citations, only_cited=panel.only_cited),
+            render.papers_table(answer.sources, answer.citations, only_cited=panel.only_cited,
+                                empty="No paper was retrieved for this question (the answer says why)."),
             answer.text,
             gr.skip(),
         )
@@ -296,23 +270,11 @@ def upload(services: Services, files: Any, progress: Any = None) -> tuple[str, s
         Path(f if isinstance(f, str | Path) else getattr(f, "name", f))
         for f in (files if isinstance(files, list) else [files])
     ]
-    limit_mb = services.settings.upload_max_mb
     for p in paths:
-        if p.suffix.lower() not in UPLOAD_TYPES:
-            return (
-                _upload_status(False, f"{p.name}: unsupported file type; upload .txt, .jsonl or .csv."),
-                services.stats_html(),
-            )
-        size = p.stat().st_size
-        if size > limit_mb * 1024 * 1024:
-            return (
-                _upload_status(
-                    False,
-                    f"{p.name} is {size / 1048576:.3g} MB; the upload limit is {limit_mb:g} MB "
-                    "(PAPERCHAT_UPLOAD_MAX_MB).",
-                ),
-                services.stats_html(),
-            )
+        try:
+            check_upload(p.name, p.stat().st_size, services.settings)
+        except PaperchatError as e:
+            return _upload_status(False, _one_line(e), paths=paths), services.stats_html()
 
     def on_progress(done: int, total: int) -> None:
         if progress is not None and total:

@@ -296,15 +296,17 @@ def sources_panel(
 
 
 def papers_table(
-    sources: Sequence[Source], citations: Sequence[Citation] = (), *, only_cited: bool = False
+    sources: Sequence[Source], citations: Sequence[Citation] = (), *, only_cited: bool = False,
+    empty: str = "No papers retrieved yet.",
 ) -> str:
     """The retrieved papers with their retrieval scores; cited ones link to their card."""
     cited_n: dict[str, list[int]] = {}
     for c in citations:
         cited_n.setdefault(c.paper_id, []).append(c.n)
-    rows = [s for s in sources if not only_cited or s.cited or s.paper_id in cited_n]
+    # in retrieval order, so the # column and the score agree (a list answer lists its cited papers first)
+    rows = sorted((s for s in sources if not only_cited or s.cited or s.paper_id in cited_n), key=lambda s: -s.score)
     if not sources:
-        return '<div class="pc-papers"><div class="pc-empty">No papers retrieved yet.</div></div>'
+        return f'<div class="pc-papers"><div class="pc-empty">{esc(empty)}</div></div>'
     if not rows:
         return (
             '<div class="pc-papers"><div class="pc-empty">None of the retrieved papers is cited; '

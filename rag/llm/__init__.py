@@ -59,7 +59,8 @@ def local_backend(
         n_threads=settings.threads,
         max_tokens=settings.max_answer_tokens,
     )
-    return LLMBackend(name=llm.backend_name, llm=llm, kind="local", url=None, model=model.name)
+    # llama.cpp here serves one request at a time (one slot): others wait for it, within a budget
+    return LLMBackend(name=llm.backend_name, llm=llm, kind="local", url=None, model=model.name, slots=1)
 
 
 def llm_from(settings: Settings, *, bundled: BundledName | None = None) -> LLMBackend | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,13 +89,30 @@ class LLMBackend:
     timeout_s: float | None = None
     capable_judge: bool | None = None  # None: from the registry entry of ``kind``
     supports_schema: bool | None = None
+    slots: int | None = None  # requests the backend serves at once (None: no limit on our side)
 
     def __post_init__(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.slots) if self.slots else None
         spec = spec_for(self.kind)
         if self.capable_judge is None:
             self.capable_judge = bool(spec and spec.capable_judge)
         if self.supports_schema is None:
             self.supports_schema = bool(spec is None or spec.json_schema)
+
+    @contextmanager
+    def slot(self, wait_s: float) -> Iterator[bool]:
+        """Hold one of the backend's request slots for a ``with`` block; yields False (and holds
+        nothing) when none frees up within ``wait_s``, so a caller can go on without the model
+        rather than queue behind every other user's request."""
+        if self._slots is None:
+            yield True
+            return
+        got = self._slots.acquire(timeout=max(0.0, wait_s))
+        try:
+            yield got
+        finally:
+            if got:
+                self._slots.release()
 
     @property
     def context_window(self) -> int:

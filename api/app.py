@@ -1,0 +1,269 @@
+"""The HTTP API: an OpenAI-compatible chat endpoint whose answers carry verified citations, and
+REST routes for search, papers, ingest and health. A thin face over the same
+:class:`~rag.paperchat.Paperchat` the web UI uses (see :func:`api.serve.serve`, which mounts both).
+
+Every error is JSON in OpenAI's error shape with the status a client can act on: 400 bad input,
+401 missing or wrong key, 404 unknown model or paper, 413 upload too large, 503 index empty or
+store/backend down. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import wire
+from api.conversation import AnswerStore, question_and_history
+from rag.backend_choice import BackendPool, default_label, offers
+from rag.errors import (
+    BackendError,
+    ConfigError,
+    CorpusError,
+    IndexMissingError,
+    PaperchatError,
+    StoreError,
+    UploadTooLargeError,
+)
+from rag.settings import Settings
+from rag.stream import TextStream
+from rag.types import Filters
+from rag.uploads import check_upload, safe_name
+
+log = logging.getLogger("paperchat.api")
+
+
+class ApiError(Exception):
+    """An error answered in OpenAI's shape."""
+
+    def __init__(self, status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
+
+
+def _status(e: PaperchatError) -> tuple[int, str, str | None]:
+    if isinstance(e, UploadTooLargeError):
+        return 413, "invalid_request_error", "file_too_large"
+    if isinstance(e, ConfigError | CorpusError):
+        return 400, "invalid_request_error", None
+    if isinstance(e, IndexMissingError):
+        return 503, "service_unavailable", "index_empty"
+    if isinstance(e, StoreError | BackendError):
+        return 503, "service_unavailable", None
+    return 500, "server_error", None
+
+
+def _json_error(status: int, message: str, type_: str, code: str | None = None, param: str | None = None):
+    return JSONResponse(wire.error_body(message, type_, code, param), status_code=status)
+
+
+def model_ids(settings: Settings) -> dict[str, str]:
+    """Model id -> backend choice: ``paperchat`` is the server's own backend; ``paperchat:<name>``
+    each backend the operator configured (e.g. ``paperchat:none``, evidence only, the fastest).
+    The API takes no typed URLs or keys, whatever PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND says."""
+    configured = settings.model_copy(update={"ui_allow_custom_backend": False})
+    return {wire.MODEL: "default"} | {f"{wire.MODEL}:{o.value}": o.value for o in offers(configured)
+                                      if o.value != "default"}
+
+
+def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
+              store: AnswerStore | None = None) -> FastAPI:
+    """The FastAPI app over ``app`` (a Paperchat). ``pool`` is shared with the web UI when both run."""
+    pool = pool or BackendPool(settings)
+    store = store or AnswerStore()
+    keys = settings.api_key_list
+    models = model_ids(settings)
+    api = FastAPI(title="paperchat", description="Answers about ML paper abstracts with verified citations.",
+                  version="1", docs_url="/docs", redoc_url=None)
+
+    # --- errors ------------------------------------------------------------------------------
+    @api.exception_handler(ApiError)
+    async def _api_error(_: Request, e: ApiError):
+        return _json_error(e.status, e.message, e.type, e.code, e.param)
+
+    @api.exception_handler(PaperchatError)
+    async def _library_error(_: Request, e: PaperchatError):
+        status, type_, code = _status(e)
+        return _json_error(status, " ".join(str(e).split()), type_, code)
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation(_: Request, e: RequestValidationError):
+        first = e.errors()[0] if e.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+        return _json_error(400, f"{where or 'request'}: {first.get('msg', 'invalid')}", "invalid_request_error",
+                           param=where or None)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, e: StarletteHTTPException):
+        return _json_error(e.status_code, str(e.detail), "invalid_request_error")
+
+    @api.exception_handler(Exception)
+    async def _unexpected(_: Request, e: Exception):
+        log.exception("unexpected error in the API")
+        return _json_error(500, f"internal error ({type(e).__name__}); the details are in the server log",
+                           "server_error")
+
+    # --- auth --------------------------------------------------------------------------------
+    def bearer(request: Request) -> str | None:
+        header = request.headers.get("authorization") or ""
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        return token or None
+
+    def check_key(request: Request) -> None:
+        if not keys:
+            return
+        token = bearer(request)
+        if token is None or not any(secrets.compare_digest(token, k) for k in keys):
+            raise ApiError(401, "missing or wrong API key: send Authorization: Bearer <one of PAPERCHAT_API_KEYS>",
+                           code="invalid_api_key")
+
+    def ingest_key(request: Request) -> None:
+        if not keys:
+            raise ApiError(403, "ingest over HTTP is off: the server has no PAPERCHAT_API_KEYS", code="ingest_disabled")
+        check_key(request)
+
+    authed = [Depends(check_key)]
+
+    # --- OpenAI-compatible chat --------------------------------------------------------------
+    @api.get("/v1/models", dependencies=authed)
+    def list_models() -> dict:
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "paperchat"}
+                                           for m in models]}
+
+    @api.post("/v1/chat/completions", dependencies=authed)
+    async def chat_completions(request: Request):
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, "the request body is not JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "the request body must be a JSON object")
+        model = body.get("model") or wire.MODEL
+        if model not in models:
+            raise ApiError(404, f"The model `{model}` does not exist; this server has {', '.join(models)}",
+                           code="model_not_found", param="model")
+        messages = body.get("messages")
+        if not isinstance(messages, list):
+            raise ApiError(400, "'messages' is a required property: a list of {role, content}", param="messages")
+        question, history = question_and_history(messages, store)
+        backend = pool.get(models[model])
+        cid = wire.completion_id()
+        if body.get("stream"):
+            events = app.ask_stream(question, history=history or None, backend=backend)  # errors before streaming
+            return StreamingResponse(_sse(events, cid, model), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        answer = app.ask(question, history=history or None, backend=backend)
+        text = wire.content(answer)
+        store.put(text, answer)
+        return wire.completion(answer, model, cid, text)
+
+    def _sse(events, cid: str, model: str) -> Iterator[str]:
+        """Server-sent chunks: the role at once, each quote line as it is found, the verified rest,
+        then the sources list and a final chunk with the ``paperchat`` field; ``[DONE]`` last."""
+        def data(obj: dict) -> str:
+            return f"data: {json.dumps(obj)}\n\n"
+
+        yield data(wire.chunk(cid, model, role=True, content_delta=""))
+        text = TextStream()
+        sent: list[str] = []
+        try:
+            for ev in events:
+                for line in text.add(ev):
+                    piece = ("\n" if sent else "") + line
+                    sent.append(piece)
+                    yield data(wire.chunk(cid, model, content_delta=piece))
+                if text.fold.done:
+                    break
+        except PaperchatError as e:
+            status, type_, code = _status(e)
+            yield data(wire.error_body(" ".join(str(e).split()), type_, code))
+            yield "data: [DONE]\n\n"
+            return
+        answer = text.fold.answer
+        if answer is not None:
+            src = wire.sources_text(answer)
+            if src:
+                sent.append(f"\n\n{src}")
+                yield data(wire.chunk(cid, model, content_delta=sent[-1]))
+            # what a client accumulates is what it will send back as history
+            store.put("".join(sent), answer)
+            yield data(wire.chunk(cid, model, finish="stop", answer=answer))
+        yield "data: [DONE]\n\n"
+
+    # --- REST --------------------------------------------------------------------------------
+    @api.get("/v1/search", dependencies=authed)
+    def search(q: str = Query(..., min_length=1, max_length=2000), k: int = Query(10, ge=1, le=100),
+               date_from: str | None = Query(None, alias="from"), date_to: str | None = Query(None, alias="to"),
+               min_upvotes: int | None = Query(None, ge=0), mode: str = Query("hybrid", pattern="^(hybrid|bm25|dense)$")):
+        if not q.strip():
+            raise ApiError(400, "q is empty", param="q")
+        res = app.search(q, k=k, filters=Filters(date_from=date_from, date_to=date_to, min_upvotes=min_upvotes),
+                         mode=mode)
+        return {"query": q, "mode": mode, "filter_note": res.filter_note, "hits": [h.to_dict() for h in res.hits],
+                "timings_ms": res.timings}
+
+    @api.get("/v1/papers/{paper_id}", dependencies=authed)
+    def paper(paper_id: str):
+        p = app.retriever().papers.get(paper_id)
+        if p is None:
+            raise ApiError(404, f"no paper with id {paper_id[:80]!r} in the index", code="paper_not_found")
+        return p.to_dict()
+
+    @api.post("/v1/ingest", dependencies=[Depends(ingest_key)])
+    def ingest(files: list[UploadFile] = File(...)):  # noqa: B008 - FastAPI's way to declare uploads
+        if not files:
+            raise ApiError(400, "send one or more files as multipart field 'files'", param="files")
+        with tempfile.TemporaryDirectory(prefix="paperchat-upload-") as tmp:
+            paths = []
+            for i, f in enumerate(files):
+                name = safe_name(f.filename or f"upload-{i}")
+                path = Path(tmp) / f"{i:03d}" / name  # one folder each: two uploads may share a name
+                path.parent.mkdir()
+                size = _save(f, path, settings.upload_max_mb * 1024 * 1024 + 1)
+                check_upload(name, size, settings)
+                paths.append(path)
+            try:
+                corpus, report = app.ingest(paths)
+            except PaperchatError as e:
+                # name the file as the client knows it, not by our temp folder
+                raise type(e)(re.sub(re.escape(tmp) + r"/\d{3}/", "", str(e))) from None
+        return {"files": [Path(s.path).name for s in corpus.files], "records": corpus.records,
+                "duplicates": corpus.duplicates, "warnings": corpus.warnings,
+                "papers_total": report.papers_total, "papers_new": report.papers_new,
+                "papers_changed": report.papers_changed, "papers_unchanged": report.papers_unchanged,
+                "chunks_embedded": report.chunks_embedded, "generation": report.generation}
+
+    @api.get("/healthz")
+    def healthz():
+        try:
+            stats = app.stats()
+        except PaperchatError as e:
+            return JSONResponse({"status": "error", "error": " ".join(str(e).split())}, status_code=503)
+        body = {"status": "ok" if stats.get("papers") else "index empty", "papers": stats.get("papers", 0),
+                "generation": stats.get("generation"), "backend": default_label(settings)}
+        return JSONResponse(body, status_code=200 if stats.get("papers") else 503)
+
+    return api
+
+
+def _save(upload: UploadFile, path: Path, limit: float) -> int:
+    """Copy an upload to ``path``, stopping once it passes ``limit`` bytes; returns bytes read."""
+    size = 0
+    with path.open("wb") as out:
+        while block := upload.file.read(1 << 20):
+            size += len(block)
+            if size > limit:
+                break
+            out.write(block)
+    return size
