@@ -64,9 +64,12 @@ def build_server(settings: Settings, app: Any = None):
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, allow_no_auth: bool = False) -> None:
     """Serve until interrupted."""
+    import logging
+
     import uvicorn
 
     check_exposure(settings, host, allow_no_auth)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server, demo = build_server(settings)
     threading.Thread(target=demo.services.warm_up, name="paperchat-warm-up", daemon=True).start()
     uvicorn.run(server, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)

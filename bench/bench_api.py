@@ -150,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     try:
         deadline = time.monotonic() + 600
-        while "index and model ready" not in log.read_text() and time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(log.read_text()[-3000:])
+        while "index and model ready" not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not get ready:\n" + log.read_text()[-3000:])
             time.sleep(0.5)
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, max_retries=0, timeout=600)
         print("one client alone ...", flush=True)

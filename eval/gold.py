@@ -1,6 +1,10 @@
 """The gold set: load and validate ``gold.jsonl``, map gold titles to paper ids.
 
-A line is ``{"id", "question", "kind", "gold_titles", "key_facts", "notes"}`` (see GOLD.md).
+A line is ``{"id", "question", "kind", "gold_titles", "key_facts", "notes"}`` (see GOLD.md), and
+optionally ``acceptable_titles`` (papers that may be cited without counting as wrong, nor as
+missed when absent), ``group`` (the information need a question and its paraphrases share) and
+``split`` (``tune`` / ``final``: see GOLD-LISTS.md). This is the one gold model: ``check_gold.py``
+validates with it too, and adds only the checks against the corpus.
 Every problem is reported as ``file:line: what is wrong``, all of them at once, so a hand-edited
 gold file is fixed in one pass. Titles become ids with :func:`rag.corpus.paper_id_for`, the same
 function the parser uses, so gold ids match indexed ids whenever the titles match.
@@ -20,6 +24,10 @@ from rag.errors import PaperchatError
 Kind = Literal["lookup", "list", "compare", "numeric", "unanswerable"]
 KINDS: tuple[Kind, ...] = ("lookup", "list", "compare", "numeric", "unanswerable")
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold.jsonl"
+LISTS_GOLD = Path(__file__).resolve().parent / "gold-lists.jsonl"
+SPLITS = ("tune", "final")
+FIELDS = frozenset({"id", "question", "kind", "gold_titles", "key_facts", "notes", "acceptable_titles",
+                    "group", "split"})
 _MAX_REPORTED = 20
 
 
@@ -37,15 +45,22 @@ class GoldItem:
     notes: str = ""
     line: int = 0
     gold_ids: tuple[str, ...] = ()
+    acceptable_titles: tuple[str, ...] = ()
+    acceptable_ids: tuple[str, ...] = ()
+    group: str = ""  # the id of the information need (a question and its paraphrases share it)
+    split: str = ""  # "tune" or "final"; empty for sets without a locked split
 
     @property
     def answerable(self) -> bool:
         return self.kind != "unanswerable"
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "question": self.question, "kind": self.kind,
-                "gold_titles": list(self.gold_titles), "gold_ids": list(self.gold_ids),
-                "key_facts": list(self.key_facts)}
+        out = {"id": self.id, "question": self.question, "kind": self.kind,
+               "gold_titles": list(self.gold_titles), "gold_ids": list(self.gold_ids),
+               "key_facts": list(self.key_facts)}
+        if self.acceptable_ids or self.group or self.split:
+            out |= {"acceptable_ids": list(self.acceptable_ids), "group": self.group, "split": self.split}
+        return out
 
 
 def _str_list(rec: dict, name: str, problems: list[str], where: str) -> tuple[str, ...]:
@@ -68,8 +83,17 @@ def parse_item(rec: object, where: str, problems: list[str], line: int = 0) -> G
     kind = rec.get("kind")
     if kind not in KINDS:
         problems.append(f"{where}: kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    extra = sorted(set(rec) - FIELDS)
+    if extra:
+        problems.append(f"{where}: unexpected field(s) {', '.join(map(str, extra))}")
     titles = _str_list(rec, "gold_titles", problems, where)
     facts = _str_list(rec, "key_facts", problems, where)
+    acceptable = _str_list(rec, "acceptable_titles", problems, where)
+    group, split = rec.get("group", ""), rec.get("split", "")
+    if not isinstance(group, str):
+        problems.append(f"{where}: 'group' must be a string")
+    if split not in ("", *SPLITS):
+        problems.append(f"{where}: split must be one of {', '.join(SPLITS)}; got {split!r}")
     notes = rec.get("notes", "")
     if not isinstance(notes, str):
         problems.append(f"{where}: 'notes' must be a string")
@@ -86,10 +110,20 @@ def parse_item(rec: object, where: str, problems: list[str], line: int = 0) -> G
             problems.append(f"{where}: gold title {t!r} has no letters or digits")
     if len(set(ids)) != len(ids):
         problems.append(f"{where}: a gold title is repeated")
+    acceptable_ids = []
+    for t in acceptable:
+        try:
+            acceptable_ids.append(paper_id_for(t))
+        except ValueError:
+            problems.append(f"{where}: acceptable title {t!r} has no letters or digits")
+    if set(acceptable_ids) & set(ids):
+        problems.append(f"{where}: a title is both gold and acceptable")
     if len(problems) > before:
         return None
     return GoldItem(id=rec["id"].strip(), question=" ".join(rec["question"].split()), kind=kind,
-                    gold_titles=titles, key_facts=facts, notes=notes, line=line, gold_ids=tuple(ids))
+                    gold_titles=titles, key_facts=facts, notes=notes, line=line, gold_ids=tuple(ids),
+                    acceptable_titles=acceptable, acceptable_ids=tuple(acceptable_ids), group=group or "",
+                    split=split or "")
 
 
 def parse_gold(text: str, source: str) -> list[GoldItem]:

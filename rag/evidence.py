@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.settings import EvidenceThresholds
+from rag.settings import EvidenceThresholds, ListThresholds
 from rag.text import Idf, coverage, is_instruction_like, numbers, query_terms, split_sentences, terms
 from rag.types import Hit
 
@@ -71,6 +71,19 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
 
 
+def relevance(best: float, abstract: float, dense: float, th: EvidenceThresholds | ListThresholds) -> str | None:
+    """The one relevance rule, for normal and list questions alike (with their own thresholds):
+    why a paper answers, or None. One sentence (read with its title) covers enough of the
+    question's terms, or the whole abstract does, or the best chunk is close enough in meaning."""
+    if best >= th.sentence:
+        return f"a sentence covers {min(best, 1):.0%} of the question's terms"
+    if abstract >= th.abstract:
+        return f"the abstract covers {abstract:.0%} of the question's terms"
+    if dense >= th.dense:
+        return f"close in meaning (similarity {dense:.2f})"
+    return None
+
+
 def evidence_score(best_sentence: float, abstract: float, dense: float) -> float:
     """One number to order papers by: lexical evidence, plus dense similarity above chance."""
     return max(best_sentence, abstract * 0.9) + 0.5 * max(0.0, dense - 0.3)
@@ -87,14 +100,9 @@ def select_evidence(question: str, hits: Sequence[Hit], idf: Idf, th: EvidenceTh
         best = pe.best.coverage if pe.best else 0.0
         dense = hit.dense_score or 0.0
         pe.score = evidence_score(best, pe.paper_coverage, dense)
-        if best >= th.sentence:
-            pe.relevant, pe.reason = True, f"a sentence covers {min(best, 1):.0%} of the question's terms"
-        elif pe.paper_coverage >= th.abstract:
-            pe.relevant, pe.reason = True, f"the abstract covers {pe.paper_coverage:.0%} of the question's terms"
-        elif dense >= th.dense:
-            pe.relevant, pe.reason = True, f"close in meaning (similarity {dense:.2f})"
-        else:
-            pe.reason = f"weak match (best sentence {best:.0%}, similarity {dense:.2f})"
+        why = relevance(best, pe.paper_coverage, dense, th)
+        pe.relevant = why is not None
+        pe.reason = why or f"weak match (best sentence {best:.0%}, similarity {dense:.2f})"
         ev.papers.append(pe)
     ev.papers.sort(key=lambda p: -p.score)
     rel = ev.relevant

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.evidence import evidence_score
+from rag.evidence import evidence_score, relevance
 from rag.settings import ListThresholds
 from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, stem, terms, words
 from rag.types import Hit
@@ -184,13 +184,8 @@ def select_present(evidence: Sequence[PresenceEvidence], th: ListThresholds) -> 
     """The papers whose evidence clears the thresholds, most confident first."""
     found: list[Judgement] = []
     for e in list(evidence)[: th.depth]:
-        if e.best >= th.sentence:
-            reason = f"a sentence covers {e.best:.0%} of the question's terms"
-        elif e.abstract >= th.abstract:
-            reason = f"the abstract covers {e.abstract:.0%} of the question's terms"
-        elif e.dense >= th.dense:
-            reason = f"close in meaning (similarity {e.dense:.2f})"
-        else:
+        reason = relevance(e.best, e.abstract, e.dense, th)
+        if reason is None:
             continue
         found.append(Judgement(hit=e.hit, qualifies=True, quote=e.quote, score=e.score, reason=reason))
     if found:
