@@ -21,6 +21,8 @@ def _split(value: str) -> list[str]:
 
 @click.group(cls=OneLineErrors, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--split", type=click.Choice(["tune", "final"]), default=None,
+              help="Only the gold items of this split (sets with a locked split, e.g. eval/gold-lists.jsonl).")
 @click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Gold JSONL file (default: the bundled eval/gold.jsonl).")
 @click.option("--systems", default="hybrid,bm25,dense,llamaindex", show_default=True,
@@ -40,12 +42,12 @@ def _split(value: str) -> list[str]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars on stderr.")
 @click.pass_context
-def eval_group(ctx: click.Context, gold_path: Path | None, systems: str, answers: bool, answer_systems: str | None,
+def eval_group(ctx: click.Context, split: str | None, gold_path: Path | None, systems: str, answers: bool, answer_systems: str | None,
                backend: str | None, out_dir: Path | None, k: int, n_boot: int, seed: int, progress: bool) -> None:
     """Evaluate retrieval (and with --answers, answers) on the gold set; `eval compare A B` compares runs."""
     if ctx.invoked_subcommand is not None:
         return
-    from eval.gold import DEFAULT_GOLD, load_gold
+    from eval.gold import DEFAULT_GOLD, GoldError, load_gold
     from eval.report import fmt_ci
     from eval.run import run_eval
     from rag.paperchat import Paperchat
@@ -55,6 +57,10 @@ def eval_group(ctx: click.Context, gold_path: Path | None, systems: str, answers
     settings = load_settings(home=home, llm_backend=backend)
     gold_file = gold_path or DEFAULT_GOLD
     items = load_gold(gold_file)
+    if split:
+        items = [it for it in items if it.split == split]
+        if not items:
+            raise GoldError(f"{gold_file}: no items in split {split!r}")
     out_dir = out_dir or settings.home / "eval" / "runs" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     app = Paperchat(settings)
     results = run_eval(app, items, _split(systems), k=k, answers=answers, out_dir=out_dir, progress=progress,

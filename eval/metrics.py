@@ -112,13 +112,16 @@ def ndcg_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float | N
 # --- sets and citations --------------------------------------------------------------------------
 
 
-def set_prf(predicted: Iterable[str], gold: Iterable[str]) -> tuple[float, float, float]:
+def set_prf(predicted: Iterable[str], gold: Iterable[str], acceptable: Iterable[str] = ()) -> tuple[float, float, float]:
     """(precision, recall, F1) of a predicted set against a gold set.
 
     Both empty: (1, 1, 1), e.g. nothing cited for an unanswerable question. Exactly one empty:
     (0, 0, 0), e.g. nothing cited where papers qualify, or papers cited where none do.
+    ``acceptable`` papers (borderline, see GOLD-LISTS.md) count neither for nor against: they are
+    left out of the prediction before scoring.
     """
-    pred, want = set(predicted), set(gold)
+    want = set(gold)
+    pred = set(predicted) - (set(acceptable) - want)
     if not pred and not want:
         return 1.0, 1.0, 1.0
     if not pred or not want:
@@ -129,13 +132,14 @@ def set_prf(predicted: Iterable[str], gold: Iterable[str]) -> tuple[float, float
     return p, r, f1
 
 
-def citation_precision(cited: Iterable[str], gold: Collection[str]) -> float | None:
+def citation_precision(cited: Iterable[str], gold: Collection[str], acceptable: Collection[str] = ()) -> float | None:
     """Share of the distinct cited paper ids that are gold; None when nothing is cited (a refusal
-    is judged by the refusal metrics, not here)."""
+    is judged by the refusal metrics, not here). Citing an ``acceptable`` paper is not an error."""
     c = set(cited)
     if not c:
         return None
-    return len(c & set(gold)) / len(c)
+    judged = c - (set(acceptable) - set(gold))
+    return len(judged & set(gold)) / len(judged) if judged else 1.0
 
 
 def citation_recall(cited: Iterable[str], gold: Collection[str]) -> float | None:

@@ -203,6 +203,15 @@ def render_report(results: dict[str, Any]) -> str:
             lines += _table(["baseline", "metric", "ours better by", "ours better?"], [
                 (c["baseline"], ANSWER_LABELS.get(c["metric"], c["metric"]),
                  f"{c['diff']:+.3f} [{c['lo']:+.2f}, {c['hi']:+.2f}]", c["verdict"]) for c in comps]) + [""]
+        worded = [s for s in answer_systems if ans[s].get("by_wording")]
+        if worded:
+            lines += ["### List answers by wording", "",
+                      "Mean list F1 on each need's first wording and on its paraphrases (the words a "
+                      "researcher would use rather than the abstracts').", ""]
+            lines += _table(["system", "first wording", "paraphrases", "gap"], [
+                (s, _s(ans[s]["by_wording"]["first_wording_list_f1"]), _s(ans[s]["by_wording"]["paraphrase_list_f1"]),
+                 _s((ans[s]["by_wording"]["first_wording_list_f1"] or 0) - (ans[s]["by_wording"]["paraphrase_list_f1"] or 0)))
+                for s in worded]) + [""]
         lines += ["### Answer latency", ""]
         lines += _table(["system", "p50 s", "p95 s", "mean s", "answered", "failed"], [
             (s, _s(ans[s]["latency"]["p50_s"]), _s(ans[s]["latency"]["p95_s"]), _s(ans[s]["latency"]["mean_s"]),

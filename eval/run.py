@@ -75,21 +75,36 @@ def score_retrieval(ranked: Sequence[str], gold: Sequence[str], k: int) -> dict[
 
 def score_answer(item: GoldItem, a: AnswerOutcome) -> dict[str, float | None]:
     """Per-item answer metrics (None where a metric does not apply to this item)."""
-    gold = list(item.gold_ids)
+    gold, ok = list(item.gold_ids), list(item.acceptable_ids)
     cited = a.cited_ids
     row: dict[str, float | None] = dict.fromkeys(ANSWER_METRICS)
     row["supported_rate"] = M.rate(c.supported for c in a.citations)
     if item.answerable:
-        row["citation_precision"] = M.citation_precision(cited, gold)
+        row["citation_precision"] = M.citation_precision(cited, gold, ok)
         row["citation_recall"] = M.citation_recall(cited, gold)
         row["key_fact_rate"] = M.key_fact_hit_rate(a.text, item.key_facts)
         row["false_refusal_rate"] = float(a.refused)
     else:
         row["refusal_accuracy"] = float(a.refused)
     if item.kind == "list":
-        p, r, f1 = M.set_prf(cited, gold)
+        p, r, f1 = M.set_prf(cited, gold, ok)
         row["list_precision"], row["list_recall"], row["list_f1"] = p, r, f1
     return row
+
+
+def by_wording(items: Sequence[GoldItem], scored: dict[str, dict]) -> dict[str, Any] | None:
+    """List F1 of a need's first wording against its paraphrases (sets with need groups only):
+    the gap says how much the answer depends on using the abstracts' own words."""
+    first, para = [], []
+    for it in items:
+        f1 = scored.get(it.id, {}).get("metrics", {}).get("list_f1")
+        if not it.group or it.kind != "list" or f1 is None:
+            continue
+        (first if it.id.endswith("-a") else para).append(f1)
+    if not first:
+        return None
+    return {"first_wording_list_f1": M.mean(first), "paraphrase_list_f1": M.mean(para),
+            "n_first": len(first), "n_paraphrases": len(para)}
 
 
 def _ci(values: Iterable[float | None], n_boot: int, seed: int) -> dict[str, Any]:
@@ -302,7 +317,7 @@ def run_eval(app: Any, gold_items: Sequence[GoldItem], systems: Sequence[str] = 
         answer_scored[name] = scored
         answer_results[name] = {**_aggregate(list(scored.values()), ANSWER_METRICS, n_boot, seed),
                                 "latency": _latency(latencies), "errors": errors,
-                                "items": len(scored)}
+                                "items": len(scored), "by_wording": by_wording(gold_items, scored)}
         if errors:
             notes.append(f"{name}: {len(errors)} question(s) failed and are not scored (see answers.{name}.errors)")
         ov = answer_results[name]["overall"]

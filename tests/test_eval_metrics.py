@@ -234,3 +234,23 @@ def test_parse_gold_reports_every_bad_line():
         parse_gold(_jsonl("{", GOOD, "[]"), "g.jsonl")
     assert "2 problem(s)" in str(e.value)
     assert "g.jsonl:1:" in str(e.value) and "g.jsonl:3:" in str(e.value)
+
+
+@pytest.mark.parametrize(("pred", "gold", "ok", "expected"), [
+    (["a", "x"], ["a", "b"], ["x"], (1.0, 0.5, 2 / 3)),  # x is acceptable: not an error
+    (["a", "x"], ["a", "b"], [], (0.5, 0.5, 0.5)),
+    (["x"], ["a"], ["x"], (0.0, 0.0, 0.0)),  # only acceptable cited: nothing found
+    (["a"], ["a"], ["a"], (1.0, 1.0, 1.0)),  # a gold paper is gold even when also listed acceptable
+])
+def test_set_prf_with_acceptable_papers(pred, gold, ok, expected):
+    assert M.set_prf(pred, gold, ok) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("cited", "gold", "ok", "expected"), [
+    (["a", "x"], ["a"], ["x"], 1.0),
+    (["x"], ["a"], ["x"], 1.0),
+    (["a", "y"], ["a"], ["x"], 0.5),
+    ([], ["a"], ["x"], None),
+])
+def test_citation_precision_with_acceptable_papers(cited, gold, ok, expected):
+    assert M.citation_precision(cited, gold, ok) == (pytest.approx(expected) if expected is not None else None)
