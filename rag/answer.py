@@ -10,6 +10,7 @@ its ``[n]`` across follow-ups.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
@@ -38,13 +39,13 @@ results finding findings report reports say says
 """.split())
 
 
+_CONTRIBUTION = re.compile(r"\b(?:we|this paper|this work)\s+(?:propose|present|introduce|show|find|develop|"
+                           r"demonstrate|achieve|study)", re.IGNORECASE)
+
+
 def _contribution_sentences(sentences: list) -> list:
     """The sentences that say what a paper does ("we propose ..."), else its first two."""
-    import re
-
-    contribution = re.compile(r"\b(?:we|this paper|this work)\s+(?:propose|present|introduce|show|find|develop|"
-                              r"demonstrate|achieve|study)", re.IGNORECASE)
-    picked = [s for s in sentences if contribution.search(s.text)][:2]
+    picked = [s for s in sentences if _CONTRIBUTION.search(s.text)][:2]
     return picked or sorted(sentences, key=lambda s: s.index)[:2]
 
 

@@ -22,7 +22,6 @@ from rag.llm.registry import BACKENDS, OPENAI_URL, spec_for
 from rag.sanitize import has_controls
 from rag.settings import Settings
 
-Choice = str  # "default" or a registry name
 _ENABLE = "the operator can allow them with PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND=true"
 
 
@@ -30,7 +29,7 @@ _ENABLE = "the operator can allow them with PAPERCHAT_UI_ALLOW_CUSTOM_BACKEND=tr
 class Offer:
     """One entry of the backend picker."""
 
-    value: Choice
+    value: str  # "default" or a registry name
     label: str
 
 

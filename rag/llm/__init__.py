@@ -41,6 +41,15 @@ def _openai_like(settings: Settings, *, api_base: str, api_key: str, max_retries
     )
 
 
+def _remote(settings: Settings, kind: str, name: str, url: str, key: str, *, retries: int) -> LLMBackend:
+    """An OpenAI-protocol backend at ``url`` (the key given here is the only one it will send)."""
+    from rag.llm.backend import LLMBackend
+
+    llm = _openai_like(settings, api_base=url, api_key=key, max_retries=retries)
+    return LLMBackend(name=name, llm=llm, kind=kind, url=url, model=settings.openai_model,
+                      timeout_s=settings.llm_timeout_s)
+
+
 def local_backend(
     settings: Settings,
     bundled: BundledName = "qwen2.5-coder-0.5b",
@@ -67,8 +76,6 @@ def llm_from(settings: Settings, *, bundled: BundledName | None = None) -> LLMBa
     """The backend ``settings`` asks for (``auto``: OPENAI_BASE_URL > OPENAI_API_KEY > local);
     None for ``none``. Constructing a remote backend does no I/O; errors surface on first call.
     ``bundled`` picks the bundled local model when ``gguf_path`` is unset."""
-    from rag.llm.backend import LLMBackend
-
     which = settings.resolved_backend()
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else ""
     if which == "none":
@@ -78,28 +85,14 @@ def llm_from(settings: Settings, *, bundled: BundledName | None = None) -> LLMBa
     if which == "openai":
         if not key:
             raise ConfigError("llm_backend=openai needs OPENAI_API_KEY (or choose another backend)")
-        llm = _openai_like(settings, api_base=OPENAI_URL, api_key=key, max_retries=1)
-        return LLMBackend(
-            name=f"openai:{settings.openai_model}",
-            llm=llm,
-            kind="openai",
-            url=OPENAI_URL,
-            model=settings.openai_model,
-            timeout_s=settings.llm_timeout_s,
-        )
+        return _remote(settings, "openai", f"openai:{settings.openai_model}", OPENAI_URL, key, retries=1)
     if which == "openai-compatible":
         if not settings.openai_base_url:
             raise ConfigError(
                 "llm_backend=openai-compatible needs OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)"
             )
         url = settings.openai_base_url.rstrip("/")
-        llm = _openai_like(settings, api_base=url, api_key=key or "not-needed", max_retries=0)
-        return LLMBackend(
-            name=f"openai-compatible:{url} model {settings.openai_model}",
-            llm=llm,
-            kind="openai-compatible",
-            url=url,
-            model=settings.openai_model,
-            timeout_s=settings.llm_timeout_s,
-        )
+        # no retries: a dead local server should fail fast, not three times
+        return _remote(settings, "openai-compatible", f"openai-compatible:{url} model {settings.openai_model}",
+                       url, key or "not-needed", retries=0)
     raise ConfigError(f"unknown llm_backend {which!r}")
