@@ -222,3 +222,12 @@ def test_serving_beyond_loopback_without_keys_is_refused():
     check_exposure(settings, "127.0.0.1", allow_no_auth=False)
     check_exposure(settings, "0.0.0.0", allow_no_auth=True)
     check_exposure(load_settings(api_keys=KEY), "0.0.0.0", allow_no_auth=False)
+
+
+def test_with_keys_the_ui_needs_a_login_with_a_key(served):
+    with served.http(key=None) as http:
+        assert http.get("/config").status_code in (401, 403)  # the UI's config is behind the login
+        assert http.post("/login", data={"username": "anyone", "password": "not-a-key"}).status_code >= 400
+        ok = http.post("/login", data={"username": "anyone", "password": KEY})
+        assert ok.status_code == 200, ok.text
+        assert http.get("/config").status_code == 200  # the session cookie opens it
