@@ -106,12 +106,3 @@ def message_text(message: Mapping[str, Any]) -> str:
     if isinstance(c, Sequence):
         return "".join(p.get("text", "") for p in c if isinstance(p, Mapping) and p.get("type") == "text")
     return ""
-
-
-# Request fields a client may send that paperchat accepts and ignores: the answer is built from the
-# evidence and verified, so sampling, tool and format options do not apply.
-IGNORED_FIELDS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "presence_penalty",
-                  "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed", "n",
-                  "response_format", "tools", "tool_choice", "parallel_tool_calls", "stream_options",
-                  "metadata", "store", "service_tier", "reasoning_effort", "modalities", "prediction",
-                  "audio", "web_search_options")

@@ -42,10 +42,6 @@ class Fold:
     def done(self) -> bool:
         return self.answer is not None
 
-    def numbers(self) -> dict[str, int]:
-        source = self.answer.citations if self.answer is not None else self.citations
-        return {c.paper_id: c.n for c in source}
-
 
 def fold(events: Iterable[Event]) -> Answer:
     """The verified answer at the end of ``events``."""

@@ -282,9 +282,6 @@ class Answer:
         """paper_id -> citation number, for rendering this answer's markers."""
         return {c.paper_id: c.n for c in self.citations}
 
-    def citation(self, n: int) -> Citation | None:
-        return next((c for c in self.citations if c.n == n), None)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,

@@ -161,6 +161,23 @@ def final_html(answer: Answer) -> str:
                               standalone=answer.standalone_question, about=_about(answer))
 
 
+def _forming(chat: list[dict], history: list[Answer], fold: Fold, panel: Panel, *, streaming: bool = False,
+             error: str | None = None) -> tuple:
+    """The outputs for an answer not (or never) finished: what streamed so far, with the typing
+    cursor while ``streaming``, or with ``error`` when it stopped."""
+    chat[-1] = {"role": "assistant", "content": render.answer_html(
+        fold.lines, fold.citations, draft=fold.draft, notes=fold.notes, streaming=streaming, error=error)}
+    return (
+        list(chat),
+        history,
+        _last(fold.sources, fold.citations),
+        _panel(history, fold, pending=streaming),
+        render.papers_table(fold.sources, fold.citations, only_cited=panel.only_cited),
+        gr.skip(),
+        gr.skip(),
+    )
+
+
 def respond(services: Services, question: str, chat: list[dict], history: list[Answer],
             panel: Panel) -> Iterator[tuple]:
     """Stream one answer into the chat. Yields (chat, history, last, sources, papers, answer_text,
@@ -191,17 +208,7 @@ def respond(services: Services, question: str, chat: list[dict], history: list[A
             if ev.type == "token" and now - last_yield < _STREAM_EVERY_S:
                 continue
             last_yield = now
-            chat[-1] = {"role": "assistant", "content": render.answer_html(
-                fold.lines, fold.citations, draft=fold.draft, notes=fold.notes, streaming=True)}
-            yield (
-                list(chat),
-                history,
-                _last(fold.sources, fold.citations),
-                _panel(history, fold, pending=True),
-                render.papers_table(fold.sources, fold.citations, only_cited=panel.only_cited),
-                gr.skip(),
-                gr.skip(),
-            )
+            yield _forming(chat, history, fold, panel, streaming=True)
         answer = fold.answer
         if answer is None:
             raise PaperchatError("the answer engine stopped without an answer")
@@ -224,17 +231,7 @@ def respond(services: Services, question: str, chat: list[dict], history: list[A
         msg = unexpected(e, "answering")
     else:
         return
-    chat[-1] = {"role": "assistant", "content": render.answer_html(
-        fold.lines, fold.citations, draft=fold.draft, notes=fold.notes, error=msg)}
-    yield (
-        list(chat),
-        history,
-        _last(fold.sources, fold.citations),
-        _panel(history, fold),
-        render.papers_table(fold.sources, fold.citations, only_cited=panel.only_cited),
-        gr.skip(),
-        gr.skip(),
-    )
+    yield _forming(chat, history, fold, panel, error=msg)
 
 
 def toggle_cited(last: dict | None, only_cited: bool) -> str:
