@@ -1,5 +1,8 @@
 """Ingest: papers -> chunks -> embeddings -> a new Chroma generation -> atomic switch.
 
+Each generation also gets its BM25 index and paper catalogue (rag/derived.py), written before the
+pointer moves, so no serving process builds them at open.
+
 Incremental: chunk ids are content hashes, so a chunk already embedded (in the live generation or
 in a generation left behind by a killed ingest) is copied, not re-embedded. Crash-safe: readers
 follow the pointer, which moves only after the new generation is complete.
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.chunk import Chunk, Chunker
+from rag.derived import build_derived, build_from_store, derived_path, drop_derived, try_open
 from rag.embed import Embedder
 from rag.errors import IndexMissingError, StoreError
 from rag.settings import Settings
@@ -70,7 +74,10 @@ def ingest(
     if active is not None and active.collection not in store.generations():
         active = None  # pointer to a dropped collection: treat as empty
     old: dict[str, Paper] = {}
-    if active is not None:
+    previous = try_open(derived_path(settings, active.collection)) if active is not None else None
+    if previous is not None:
+        old = {p.paper_id: p for p in previous.catalogue.papers()}  # SQLite: far faster than Chroma
+    elif active is not None:
         old = {p.paper_id: p for p in store.load_papers(active)}
 
     incoming = {p.paper_id: p for p in papers}
@@ -85,6 +92,8 @@ def ingest(
     same_model = (active is not None and active.embedder == embedder.name
                   and (not active.dim or active.dim == embedder.dim))
     if same_model and same_set and changed == 0:
+        if previous is None:  # an index from an older version: give it its BM25 file and catalogue
+            build_from_store(settings, store, active)
         return IngestReport(
             papers_total=len(merged), papers_new=0, papers_changed=0, papers_unchanged=unchanged,
             chunks_total=store.count(active.collection), chunks_embedded=0, chunks_reused=0,
@@ -152,9 +161,17 @@ def ingest(
         raise StoreError(f"generation {staging} has {store.count(staging)} chunks, expected {len(wanted)}")
     _refresh_metadata(store, staging, chunks)
 
+    # BM25 and the catalogue are built here, once per generation, before the pointer moves
+    chunk_ids: dict[str, list[str]] = {}
+    for p, c, _ in chunks:
+        chunk_ids.setdefault(p.paper_id, []).append(c.chunk_id)
+    build_derived(derived_path(settings, staging), ordered, chunk_ids,
+                  previous)
+
     store.set_active(Active(collection=staging, generation=generation, embedder=embedder.name, dim=embedder.dim))
     if active is not None and active.collection != staging:
         store.drop(active.collection)
+    drop_derived(settings, keep={staging})
     return IngestReport(
         papers_total=len(merged), papers_new=new, papers_changed=changed, papers_unchanged=unchanged,
         chunks_total=len(wanted), chunks_embedded=len(todo), chunks_reused=reused, generation=generation,

@@ -7,21 +7,21 @@ a filter never silently returns everything.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
+from rag.catalogue import PaperMap
+from rag.derived import Derived, build_from_store, derived_path, try_open
 from rag.embed import Embedder
 from rag.errors import IndexMissingError
-from rag.fsutil import atomic_dir
+from rag.lexical import LexicalIndex  # noqa: F401 - re-exported: it used to live here
 from rag.rank import collapse_chunks, rrf_fuse, score_fuse, top
 from rag.settings import Settings
 from rag.store import Active, ChromaStore, where_clause
-from rag.text import Idf, index_tokens, word_set
+from rag.text import Idf, word_set
 from rag.types import Filters, Hit, Mode, Paper, SearchResult
 
 # a filter keeping at least this share of the papers is applied to a deeper unfiltered dense query
@@ -29,47 +29,15 @@ POSTFILTER_MIN_SHARE = 0.2
 POSTFILTER_MAX_ROWS = 1500
 
 
-class LexicalIndex:
-    """BM25 (bm25s) over title + abstract per paper, tokenised by :func:`rag.text.index_tokens`."""
-
-    def __init__(self, papers: Sequence[Paper], retriever=None) -> None:
-        import bm25s
-
-        self.ids = [p.paper_id for p in papers]
-        if retriever is None:
-            retriever = bm25s.BM25()
-            retriever.index([index_tokens(f"{p.title}. {p.abstract}") for p in papers], show_progress=False)
-        self._retriever = retriever
-
-    def save(self, path: Path) -> None:
-        self._retriever.save(str(path))
-
-    @classmethod
-    def load(cls, path: Path, papers: Sequence[Paper]) -> LexicalIndex:
-        import bm25s
-
-        return cls(papers, retriever=bm25s.BM25.load(str(path)))
-
-    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        # unknown words would raise inside bm25s; keep only terms the index knows
-        vocab = self._retriever.vocab_dict
-        known = [[t for t in index_tokens(query, query=True) if t in vocab]]
-        if not known[0] or not self.ids:
-            return []
-        k = min(k, len(self.ids))
-        docs, scores = self._retriever.retrieve(known, k=k, weight_mask=mask, show_progress=False,
-                                                n_threads=1)
-        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
-
 class HybridRetriever:
     """Search papers by BM25, dense similarity or both. Build with :meth:`open`."""
 
-    def __init__(self, papers: Sequence[Paper], lexical: LexicalIndex, store: ChromaStore, active: Active,
-                 embedder: Embedder, settings: Settings) -> None:
-        self.papers = {p.paper_id: p for p in papers}
-        self._order = [p.paper_id for p in papers]
-        self.lexical = lexical
+    def __init__(self, derived: Derived, store: ChromaStore, active: Active, embedder: Embedder,
+                 settings: Settings) -> None:
+        self.catalogue = derived.catalogue
+        self.lexical = derived.lexical
+        self.derived_path = derived.path
+        self.papers: Mapping[str, Paper] = PaperMap(derived.catalogue)
         self.store = store
         self.active = active
         self.embedder = embedder
@@ -77,28 +45,12 @@ class HybridRetriever:
 
     @classmethod
     def open(cls, store: ChromaStore, active: Active, embedder: Embedder, settings: Settings) -> HybridRetriever:
-        """Load papers and the BM25 index, from the local cache for this generation when present."""
-        cache = settings.cache_dir / active.collection
-        papers_file, bm25_dir = cache / "papers.jsonl", cache / "bm25"
-        if papers_file.is_file() and bm25_dir.is_dir():
-            try:
-                papers = [Paper(**json.loads(line)) for line in papers_file.read_text("utf-8").splitlines()]
-                return cls(papers, LexicalIndex.load(bm25_dir, papers), store, active, embedder, settings)
-            except (OSError, ValueError, TypeError, KeyError):
-                pass  # a damaged cache is rebuilt below
-        papers = store.load_papers(active)
-        lexical = LexicalIndex(papers)
-
-        def write(tmp: Path) -> None:
-            (tmp / "papers.jsonl").write_text(
-                "".join(json.dumps(p.to_dict()) + "\n" for p in papers), "utf-8")
-            lexical.save(tmp / "bm25")
-
-        try:
-            atomic_dir(cache, write)
-        except OSError:
-            pass  # a read-only home only costs the rebuild next time
-        return cls(papers, lexical, store, active, embedder, settings)
+        """Map the generation's BM25 index and catalogue (written by ingest); an index made by an
+        older version has none, and they are built from Chroma once and saved."""
+        derived = try_open(derived_path(settings, active.collection))
+        if derived is None:
+            derived = build_from_store(settings, store, active)
+        return cls(derived, store, active, embedder, settings)
 
     # --- search --------------------------------------------------------------------------------
     @cached_property
@@ -107,11 +59,7 @@ class HybridRetriever:
         return Idf(f"{p.title}. {p.abstract}" for p in self.papers.values())
 
     def _mask(self, filters: Filters) -> tuple[np.ndarray | None, int, int]:
-        if not filters.active:
-            return None, len(self._order), 0
-        keep = np.array([filters.matches(self.papers[pid]) for pid in self._order], dtype=np.float32)
-        missing = sum(1 for pid in self._order if filters.lacks_field(self.papers[pid]))
-        return keep, int(keep.sum()), missing
+        return self.catalogue.mask(filters)
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: Mode = "hybrid", depth: int | None = None) -> SearchResult:
@@ -121,7 +69,7 @@ class HybridRetriever:
         depth = max(depth or self.settings.candidate_k, k)
         timings: dict[str, float] = {}
         mask, matching, missing = self._mask(filters)
-        result = SearchResult(query=query, mode=mode, hits=[], filters=filters, papers_total=len(self._order),
+        result = SearchResult(query=query, mode=mode, hits=[], filters=filters, papers_total=len(self.catalogue),
                               papers_matching_filters=matching, papers_missing_field=missing, timings=timings)
         if not query.strip() or matching == 0:
             return result
@@ -129,7 +77,8 @@ class HybridRetriever:
         lexical: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
-            lexical = self.lexical.search(query, depth, mask)
+            rows = self.lexical.search_rows(query, depth, mask)
+            lexical = list(zip(self.catalogue.ids_at([r for r, _ in rows]), [sc for _, sc in rows], strict=True))
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
 
         dense: dict[str, tuple[float, str]] = {}
@@ -139,10 +88,9 @@ class HybridRetriever:
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             self._check_dim(qv)
             t = time.perf_counter()
-            rows = self._dense_rows(qv, depth * 2, filters, matching)
+            chunks = self._dense_rows(qv, depth * 2, filters, mask)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
-            dense = collapse_chunks((meta["paper_id"], cid, sim) for cid, sim, _, meta in rows)
-            dense = {pid: v for pid, v in dense.items() if pid in self.papers}
+            dense = collapse_chunks((meta["paper_id"], cid, sim) for cid, sim, _, meta in chunks)
 
         lex_rank = {pid: r for r, (pid, _) in enumerate(lexical, start=1)}
         lex_score = dict(lexical)
@@ -179,27 +127,35 @@ class HybridRetriever:
                 f"{self.embedder.name!r} now returns {qv.shape[-1]}-dimensional ones (another model behind the "
                 "same name?): run `paperchat ingest --replace`, or point the settings at the index's model")
 
-    def _dense_rows(self, qv: np.ndarray, n: int, filters: Filters, matching: int) -> list[tuple[str, float, str, dict]]:
-        """The ``n`` nearest chunks of papers that pass ``filters``, without their text.
+    def _dense_rows(self, qv: np.ndarray, n: int, filters: Filters,
+                    mask: np.ndarray | None) -> list[tuple[str, float, str, dict]]:
+        """The ``n`` nearest chunks of catalogued papers that pass ``filters``, without their text.
 
         Chroma's metadata ``where`` is slow on a large collection (342 ms at 100k chunks against
         2.5 ms unfiltered, bench/results/index-2026-11-23.md). When the filter keeps a fair share
-        of the papers, a deeper unfiltered query filtered here returns the same chunks: once ``n``
-        of its rows pass, no passing chunk can rank above the last of them. Otherwise, or when a
-        deeper query does not yield ``n`` passing rows, Chroma filters."""
+        of the papers, a deeper unfiltered query filtered here (by the catalogue's mask) returns
+        the same chunks: once ``n`` of its rows pass, no passing chunk can rank above the last of
+        them. Otherwise, or when a deeper query does not yield ``n`` passing rows, Chroma filters."""
         name = self.active.collection
         where = where_clause(filters)
         if where is None:
-            return self.store.query(name, qv, n, documents=False)
-        share = matching / max(1, len(self._order))
+            return self._catalogued(self.store.query(name, qv, n, documents=False), None)
+        matching = int(mask.sum()) if mask is not None else len(self.catalogue)
+        share = matching / max(1, len(self.catalogue))
         if share > 0 and share >= POSTFILTER_MIN_SHARE:
             wide = min(int(n / share * 1.5) + 10, POSTFILTER_MAX_ROWS)
             rows = self.store.query(name, qv, wide, documents=False)
-            kept = [r for r in rows if r[3].get("paper_id") in self.papers
-                    and filters.matches(self.papers[r[3]["paper_id"]])]
+            kept = self._catalogued(rows, mask)
             if len(kept) >= n or len(rows) < wide:  # enough, or the whole collection was read
                 return kept[:n]
-        return self.store.query(name, qv, n, where=where, documents=False)
+        return self._catalogued(self.store.query(name, qv, n, where=where, documents=False), mask)
+
+    def _catalogued(self, rows: list[tuple[str, float, str, dict]],
+                    mask: np.ndarray | None) -> list[tuple[str, float, str, dict]]:
+        """Rows of papers in this generation's catalogue (and, with ``mask``, passing it)."""
+        at = self.catalogue.rows_of(list({r[3].get("paper_id", "") for r in rows}))
+        return [r for r in rows if r[3].get("paper_id") in at
+                and (mask is None or mask[at[r[3]["paper_id"]]] > 0)]
 
     def _best_chunks(self, pids: list[str], query: str, dense: dict[str, tuple[float, str]]) -> dict[str, str]:
         """The dense side's best chunk where it has one; otherwise the chunk sharing most query terms."""
@@ -209,10 +165,12 @@ class HybridRetriever:
             got = self.store.get(self.active.collection, list(wanted))
             out = {wanted[cid]: doc for cid, doc in zip(got["ids"], got["documents"], strict=True) if cid in wanted}
         missing = [pid for pid in pids if pid not in out]
-        if missing:
+        if missing:  # the catalogue knows each paper's chunk ids: read just those
             terms = word_set(query)
-            rows = list(self.store.iter_all(self.active.collection, where={"paper_id": {"$in": missing}}))
+            ids = self.catalogue.chunk_ids(missing)
+            got = self.store.get(self.active.collection, [c for pid in missing for c in ids.get(pid, [])])
+            text = dict(zip(got["ids"], got["documents"], strict=True))
             for pid in missing:
-                docs = [doc for _, doc, meta in rows if meta["paper_id"] == pid]
+                docs = [text[c] for c in ids.get(pid, []) if c in text]
                 out[pid] = max(docs, key=lambda d: len(terms & word_set(d)), default=self.papers[pid].abstract)
         return out

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _POINTER_ID = "active"
 _GET_PAGE = 2000
+_MAX_UPSERT = 5000  # below Chroma's own limit; bigger batches gain nothing
 # Paper fields stored as Chroma metadata on every chunk (Chroma forbids None values).
 _SCALAR_FIELDS = ("paper_id", "title", "source", "line", "authors", "organization", "date", "date_text",
                   "upvotes", "url")
@@ -108,6 +109,7 @@ class ChromaStore:
         self.where = (f"Chroma server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
                       else f"embedded Chroma at {settings.chroma_path}")
         self._client = client if client is not None else _client(settings)
+        self._max_batch: int | None = None
 
     def load_papers(self, active: Active) -> list[Paper]:
         """Rebuild the paper list from the head chunk of each paper (it carries the whole abstract)."""
@@ -197,11 +199,24 @@ class ChromaStore:
         if not ids:
             return
         col = self.collection(name)
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        step = self.max_batch()
         try:
-            col.upsert(ids=ids, embeddings=np.asarray(embeddings, dtype=np.float32),
-                       documents=documents, metadatas=metadatas)
+            for off in range(0, len(ids), step):  # Chroma refuses a batch above its limit
+                end = off + step
+                col.upsert(ids=ids[off:end], embeddings=vectors[off:end], documents=documents[off:end],
+                           metadatas=metadatas[off:end])
         except Exception as e:
             raise self._fail(f"writing {len(ids)} chunks to {name}", e) from e
+
+    def max_batch(self) -> int:
+        """The most records one upsert may carry (Chroma's limit: 5461 embedded, the server's own)."""
+        if self._max_batch is None:
+            try:
+                self._max_batch = max(1, min(int(self._client.get_max_batch_size()), _MAX_UPSERT))
+            except Exception:  # an older server without the endpoint
+                self._max_batch = _GET_PAGE
+        return self._max_batch
 
     def ids(self, name: str) -> set[str]:
         col = self.collection(name)

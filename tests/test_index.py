@@ -328,3 +328,16 @@ def test_sigkill_mid_ingest_keeps_previous_index_and_next_ingest_resumes(home, t
     assert r["chunks_embedded"] + r["chunks_reused"] == r["chunks_total"]
     final = json.loads(run_paperchat("stats", "--json").stdout)
     assert (final["papers"], final["chunks"]) == (20 + n_new, r["chunks_total"])
+
+
+def test_writes_are_split_within_chromas_batch_limit(home):
+    from rag.store import ChromaStore
+
+    store = ChromaStore(load_settings())
+    assert 1000 <= store.max_batch() <= 5461  # what the embedded Chroma allows
+    store._max_batch = 3  # as a server with a small limit would say
+    store.collection("paperchat_g1", create=True, embedder="e")
+    ids = [f"c{i}" for i in range(10)]
+    store.add("paperchat_g1", ids, np.eye(10, dtype=np.float32), [f"doc {i}" for i in ids],
+              [{"paper_id": i} for i in ids])
+    assert store.ids("paperchat_g1") == set(ids)

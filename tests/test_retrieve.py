@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -265,25 +264,75 @@ def test_llamaindex_paper_retriever(seed_index):
 
 
 # ----------------------------------------------------------------------------------------------
-# the BM25 cache (on a small index of the test's own: it writes)
+# BM25 + catalogue files (on a small index of the test's own: it writes)
 # ----------------------------------------------------------------------------------------------
 
 
-def test_bm25_cache_is_reused_and_rebuilt_when_damaged(app: Paperchat, small_corpus: Path, home: Path):
+def _no_chroma_paper_load(monkeypatch, store) -> None:
+    def refuse(*a, **kw):
+        raise AssertionError("the papers were loaded from Chroma")
+
+    monkeypatch.setattr(store, "load_papers", refuse)
+
+
+def test_ingest_writes_bm25_and_catalogue_and_open_maps_them(app: Paperchat, small_corpus: Path, home: Path,
+                                                              monkeypatch):
     app.ingest([small_corpus])
-    first = app.search("pruned transducer for speech recognition", k=3)
     active = app.store.active()
-    cache = home / "cache" / active.collection
-    assert (cache / "papers.jsonl").is_file() and (cache / "bm25").is_dir()
+    files = home / "index" / active.collection
+    assert (files / "papers.sqlite").is_file() and (files / "bm25" / "weight.npy").is_file()
+    _no_chroma_paper_load(monkeypatch, app.store)
+    r = HybridRetriever.open(app.store, active, app.embedder, app.settings)
+    assert r.derived_path == files and len(r.papers) == 20
+    assert r.search("pruned transducer for speech recognition", k=3).hits
 
-    reopened = HybridRetriever.open(app.store, active, app.embedder, app.settings)
-    assert _ids(reopened.search("pruned transducer for speech recognition", k=3)) == _ids(first)
 
-    (cache / "papers.jsonl").write_text("{not json\n", "utf-8")
+def test_damaged_or_missing_files_are_rebuilt_from_chroma(app: Paperchat, small_corpus: Path, home: Path):
+    import shutil
+
+    app.ingest([small_corpus])
+    query = "pruned transducer for speech recognition"
+    first = app.search(query, k=3)
+    active = app.store.active()
+    files = home / "index" / active.collection
+    (files / "bm25" / "meta.json").write_text("{not json", "utf-8")
     rebuilt = HybridRetriever.open(app.store, active, app.embedder, app.settings)
-    assert _ids(rebuilt.search("pruned transducer for speech recognition", k=3)) == _ids(first)
-    lines = (cache / "papers.jsonl").read_text("utf-8").splitlines()
-    assert len(lines) == 20 and all(json.loads(line)["paper_id"] for line in lines)
+    assert _ids(rebuilt.search(query, k=3)) == _ids(first)
+    # an index written by the previous version has no files at all: the first open makes them
+    shutil.rmtree(home / "index")
+    reopened = HybridRetriever.open(app.store, active, app.embedder, app.settings)
+    assert _ids(reopened.search(query, k=3)) == _ids(first)
+    assert (files / "papers.sqlite").is_file()
+    # and an ingest over such an index works (nothing changed: only the files are written)
+    shutil.rmtree(home / "index")
+    _, report = Paperchat(app.settings, embedder=app.embedder).ingest([small_corpus])
+    assert report.up_to_date and (files / "papers.sqlite").is_file()
+
+
+def test_an_update_keeps_bm25_of_unchanged_papers_and_drops_old_files(app: Paperchat, small_corpus: Path,
+                                                                      tmp_path: Path, home: Path, small_papers):
+    from helpers import paper_record, write_jsonl
+
+    from rag.derived import open_derived
+    from rag.lexical import LexicalIndex, paper_tokens
+
+    app.ingest([small_corpus])
+    old = app.store.active().collection
+    changed = small_papers[2]
+    recs = [paper_record(p) for p in small_papers[1:]]  # one paper removed
+    recs[1]["abstract"] = changed.abstract + " It also studies quokka behaviour."
+    recs.append({"title": "A brand new paper about wombats", "abstract": changed.abstract + " Wombats."})
+    app.ingest([write_jsonl(tmp_path / "v2.jsonl", recs)], replace=True)
+    active = app.store.active()
+    d = open_derived(home / "index" / active.collection)
+    papers = list(d.catalogue.papers())
+    assert len(papers) == 20 and not (home / "index" / old).exists()
+    # unchanged papers first in their old order, then the changed and the new one
+    assert papers[-1].title == "A brand new paper about wombats" and "quokka" in papers[-2].abstract
+    rebuilt = LexicalIndex.build(paper_tokens(p.title, p.abstract) for p in papers)
+    assert d.lexical.search_rows("quokka wombats warmup", 20) == rebuilt.search_rows("quokka wombats warmup", 20)
+    hits = app.search("wombats", k=3, mode="bm25").hits
+    assert hits[0].paper.title == "A brand new paper about wombats"
 
 
 @pytest.mark.parametrize(
