@@ -3,6 +3,10 @@
 Models and clients are built on first use and then kept, so a long-running server loads them once;
 what is derived from an index generation (the paper list, BM25, IDF) lives on its retriever and
 is rebuilt only when another process re-ingested.
+
+Importing this module imports no model, numpy or Chroma (they cost about 2 s together), and
+``stats()`` of an embedded index reads a small facts file (``index_facts.py``) instead of opening
+Chroma, so `paperchat stats` starts in well under a second.
 """
 
 from __future__ import annotations
@@ -10,14 +14,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rag.corpus import CorpusLoad, bundled_seed_paths, load_corpus
-from rag.embed import Embedder, embedder_from
-from rag.index import IngestReport, Progress, ingest, require_active
-from rag.retrieve import HybridRetriever
+from rag import index_facts
 from rag.settings import Settings
-from rag.store import ChromaStore, store_from
-from rag.types import Filters, Mode, SearchResult
+
+if TYPE_CHECKING:
+    from rag.corpus import CorpusLoad
+    from rag.embed import Embedder
+    from rag.index import IngestReport, Progress
+    from rag.retrieve import HybridRetriever
+    from rag.store import ChromaStore
+    from rag.types import Filters, Mode, SearchResult
 
 
 class Paperchat:
@@ -26,6 +34,10 @@ class Paperchat:
         self.settings = settings
         self._embedder = embedder
         self._store = store
+        # the facts file describes our own embedded Chroma only (a server may be written by others,
+        # an injected store may be another client); any ingest under these settings removes it
+        self._facts = (index_facts.facts_path(settings)
+                       if store is None and not settings.chroma_host else None)
         self._retriever: HybridRetriever | None = None
         self._engine = None
         self._llm = None
@@ -37,6 +49,8 @@ class Paperchat:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
+                from rag.embed import embedder_from
+
                 self._embedder = embedder_from(self.settings)
             return self._embedder
 
@@ -44,6 +58,8 @@ class Paperchat:
     def store(self) -> ChromaStore:
         with self._lock:
             if self._store is None:
+                from rag.store import store_from
+
                 self._store = store_from(self.settings)
             return self._store
 
@@ -52,20 +68,32 @@ class Paperchat:
                progress: Progress | None = None) -> tuple[CorpusLoad, IngestReport]:
         """Parse ``paths`` (default: the bundled seeds) and merge them into the index.
 
-        Parsing finishes before anything is written, so a bad file changes nothing.
+        Parsing finishes before anything is written, so a bad file changes nothing. The facts
+        file is removed before the index is touched and rewritten once the ingest is done, so a
+        killed ingest leaves no stale facts behind (``stats()`` then asks Chroma).
         """
+        from rag.corpus import bundled_seed_paths, load_corpus
+        from rag.index import ingest
+
         paths = list(paths) if paths else bundled_seed_paths()
         corpus = load_corpus(paths)
         with self._lock:
+            if not self.settings.chroma_host:
+                index_facts.forget(index_facts.facts_path(self.settings))
             report = ingest(corpus.papers, self.store, self.embedder, self.settings, replace=replace,
                             progress=progress)
             report.warnings = corpus.warnings
             self._retriever = None
+            if self._facts is not None:
+                index_facts.save(self._facts, self.settings, self._stats_from_store())
         return corpus, report
 
     # --- search --------------------------------------------------------------------------------
     def retriever(self) -> HybridRetriever:
         """The retriever over the live generation; reopened when another process re-ingested."""
+        from rag.index import require_active
+        from rag.retrieve import HybridRetriever
+
         with self._lock:
             active = require_active(self.store, self.embedder.name)
             if self._retriever is None or self._retriever.active != active:
@@ -129,6 +157,15 @@ class Paperchat:
         return fold(self.ask_stream(question, history, k, filters, backend))
 
     def stats(self) -> dict:
+        """What the index holds: from the facts file the last ingest wrote when it is there and
+        still describes this home's Chroma, else from Chroma itself."""
+        if self._facts is not None:
+            facts = index_facts.load(self._facts, self.settings)
+            if facts is not None:
+                return facts
+        return self._stats_from_store()
+
+    def _stats_from_store(self) -> dict:
         active = self.store.active()
         if active is None:
             return {"papers": 0, "chunks": 0, "collection": None, "store": self.store.where}
