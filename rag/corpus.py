@@ -4,7 +4,9 @@ Pure logic over text; the only I/O is reading the input files. Every record that
 reported as a warning with file and line, and a file that yields nothing usable is an error, so
 nothing is ever dropped silently. Input is hostile: the only exception that leaves this module is
 :class:`CorpusError`, whose one-line message names the file (and the line, where there is one),
-and every stored text field has been through :func:`rag.sanitize.clean_text`.
+and every stored text field has been through :func:`rag.sanitize.clean_text`. Abstracts are then
+freed of LaTeX markup (:func:`rag.latex.normalise_latex`, the source's text kept in
+``Paper.abstract_raw``), so what is shown, searched and quoted reads as the authors meant it.
 
 Line numbers are what an editor shows: every format ends a line at ``\\n``, ``\\r\\n`` or a lone
 ``\\r`` (Python's universal newlines; CR-only files are old-Mac exports, and a raw CR can never
@@ -33,6 +35,7 @@ from datetime import date
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.latex import normalise_latex
 from rag.sanitize import clean_text
 from rag.types import Paper
 
@@ -115,6 +118,12 @@ def paper_id_for(title: str) -> str:
 
 
 _clean = clean_text  # every stored text field, every page-dump line
+
+
+def _abstract_fields(raw: str) -> dict[str, str | None]:
+    """``abstract`` (LaTeX normalised) and ``abstract_raw`` (the source's, only when different)."""
+    shown = normalise_latex(raw) or raw
+    return {"abstract": shown, "abstract_raw": raw if shown != raw else None}
 
 
 def _show(value: object) -> str:
@@ -297,7 +306,7 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
             Paper(
                 paper_id=pid,
                 title=title,
-                abstract=abstract,
+                **_abstract_fields(abstract),
                 source=source,
                 line=lineno,
                 authors=authors,
@@ -448,7 +457,7 @@ def _record_to_paper(rec: dict, source: str, line: int) -> Paper:
     return Paper(
         paper_id=pid,
         title=title,
-        abstract=abstract,
+        **_abstract_fields(abstract),
         source=source,
         line=line,
         authors=authors,

@@ -42,12 +42,16 @@ class Paper:
     date_text: str | None = None  # the date as the source wrote it
     upvotes: int | None = None
     url: str | None = None
+    # the abstract as the source wrote it, when LaTeX normalisation (rag.latex) changed it; None
+    # otherwise. Provenance only: ``abstract`` is what is shown, embedded, quoted and verified.
+    abstract_raw: str | None = None
 
     @property
     def content_hash(self) -> str:
-        """Changes when anything that is embedded or shown changes; drives incremental ingest."""
+        """Changes when anything that is embedded or shown changes; drives incremental ingest.
+        ``abstract_raw`` is neither, and a store that does not keep it must not see a change."""
         payload = json.dumps(
-            {k: v for k, v in asdict(self).items() if k not in ("source", "line")}, sort_keys=True
+            {k: v for k, v in asdict(self).items() if k not in ("source", "line", "abstract_raw")}, sort_keys=True
         )
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 
