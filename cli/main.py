@@ -123,6 +123,31 @@ def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to
         echo(f"    {snippet}")
 
 
+def _short_labels(lines):
+    """Quote and list lines labelled with the paper's short title (the full one is in the
+    citations list), so the answer leads with what the papers say."""
+    from dataclasses import replace
+
+    from rag.titles import short_title
+
+    return [replace(ln, label=short_title(ln.label)) if ln.kind in ("quote", "item") and ln.label else ln
+            for ln in lines]
+
+
+def _terminal_lines(text, ev, lines: list[str]) -> list[str]:
+    """What ``TextStream`` emits for ``ev``, rendered from the same structure with short labels."""
+    from rag.stream import REVISED
+    from rag.types import answer_text, line_text
+
+    if ev.type == "line" and ev.line is not None:
+        numbers = {ev.citation.paper_id: ev.citation.n} if ev.citation is not None else {}
+        return [line_text(_short_labels([ev.line])[0], numbers)]
+    if ev.type == "done" and ev.answer is not None and (not text.sent or lines[:1] == [REVISED]):
+        whole = answer_text(_short_labels(ev.answer.lines), ev.answer.numbers()).splitlines()
+        return [REVISED, *whole] if text.sent else whole
+    return lines
+
+
 def _print_answer_stream(events, as_json: bool):
     """Print an answer as it streams (``rag.stream.TextStream``: quote and list lines as they
     arrive, the model's summary only once verified, nothing twice); return the Answer."""
@@ -130,7 +155,7 @@ def _print_answer_stream(events, as_json: bool):
 
     text = TextStream()
     for ev in events:
-        lines = text.add(ev)
+        lines = _terminal_lines(text, ev, text.add(ev))
         if as_json:
             if text.fold.done:
                 break

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any, Literal
 
 from rag.errors import ConfigError
+from rag.titles import short_title
 
 Mode = Literal["hybrid", "bm25", "dense"]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -54,6 +55,11 @@ class Paper:
             {k: v for k, v in asdict(self).items() if k not in ("source", "line", "abstract_raw")}, sort_keys=True
         )
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def short_title(self) -> str:
+        """The title's name ("DeepZero"), for labelling a quote; see :mod:`rag.titles`."""
+        return short_title(self.title)
 
     def to_dict(self) -> dict:
         return asdict(self)

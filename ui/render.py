@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from rag.titles import short_title
 from rag.types import Citation, Line, Source
 
 # Characters with a meaning in Markdown (incl. GFM tables/strikethrough), KaTeX ($), Gradio's
@@ -71,7 +72,9 @@ def _links(paper_ids: Sequence[str], citations: Mapping[str, Citation]) -> str:
 def _line_html(line: Line, citations: Mapping[str, Citation]) -> str:
     if line.kind in ("quote", "item"):
         links = _links(line.cites or [line.paper_id or ""], citations)
-        return (f'<b>{esc(line.label)}</b>: \u201c{esc(line.text)}\u201d' + (f" {links}" if links else ""))
+        # the short title leads; the full one is its tooltip and heads the source card
+        label = f'<b class="pc-label" title="{esc_attr(line.label)}">{esc(short_title(line.label))}</b>'
+        return f"{label}: \u201c{esc(line.text)}\u201d" + (f" {links}" if links else "")
     if line.kind == "summary":
         links = _links(line.cites, citations)
         return esc(line.text) + (f" {links}" if links else "")
