@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-MAX_WORDS = 6  # a title this short is its own short title
-CUT_WORDS = 5  # otherwise its first words, up to this many
+MAX_WORDS = 8  # a title this short is its own short title
+CUT_WORDS = 6  # otherwise its first words, up to this many
 # the name before "Name: what it does", or a question that leads the title
 _HEAD = re.compile(r"^(.+?)(?::(?:\s|(?=[A-Z]))|\s[-\u2013\u2014]\s)|^(.+?\?)\s+\S")
 _WEAK_END = frozenset("a an and as at by for from in into of on or over the to under via versus vs with without".split())

@@ -25,13 +25,15 @@ WARMUP = "Fast Certified Robust Training with Short Warmup"
     ("When, Why and How Much? Adaptive Learning Rate Scheduling by Refinement", "When, Why and How Much?"),
     ("Continual Learning with Dynamic Sparse Training: Exploring Algorithms for Effective Model Updates",
      "Continual Learning with Dynamic Sparse Training"),
-    (WARMUP, "Fast Certified Robust Training\u2026"),
+    (WARMUP, WARMUP),  # eight words or fewer: kept whole
     ("Exploiting Pretrained Biochemical Language Models for Targeted Drug Design",
      "Exploiting Pretrained Biochemical Language Models\u2026"),
-    ("Learning 3D Human Shape and Pose from Dense Body Parts", "Learning 3D Human Shape\u2026"),  # no "and…"
+    ("Learning 3D Human Shape and Pose from Dense Body Parts", "Learning 3D Human Shape and Pose\u2026"),
     ("Training Transformers Together", "Training Transformers Together"),
+    ("Training and Evaluating Language Models with Template-based Data Generation",
+     "Training and Evaluating Language Models\u2026"),  # never ends on "with…"
     ("Time 10:30 matters a lot for this long title", "Time 10:30 matters a lot\u2026"),  # not a name colon
-    (": Leading colon and then a long list of words", "Leading colon and then\u2026"),
+    (": Leading colon and then a long list of words", "Leading colon and then a long\u2026"),
 ])
 def test_short_title(title: str, short: str):
     assert short_title(title) == short
@@ -40,7 +42,7 @@ def test_short_title(title: str, short: str):
 def test_every_seed_title_has_a_short_title_that_starts_it(seed_corpus: CorpusLoad):
     for p in seed_corpus.papers:
         short = p.short_title
-        assert short and len(short.split()) <= 6, (p.title, short)
+        assert short and len(short.split()) <= 8, (p.title, short)
         assert " ".join(p.title.split()).lstrip(": ").startswith(short.rstrip("\u2026?")), (p.title, short)
     by_title = {p.title: p.short_title for p in seed_corpus.papers}
     assert by_title[DEEPZERO] == "DeepZero"
