@@ -359,7 +359,7 @@ def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 
         "Filters.matches over all papers (the filter mask)": _median_ms(
             lambda: [flt.matches(p) for p in papers], max(2, reps // 3)),
         f"LexicalIndex.search depth {depth}": _median_ms(
-            lambda: retriever.lexical.search(queries[-1]["text"], depth), reps),
+            lambda: retriever.lexical.search_rows(queries[-1]["text"], depth), reps),
         "embed_query": _median_ms(lambda: retriever.embedder.embed_query(queries[-1]["text"]), reps),
     }
 
@@ -519,7 +519,8 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
     from tqdm import tqdm
 
     from rag.chunk import Chunk, chunk_id, embed_text
-    from rag.retrieve import HybridRetriever, LexicalIndex
+    from rag.lexical import LexicalIndex, paper_tokens
+    from rag.retrieve import HybridRetriever
     from rag.settings import load_settings
     from rag.store import Active, chunk_metadata
     from rag.text import split_sentences
@@ -592,7 +593,7 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
             papers = store.load_papers(active)
             lp = since(t)
             t = clock()
-            LexicalIndex(papers)
+            LexicalIndex.build(paper_tokens(p.title, p.abstract) for p in papers)
             lx = since(t)
             del papers
         res["open_build"]["split_s"] = {"load_papers (Chroma, where chunk_index=0)": lp["s"],

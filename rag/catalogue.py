@@ -103,6 +103,14 @@ class Catalogue:
         return {pid: json.loads(c) for pid, c in self._select_in(
             "SELECT paper_id, chunk_ids FROM papers WHERE paper_id IN ({})", list(paper_ids))}
 
+    def all_chunk_ids(self) -> dict[str, list[str]]:
+        return {pid: json.loads(c) for pid, c in self._db().execute("SELECT paper_id, chunk_ids FROM papers")}
+
+    def rows_and_chunks(self, paper_ids: Sequence[str]) -> dict[str, tuple[int, frozenset[str]]]:
+        """paper_id -> (row, its chunk ids) for the ids the catalogue has."""
+        return {pid: (row, frozenset(json.loads(c))) for row, pid, c in self._select_in(
+            "SELECT row, paper_id, chunk_ids FROM papers WHERE paper_id IN ({})", list(paper_ids))}
+
     def hashes(self) -> dict[str, str]:
         """paper_id -> content hash of every paper (what an ingest compares against)."""
         return dict(self._db().execute("SELECT paper_id, content_hash FROM papers"))

@@ -1,6 +1,6 @@
 """What ingest derives from a generation besides its vectors: the BM25 index and the paper catalogue.
 
-Both live in one directory per generation (``settings.lexical_dir / <collection>``), written
+Both live in one directory per generation (``settings.lexical_dir / <prefix>_g<n>``), written
 atomically by ingest *before* the pointer flips, so a reader that follows the pointer always finds
 them complete, and a killed ingest leaves the previous generation's directory untouched. Row ``i``
 of the catalogue is document ``i`` of the lexical index.
@@ -36,8 +36,10 @@ class Derived:
     lexical: LexicalIndex
 
 
-def derived_path(settings: Settings, collection: str) -> Path:
-    return settings.lexical_dir / collection
+def derived_path(settings: Settings, generation_name: str) -> Path:
+    """The directory of a generation (named like its collection, ``<prefix>_g<n>``; an update in
+    place gets a new generation over the same collection)."""
+    return settings.lexical_dir / generation_name
 
 
 def open_derived(path: Path) -> Derived:
@@ -88,7 +90,7 @@ def build_from_store(settings: Settings, store, active) -> Derived:
     where they belong, or into a temporary directory when that is not writable."""
     papers = store.load_papers(active)
     chunk_ids = store.chunk_ids_by_paper(active.collection)
-    path = derived_path(settings, active.collection)
+    path = derived_path(settings, store.generation_name(active.generation))
     try:
         build_derived(path, papers, chunk_ids)
     except OSError:

@@ -1,15 +1,22 @@
-"""Ingest: papers -> chunks -> embeddings -> a new Chroma generation -> atomic switch.
+"""Ingest: papers -> chunks -> embeddings -> Chroma, BM25 + catalogue -> atomic switch.
 
-Each generation also gets its BM25 index and paper catalogue (rag/derived.py), written before the
-pointer moves, so no serving process builds them at open.
+Each generation gets its BM25 index and paper catalogue (rag/derived.py), written before the
+pointer moves, so no serving process builds them at open. Two ways to a new generation:
 
-Incremental: chunk ids are content hashes, so a chunk already embedded (in the live generation or
-in a generation left behind by a killed ingest) is copied, not re-embedded. Crash-safe: readers
-follow the pointer, which moves only after the new generation is complete.
+- **update in place** (same embedder, the live generation has its files): only new or changed
+  papers are chunked and embedded, into the live collection; readers ignore chunks their
+  catalogue does not list, so nothing is visible before the pointer moves. Cost follows the
+  change: adding 1,000 papers to a large index does not copy it.
+- **rebuild** (first ingest, another embedder, an index from an older version): a new collection;
+  chunk ids are content hashes, so a chunk already embedded (in the live generation or in one
+  left by a killed ingest) is copied, not re-embedded.
+
+Crash-safe either way: readers follow the pointer, which moves only when the generation is complete.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,14 +24,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.chunk import Chunk, Chunker
-from rag.derived import build_derived, build_from_store, derived_path, drop_derived, try_open
+from rag.derived import Derived, build_derived, build_from_store, derived_path, drop_derived, try_open
 from rag.embed import Embedder
 from rag.errors import IndexMissingError, StoreError
+from rag.fsutil import atomic_write_text
 from rag.settings import Settings
 from rag.store import Active, ChromaStore, chunk_metadata
 from rag.types import Paper
 
 Progress = Callable[[int, int], None]  # (done, total) chunks embedded
+_PENDING = "stale_chunks.json"  # chunk ids an update still has to delete
 
 
 @dataclass
@@ -74,7 +83,8 @@ def ingest(
     if active is not None and active.collection not in store.generations():
         active = None  # pointer to a dropped collection: treat as empty
     old: dict[str, Paper] = {}
-    previous = try_open(derived_path(settings, active.collection)) if active is not None else None
+    previous = (try_open(derived_path(settings, store.generation_name(active.generation)))
+                if active is not None else None)
     if previous is not None:
         old = {p.paper_id: p for p in previous.catalogue.papers()}  # SQLite: far faster than Chroma
     elif active is not None:
@@ -100,6 +110,12 @@ def ingest(
             generation=active.generation, collection=active.collection,
             seconds=time.perf_counter() - t0, up_to_date=True,
         )
+
+    if same_model and previous is not None:
+        report = _ingest_in_place(merged, old, previous, active, store, embedder, settings, progress)
+        report.papers_new, report.papers_changed, report.papers_unchanged = new, changed, unchanged
+        report.seconds = time.perf_counter() - t0
+        return report
 
     chunker = Chunker(embedder.count_tokens, embedder.name, settings.chunk_size, settings.chunk_overlap)
     ordered = sorted(merged.values(), key=lambda p: (p.source, p.line))
@@ -140,21 +156,8 @@ def ingest(
         have.update(c.chunk_id for _, c, _ in batch)
         reused += len(batch)
 
-    # embed the rest, writing each batch as it is done so a crash keeps the progress
     todo = [(p, c, n) for p, c, n in chunks if c.chunk_id not in have]
-    # sorting by length keeps padding (and so wasted compute) small within a batch
-    todo.sort(key=lambda t: len(t[1].embed_text))
-    # a remote embedder says how many texts keep all its requests in flight; one step is written
-    # at a time, so a crash loses at most one step
-    step = int(getattr(embedder, "write_batch", 0)) or max(16, settings.embed_batch_size * 4)
-    if progress:
-        progress(0, len(todo))
-    for off in range(0, len(todo), step):
-        batch = todo[off : off + step]
-        vecs = embedder.embed_documents([c.embed_text for _, c, _ in batch])
-        _write(store, staging, batch, vecs)
-        if progress:
-            progress(min(off + step, len(todo)), len(todo))
+    _embed_and_write(todo, store, staging, embedder, settings, progress)
 
     # metadata may have changed without the embedded text changing (e.g. upvotes): rewrite heads
     if store.count(staging) != len(wanted):
@@ -177,6 +180,94 @@ def ingest(
         chunks_total=len(wanted), chunks_embedded=len(todo), chunks_reused=reused, generation=generation,
         collection=staging, seconds=time.perf_counter() - t0,
     )
+
+
+def _embed_and_write(todo: list[tuple[Paper, Chunk, int]], store: ChromaStore, name: str, embedder: Embedder,
+                     settings: Settings, progress: Progress | None) -> None:
+    """Embed ``todo``, writing each step as it is done so a crash keeps the progress."""
+    # sorting by length keeps padding (and so wasted compute) small within a batch
+    todo.sort(key=lambda t: len(t[1].embed_text))
+    # a remote embedder says how many texts keep all its requests in flight; one step is written
+    # at a time, so a crash loses at most one step
+    step = int(getattr(embedder, "write_batch", 0)) or max(16, settings.embed_batch_size * 4)
+    if progress:
+        progress(0, len(todo))
+    for off in range(0, len(todo), step):
+        batch = todo[off : off + step]
+        vecs = embedder.embed_documents([c.embed_text for _, c, _ in batch])
+        _write(store, name, batch, vecs)
+        if progress:
+            progress(min(off + step, len(todo)), len(todo))
+
+
+def _ingest_in_place(merged: dict[str, Paper], old: dict[str, Paper], previous: Derived, active: Active,
+                     store: ChromaStore, embedder: Embedder, settings: Settings,
+                     progress: Progress | None) -> IngestReport:
+    """An update of an index of the same model: new chunks go into the live collection, a new
+    generation of the BM25 index + catalogue is written, the pointer moves, stale chunks go.
+
+    Cost follows the change, not the index (no copy of the unchanged vectors). Readers take a
+    chunk only when its id is in its paper's catalogue entry, so chunks written before the pointer
+    moves (new or changed papers) and stale ones not yet deleted are invisible to them; a killed
+    update leaves the previous generation answering, and the next run reuses what it wrote."""
+    live = active.collection
+    fresh = [p for pid, p in merged.items() if pid not in old or old[pid].content_hash != p.content_hash]
+    gone = [pid for pid in old if pid not in merged]
+    chunker = Chunker(embedder.count_tokens, embedder.name, settings.chunk_size, settings.chunk_overlap)
+    chunks: list[tuple[Paper, Chunk, int]] = []
+    for paper in fresh:
+        cs = chunker.chunks(paper)
+        chunks.extend((paper, c, len(cs)) for c in cs)
+    wanted = {c.chunk_id for _, c, _ in chunks}
+
+    # chunks already in the live collection (same text, or written by a killed update) are kept;
+    # their metadata is rewritten (e.g. new upvotes), so Chroma's own filter sees the new values
+    got = store.get(live, sorted(wanted), embeddings=True)
+    have = dict(zip(got["ids"], got["embeddings"], strict=True))
+    kept = [(p, c, n) for p, c, n in chunks if c.chunk_id in have]
+    if kept:
+        _write(store, live, kept, np.array([have[c.chunk_id] for _, c, _ in kept]))
+    todo = [(p, c, n) for p, c, n in chunks if c.chunk_id not in have]
+    _embed_and_write(todo, store, live, embedder, settings, progress)
+
+    affected = [pid for pid in old if pid in merged and old[pid].content_hash != merged[pid].content_hash]
+    old_chunks = previous.catalogue.chunk_ids(affected + gone)
+    stale = sorted({cid for ids in old_chunks.values() for cid in ids} - wanted)
+    stale += [cid for cid in _pending_stale(previous) if cid not in wanted]
+
+    fresh_ids = {p.paper_id for p in fresh}
+    chunk_ids = {pid: ids for pid, ids in previous.catalogue.all_chunk_ids().items()
+                 if pid in merged and pid not in fresh_ids}
+    for p, c, _ in chunks:
+        chunk_ids.setdefault(p.paper_id, []).append(c.chunk_id)
+    numbers = [int(n.rsplit("_g", 1)[1]) for n in store.generations()]
+    generation = max([active.generation, *numbers]) + 1  # above any staging collection left by a crash
+    name = store.generation_name(generation)
+    ordered = sorted(merged.values(), key=lambda p: (p.source, p.line))
+    build_derived(derived_path(settings, name), ordered, chunk_ids, previous)
+    # should the deletes below not happen (killed), the next update finds them here
+    atomic_write_text(derived_path(settings, name) / _PENDING, json.dumps(stale))
+
+    store.set_active(Active(collection=live, generation=generation, embedder=embedder.name, dim=embedder.dim))
+    store.delete(live, stale)
+    (derived_path(settings, name) / _PENDING).unlink(missing_ok=True)
+    for other in store.generations():  # staging collections left by killed full rebuilds
+        if other != live:
+            store.drop(other)
+    drop_derived(settings, keep={name})
+    total = sum(len(v) for v in chunk_ids.values())
+    return IngestReport(
+        papers_total=len(merged), papers_new=0, papers_changed=0, papers_unchanged=0,
+        chunks_total=total, chunks_embedded=len(todo), chunks_reused=total - len(todo),
+        generation=generation, collection=live, seconds=0.0,
+    )
+
+
+def _pending_stale(previous: Derived) -> list[str]:
+    try:
+        return [str(c) for c in json.loads((previous.path / _PENDING).read_text("utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return []
 
 
 def _write(store: ChromaStore, name: str, batch: list[tuple[Paper, Chunk, int]], vectors: np.ndarray) -> None:

@@ -47,7 +47,7 @@ class HybridRetriever:
     def open(cls, store: ChromaStore, active: Active, embedder: Embedder, settings: Settings) -> HybridRetriever:
         """Map the generation's BM25 index and catalogue (written by ingest); an index made by an
         older version has none, and they are built from Chroma once and saved."""
-        derived = try_open(derived_path(settings, active.collection))
+        derived = try_open(derived_path(settings, store.generation_name(active.generation)))
         if derived is None:
             derived = build_from_store(settings, store, active)
         return cls(derived, store, active, embedder, settings)
@@ -152,10 +152,18 @@ class HybridRetriever:
 
     def _catalogued(self, rows: list[tuple[str, float, str, dict]],
                     mask: np.ndarray | None) -> list[tuple[str, float, str, dict]]:
-        """Rows of papers in this generation's catalogue (and, with ``mask``, passing it)."""
-        at = self.catalogue.rows_of(list({r[3].get("paper_id", "") for r in rows}))
-        return [r for r in rows if r[3].get("paper_id") in at
-                and (mask is None or mask[at[r[3]["paper_id"]]] > 0)]
+        """Rows that are chunks of this generation's papers (and, with ``mask``, pass it).
+
+        The live collection may also hold chunks an update wrote before moving the pointer, or
+        stale ones it has not deleted yet: a chunk counts only when its paper's catalogue entry
+        lists it."""
+        at = self.catalogue.rows_and_chunks(list({r[3].get("paper_id", "") for r in rows}))
+        out = []
+        for r in rows:
+            entry = at.get(r[3].get("paper_id"))
+            if entry is not None and r[0] in entry[1] and (mask is None or mask[entry[0]] > 0):
+                out.append(r)
+        return out
 
     def _best_chunks(self, pids: list[str], query: str, dense: dict[str, tuple[float, str]]) -> dict[str, str]:
         """The dense side's best chunk where it has one; otherwise the chunk sharing most query terms."""

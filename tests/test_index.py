@@ -123,9 +123,14 @@ def test_changed_abstract_reembeds_only_that_paper(app, small_corpus, tmp_path, 
     assert (report.papers_new, report.papers_changed, report.papers_unchanged) == (0, 1, 19)
     assert report.chunks_embedded == len(expected)  # only the changed paper's new chunks
     assert report.chunks_reused == report.chunks_total - len(expected)
-    assert report.generation == 2
-    assert app.store.generations() == ["paperchat_g2"]  # the old generation is dropped after the switch
+    # an update in place: a new generation over the same collection, no copy of the other papers
+    assert (report.generation, report.collection) == (2, "paperchat_g1")
+    assert app.store.generations() == ["paperchat_g1"]
     assert _chunk_ids(app) - old_ids == expected
+    # the changed paper's old chunks are deleted once the pointer has moved
+    old_target = {c.chunk_id for c in _chunker(app).chunks(target)}
+    assert not (old_target - expected) & _chunk_ids(app)
+    assert len(_chunk_ids(app)) == report.chunks_total
     # readers see the new text
     assert app.retriever().papers[target.paper_id].abstract == new_abstract
     hits = app.search("We revisit this problem from scratch", k=3, mode="bm25").hits
@@ -207,20 +212,28 @@ def test_embedder_crash_mid_ingest_keeps_live_index_and_progress(app, small_corp
     new_chunks = totals[0]
     assert new_chunks > step  # the crash happened after one batch was written
 
-    # the live generation still answers, unchanged; the half-built one is only staging
+    # the live generation still answers, unchanged: the chunks the update wrote into the live
+    # collection are not in its catalogue, so no search returns them
     after = _state(app)
-    assert (after[0], after[2], after[3]) == (before[0], before[2], before[3])
-    assert after[1] == ["paperchat_g1", "paperchat_g2"]
-    assert len(app.search("transformer training", k=5).hits) == 5
+    assert (after[0], after[1], after[3]) == (before[0], before[1], before[3])
+    assert after[2] == before[2] + step
+    other_ids = {p.paper_id for p in others}
+    for q in [p.title for p in others[:5]] + ["transformer training"]:
+        for mode in ("dense", "hybrid"):
+            hits = app.search(q, k=20, mode=mode).hits
+            assert hits and not {h.paper.paper_id for h in hits} & other_ids, (q, mode)
 
     # the next ingest finishes and does not embed again what the crashed one wrote
     _, report = Paperchat(settings, embedder=app.embedder, store=app.store).ingest([more])
     assert report.papers_total == 35 and report.papers_new == 15
-    assert report.generation == 2
+    assert (report.generation, report.collection) == (2, "paperchat_g1")
     assert report.chunks_embedded == new_chunks - step
     assert report.chunks_reused == first.chunks_total + step
-    assert app.store.generations() == ["paperchat_g2"]
-    assert app.stats()["papers"] == 35
+    assert app.store.generations() == ["paperchat_g1"]
+    assert len(app.retriever().papers) == 35
+    assert app.store.count("paperchat_g1") == report.chunks_total
+    hits = app.search(others[0].title, k=3, mode="dense").hits
+    assert hits[0].paper.paper_id == others[0].paper_id
 
 
 def test_switching_embedder_needs_a_reingest(app, small_corpus):
@@ -309,7 +322,8 @@ def test_sigkill_mid_ingest_keeps_previous_index_and_next_ingest_resumes(home, t
     stats = run_paperchat("stats", "--json")
     assert stats.returncode == 0, stats.stderr
     s = json.loads(stats.stdout)
-    assert (s["papers"], s["generation"], s["chunks"]) == (20, 1, small["chunks_total"])
+    # (the chunk count includes what the killed update wrote into the live collection)
+    assert (s["papers"], s["generation"]) == (20, 1) and s["chunks"] >= small["chunks_total"]
     probe = sorted(small_titles)[0]
     found = run_paperchat("search", "--json", "-k", "5", probe)
     assert found.returncode == 0, found.stderr
@@ -341,3 +355,41 @@ def test_writes_are_split_within_chromas_batch_limit(home):
     store.add("paperchat_g1", ids, np.eye(10, dtype=np.float32), [f"doc {i}" for i in ids],
               [{"paper_id": i} for i in ids])
     assert store.ids("paperchat_g1") == set(ids)
+
+
+def test_stale_chunks_left_by_a_killed_update_are_invisible_and_deleted_next_time(
+        app, small_corpus, tmp_path, small_papers, monkeypatch):
+    from rag.errors import StoreError
+
+    app.ingest([small_corpus])
+    target = small_papers[3]
+    records = [paper_record(p) for p in small_papers]
+    records[3]["abstract"] = "Zebrafish locomotion is our topic. " + target.abstract
+    changed = Paper(**{**target.__dict__, "abstract": records[3]["abstract"]})
+    stale = {c.chunk_id for c in _chunker(app).chunks(target)} - {c.chunk_id for c in _chunker(app).chunks(changed)}
+    assert stale
+    v2 = write_jsonl(tmp_path / "v2.jsonl", records)
+
+    def die(name, ids):
+        raise StoreError("killed before the stale chunks were deleted (test)")
+
+    with monkeypatch.context() as m:
+        m.setattr(app.store, "delete", die)
+        with pytest.raises(StoreError, match="killed"):
+            app.ingest([v2])
+    # the pointer moved: the new text is live; the old chunks are still stored but never used
+    assert app.store.active().generation == 2
+    assert stale <= _chunk_ids(app)
+    retriever = app.retriever()
+    rows = retriever._dense_rows(app.embedder.embed_query(target.title), 60, Filters(), None)
+    assert rows and not {r[0] for r in rows} & stale
+    hit = app.search(target.title, k=5, mode="dense").hits[0]
+    assert hit.paper.paper_id == target.paper_id
+    assert hit.best_chunk in {c.text for c in _chunker(app).chunks(changed)}
+
+    # the next update deletes them (they were recorded before the pointer moved)
+    more = write_jsonl(tmp_path / "v3.jsonl", records + [{"title": "One more paper on zebrafish",
+                                                          "abstract": target.abstract}])
+    _, report = app.ingest([more])
+    assert not stale & _chunk_ids(app)
+    assert app.store.count(app.store.active().collection) == report.chunks_total

@@ -324,9 +324,10 @@ def test_an_update_keeps_bm25_of_unchanged_papers_and_drops_old_files(app: Paper
     recs.append({"title": "A brand new paper about wombats", "abstract": changed.abstract + " Wombats."})
     app.ingest([write_jsonl(tmp_path / "v2.jsonl", recs)], replace=True)
     active = app.store.active()
-    d = open_derived(home / "index" / active.collection)
+    assert (active.collection, active.generation) == (old, 2)  # updated in place
+    d = open_derived(home / "index" / "paperchat_g2")
     papers = list(d.catalogue.papers())
-    assert len(papers) == 20 and not (home / "index" / old).exists()
+    assert len(papers) == 20 and not (home / "index" / "paperchat_g1").exists()
     # unchanged papers first in their old order, then the changed and the new one
     assert papers[-1].title == "A brand new paper about wombats" and "quokka" in papers[-2].abstract
     rebuilt = LexicalIndex.build(paper_tokens(p.title, p.abstract) for p in papers)
