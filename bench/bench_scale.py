@@ -1,0 +1,402 @@
+"""Scale benchmark: 10k -> 100k (-> 1M) synthetic papers on a Chroma server, and the seeds before/after.
+
+What is measured, per size, on a real ``chroma run`` server (one per size, data in a temp dir):
+
+- **write**: synthetic records through ``ChromaStore.add`` (batched within Chroma's limit),
+  records/s; then the generation's BM25 index + catalogue (``rag.derived.build_derived``, what
+  ingest now does before the pointer flips), seconds.
+- **cold open + search in a fresh process** (``--child``): ``Paperchat.retriever()`` time (the
+  pointer read + mapping the files), then p50/p95 of ``bm25`` / ``dense`` / ``hybrid`` / hybrid with
+  a broad date filter (``date_from=2024-01-01``, ~40% of papers: post-filtered) / hybrid with a
+  selective filter (``min_upvotes=290``, ~3%: Chroma's ``where``), and the process's RSS with the
+  embedding model's share taken out (RSS after loading the model, before opening the index, is
+  subtracted; RssFile, the memory-mapped index pages, is reported apart).
+- **adding 1,000 papers** through the real ``ingest()`` with precomputed vectors (an embedder
+  that looks each text's vector up), i.e. everything but the model.
+- **disk**: Chroma's data directory and the BM25 + catalogue directory.
+
+Synthetic papers: ``bench_index.synthetic_papers`` (5-8 random sentences of the seed abstracts,
+synthetic titles, dates over 2022-2025 with 20% undated, upvotes 0-300, fixed RNG seed). Each seed
+sentence is embedded once by the bundled model; a paper's vector is the normalised mean of its
+sentences' vectors. Search cost depends on the number and size of vectors and postings, not on
+what the text says.
+
+Seeds before/after, in one run: the seed index is ingested once (current code); the search
+timing child then runs twice on that same home, once with the baseline commit's ``rag`` (``git
+archive``) and once with the working tree's.
+
+    python bench/bench_scale.py --sizes 10000,100000 [--baseline 58569b5] [--tmp DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+RNG_SEED = 20261123
+
+
+# --- the child: cold open + search in a fresh process ---------------------------------------------
+
+def _status() -> dict[str, float]:
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        if k in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            out[k] = round(int(v.split()[0]) / 1024, 1)
+    return out
+
+
+def child(home: str, queries_file: str, chroma: str | None) -> None:
+    """Runs with whatever ``rag`` is first on sys.path (baseline or current): public API only."""
+    t0 = time.perf_counter()
+    from rag.paperchat import Paperchat
+    from rag.settings import load_settings
+    from rag.types import Filters
+
+    over: dict[str, Any] = {"home": Path(home)}
+    if chroma:
+        host, port = chroma.split(":")
+        over.update(chroma_host=host, chroma_port=int(port))
+    app = Paperchat(load_settings(**over))
+    app.embedder.embed_query("warm the model up")
+    imports_model_s = time.perf_counter() - t0
+    t = time.perf_counter()
+    app.store.active()  # import chromadb and connect: not the index's own cost
+    connect_s = time.perf_counter() - t
+    base = _status()
+    t = time.perf_counter()
+    r = app.retriever()
+    open_s = time.perf_counter() - t
+    opened = _status()
+    queries = json.loads(Path(queries_file).read_text())
+    cases = {"bm25": ("bm25", None), "dense": ("dense", None), "hybrid": ("hybrid", None),
+             "hybrid_date_filter": ("hybrid", Filters(date_from="2024-01-01")),
+             "hybrid_selective_filter": ("hybrid", Filters(min_upvotes=290))}
+    out: dict[str, Any] = {"imports_and_model_s": round(imports_model_s, 3), "store_connect_s": round(connect_s, 3),
+                           "open_s": round(open_s, 3),
+                           "papers": len(r.papers), "modes": {}}
+    for name, (mode, flt) in cases.items():
+        r.search("efficient attention for language models", mode=mode, filters=flt)  # warm-up
+        walls, hits = [], 0
+        for q in queries:
+            t = time.perf_counter()
+            res = r.search(q, mode=mode, filters=flt)
+            walls.append((time.perf_counter() - t) * 1000)
+            hits += len(res.hits)
+        out["modes"][name] = {"p50": round(float(np.percentile(walls, 50)), 2),
+                              "p95": round(float(np.percentile(walls, 95)), 2), "n": len(walls),
+                              "mean_hits": round(hits / len(walls), 2)}
+    end = _status()
+    out["rss_mib"] = {"after_model": base, "after_open": opened, "after_search": end,
+                      "serving_minus_model": round(end["VmRSS"] - base["VmRSS"], 1),
+                      "anon_minus_model": round(end["RssAnon"] - base["RssAnon"], 1)}
+    print("CHILD-RESULT " + json.dumps(out))
+
+
+def run_child(home: Path, queries_file: Path, chroma: str | None, pythonpath: str | None = None) -> dict:
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(home), str(queries_file)]
+    if chroma:
+        cmd.append(chroma)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600, cwd=tempfile.gettempdir())
+    for line in p.stdout.splitlines():
+        if line.startswith("CHILD-RESULT "):
+            return json.loads(line[len("CHILD-RESULT "):])
+    raise RuntimeError(f"child failed ({p.returncode}): {p.stderr[-3000:]}")
+
+
+# --- a Chroma server ---------------------------------------------------------------------------
+
+def start_chroma(path: Path) -> tuple[subprocess.Popen, int]:
+    """A ``chroma run`` server on a free local port with its data in ``path``."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("chroma")
+    log = (path.parent / f"{path.name}.log").open("wb")
+    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--port", str(port), "--host", "127.0.0.1"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                return proc, port
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("chroma server did not start")
+
+
+def dir_mib(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1) if path.exists() else 0.0
+
+
+# --- one size ----------------------------------------------------------------------------------
+
+class PrecomputedEmbedder:
+    """Looks each text's vector up (made like the synthetic ones): ingest without the model."""
+
+    def __init__(self, name: str, dim: int, table: dict[str, np.ndarray], count_tokens) -> None:
+        self.name, self.dim, self._table, self.count_tokens = name, dim, table, count_tokens
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._table[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._table[text]
+
+
+def _mean_vec(vecs: np.ndarray, idx: list[int]) -> np.ndarray:
+    v = vecs[idx].mean(axis=0)
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+
+def size_run(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str], embedder: Any,
+             queries_file: Path, base: Path, add_n: int) -> dict[str, Any]:
+    from bench_index import synthetic_papers
+    from tqdm import tqdm
+
+    from rag.chunk import Chunker
+    from rag.derived import build_derived, derived_path
+    from rag.embed import MINILM_TOKENIZER, token_counter
+    from rag.index import ingest
+    from rag.settings import load_settings
+    from rag.store import Active, ChromaStore, chunk_metadata
+
+    res: dict[str, Any] = {"papers": n}
+    home = base / f"home{n}"
+    proc, port = start_chroma(base / f"chroma{n}")
+    try:
+        settings = load_settings(home=home, chroma_host="127.0.0.1", chroma_port=port)
+        store = ChromaStore(settings)
+        name = store.generation_name(1)
+        store.collection(name, create=True, embedder=embedder.name)
+        rng = random.Random(RNG_SEED)
+        count = token_counter(MINILM_TOKENIZER)
+        papers, chunk_ids, batch = [], {}, []
+        t = time.perf_counter()
+        add_s = 0.0
+        bar = tqdm(unit="chunk", desc=f"write {n}", file=sys.stderr, mininterval=10)
+        gen = synthetic_papers(n + add_n, pool, title_words, rng)
+        # the real chunker, so the chunk ids are the ones ingest computes for these papers
+        chunker = Chunker(count, embedder.name, settings.chunk_size, settings.chunk_overlap)
+        extra = []
+        chunk_s = 0.0
+        for i, (paper, idx) in enumerate(gen):
+            c0 = time.perf_counter()
+            cs = chunker.chunks(paper)
+            chunk_s += time.perf_counter() - c0
+            v = _mean_vec(vecs, idx)
+            if i >= n:
+                extra.append((paper, cs, v))
+                continue
+            papers.append(paper)
+            chunk_ids[paper.paper_id] = [c.chunk_id for c in cs]
+            batch.extend((paper, c, len(cs), v) for c in cs)
+            if len(batch) >= 5000 or i == n - 1:
+                a = time.perf_counter()
+                store.add(name, [c.chunk_id for _, c, _, _ in batch], np.stack([v for *_, v in batch]),
+                          [c.text for _, c, _, _ in batch], [chunk_metadata(p, c, k) for p, c, k, _ in batch])
+                add_s += time.perf_counter() - a
+                bar.update(len(batch))
+                batch = []
+        bar.close()
+        records = store.count(name)
+        res["write"] = {"s": round(time.perf_counter() - t, 1), "chroma_add_s": round(add_s, 1), "records": records,
+                        "records_per_s": round(records / add_s, 1), "batch": store.max_batch(),
+                        "chunking_s": round(chunk_s, 1)}
+        t = time.perf_counter()
+        build_derived(derived_path(settings, name), papers, chunk_ids)
+        res["derived_build_s"] = round(time.perf_counter() - t, 1)
+        store.set_active(Active(collection=name, generation=1, embedder=embedder.name, dim=embedder.dim))
+        del papers, chunk_ids
+        print(f"[bench] {n}: written, derived built in {res['derived_build_s']} s", file=sys.stderr, flush=True)
+
+        res["serve"] = run_child(home, queries_file, f"127.0.0.1:{port}")
+        print(f"[bench] {n}: {json.dumps(res['serve']['modes'])}", file=sys.stderr, flush=True)
+        res["disk_mib"] = {"chroma": dir_mib(base / f"chroma{n}"), "bm25_and_catalogue": dir_mib(settings.lexical_dir)}
+
+        if add_n:
+            table = {c.embed_text: v for _, cs, v in extra for c in cs}
+            pre = PrecomputedEmbedder(embedder.name, embedder.dim, table, count)
+            new_store = ChromaStore(settings)
+            t = time.perf_counter()
+            report = ingest([p for p, _, _ in extra], new_store, pre, settings)
+            res["add_papers"] = {"papers": add_n, "s": round(time.perf_counter() - t, 1),
+                                 "chunks_embedded": report.chunks_embedded, "chunks_reused": report.chunks_reused}
+            print(f"[bench] {n}: adding {add_n} papers took {res['add_papers']['s']} s", file=sys.stderr, flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(base / f"chroma{n}", ignore_errors=True)
+    return res
+
+
+# --- seeds before/after ------------------------------------------------------------------------
+
+def seeds_compare(base: Path, baseline: str, queries_file: Path) -> dict[str, Any]:
+    from rag.paperchat import Paperchat
+    from rag.settings import load_settings
+
+    home = base / "seeds"
+    t = time.perf_counter()
+    Paperchat(load_settings(home=home)).ingest()
+    ingest_s = round(time.perf_counter() - t, 1)
+    old = base / "baseline-src"
+    old.mkdir(exist_ok=True)
+    tar = subprocess.run(["git", "archive", baseline, "rag"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=tar, check=True)
+    out = {"ingest_s_current": ingest_s, "baseline_commit": baseline}
+    # first opens (the baseline builds its BM25 cache; ours finds the files ingest wrote), then warm
+    out["baseline_first"] = run_child(home, queries_file, None, pythonpath=str(old))
+    out["current_first"] = run_child(home, queries_file, None)
+    out["baseline"] = run_child(home, queries_file, None, pythonpath=str(old))
+    out["current"] = run_child(home, queries_file, None)
+    return out
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def render(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    lines = [f"# Scale benchmark, {r['date']}", "",
+             f"Machine: {m.get('cpu_model')}, {m.get('cpus_usable', m.get('cpus'))} usable CPUs, "
+             f"{m.get('mem_total_gib', '?')} GiB RAM; Python {m.get('python')}. Commit `{r['git']['commit'][:12]}` "
+             f"({r['git']['dirty_files']} uncommitted files). Load average at start {r['load_start']}, end "
+             f"{r['load_end']} (the machine was shared with other work). Chroma server (`chroma run`, one per "
+             f"size, HNSW defaults: cosine, M=16, ef_construction=100, ef_search=100). Total {r['total_s']} s.", ""]
+    if r.get("seeds"):
+        s = r["seeds"]
+        lines += ["## Seeds (540 papers), baseline vs now, same index, same run", "",
+                  f"Baseline = commit `{s['baseline_commit']}`; each column a fresh process.", "",
+                  "| | baseline first open | now first open | baseline | now |", "|---|---:|---:|---:|---:|",
+                  "| open s | " + " | ".join(f"{s[k]['open_s']}" for k in
+                                               ("baseline_first", "current_first", "baseline", "current")) + " |"]
+        for mode in s["current"]["modes"]:
+            lines.append(f"| {mode} p50 / p95 ms | " + " | ".join(
+                f"{s[k]['modes'][mode]['p50']} / {s[k]['modes'][mode]['p95']}"
+                for k in ("baseline_first", "current_first", "baseline", "current")) + " |")
+        lines.append("| RSS minus model MiB | " + " | ".join(
+            f"{s[k]['rss_mib']['serving_minus_model']}" for k in
+            ("baseline_first", "current_first", "baseline", "current")) + " |")
+        lines.append("")
+    lines += ["## By size (Chroma server)", "",
+              "| papers | write rec/s | BM25+catalogue build s | cold open s | bm25 p50/p95 | dense p50/p95 | "
+              "hybrid p50/p95 | hybrid+date p50/p95 | hybrid+selective p50/p95 | RSS−model MiB (anon) | "
+              "add 1k papers s | disk Chroma / ours MiB |",
+              "|---:|---:|---:|---:|---|---|---|---|---|---|---:|---|"]
+    for z in r["sizes"]:
+        sv = z["serve"]
+        def pp(k: str, md: dict = sv["modes"]) -> str:
+            return f"{md[k]['p50']} / {md[k]['p95']}"
+
+        lines.append(f"| {z['papers']:,} | {z['write']['records_per_s']} | {z['derived_build_s']} | {sv['open_s']} | "
+                     f"{pp('bm25')} | {pp('dense')} | {pp('hybrid')} | {pp('hybrid_date_filter')} | "
+                     f"{pp('hybrid_selective_filter')} | {sv['rss_mib']['serving_minus_model']} "
+                     f"({sv['rss_mib']['anon_minus_model']}) | {z.get('add_papers', {}).get('s', '–')} | "
+                     f"{z['disk_mib']['chroma']} / {z['disk_mib']['bm25_and_catalogue']} |")
+    lines += ["", "Raw numbers: the JSON file beside this one.", ""]
+    return "\n".join(lines)
+
+
+def plot(r: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ns = [z["papers"] for z in r["sizes"]]
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    for k in ("bm25", "dense", "hybrid", "hybrid_date_filter", "hybrid_selective_filter"):
+        ax[0].plot(ns, [z["serve"]["modes"][k]["p50"] for z in r["sizes"]], marker="o", label=k)
+    ax[0].set(xscale="log", yscale="log", xlabel="papers", ylabel="p50 ms", title="search p50 (Chroma server)")
+    ax[0].legend(fontsize=7)
+    ax[1].plot(ns, [z["serve"]["rss_mib"]["serving_minus_model"] for z in r["sizes"]], marker="o", label="RSS − model")
+    ax[1].plot(ns, [z["serve"]["open_s"] * 1000 for z in r["sizes"]], marker="o", label="cold open ms")
+    ax[1].plot(ns, [z["disk_mib"]["chroma"] for z in r["sizes"]], marker="o", label="Chroma disk MiB")
+    ax[1].set(xscale="log", yscale="log", xlabel="papers", title="memory, open, disk")
+    ax[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+        return
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--baseline", default="58569b5")
+    ap.add_argument("--add", type=int, default=1000)
+    ap.add_argument("--no-seeds", action="store_true")
+    ap.add_argument("--tmp", default=None)
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(ROOT))
+    from bench_index import build_queries
+
+    from eval.machine import git_info, loadavg, machine_info
+    from rag.corpus import bundled_seed_paths, load_corpus
+    from rag.embed import embedder_from
+    from rag.settings import load_settings
+    from rag.text import split_sentences
+
+    t0 = time.perf_counter()
+    base = Path(tempfile.mkdtemp(prefix="scale-", dir=args.tmp))
+    r: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine_info(), "git": git_info(),
+                         "load_start": loadavg(), "sizes": []}
+    seeds = load_corpus(bundled_seed_paths()).papers
+    queries = [q["text"] for q in build_queries(seeds, random.Random(RNG_SEED))]
+    qfile = base / "queries.json"
+    qfile.write_text(json.dumps(queries))
+    embedder = embedder_from(load_settings(home=base / "model-home"))
+    pool = sorted({s for p in seeds for s in split_sentences(p.abstract) if len(s) >= 20}, key=lambda s: (len(s), s))
+    import re
+
+    title_words = sorted({w.lower() for p in seeds for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-']*", p.title)
+                          if w.isalpha() and len(w) >= 4})
+    vecs = embedder.embed_documents(pool)
+    for n in [int(x) for x in args.sizes.split(",") if x]:
+        r["sizes"].append(size_run(n, pool, vecs, title_words, embedder, qfile, base, args.add))
+        r["load_end"], r["total_s"] = loadavg(), round(time.perf_counter() - t0)
+        _write(r, args.tag)
+    if not args.no_seeds:
+        r["seeds"] = seeds_compare(base, args.baseline, qfile)
+    r["load_end"], r["total_s"] = loadavg(), round(time.perf_counter() - t0)
+    _write(r, args.tag)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _write(r: dict[str, Any], tag: str) -> None:
+    stem = RESULTS / f"scale-{r['date']}{tag}"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(r, indent=1))
+    stem.with_suffix(".md").write_text(render(r))
+    if r["sizes"]:
+        plot(r, stem.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main()
