@@ -335,6 +335,42 @@ def test_upload_adds_a_paper(page, server: Server) -> None:
     assert "Zebra Finch" in text
 
 
+_UPLOAD_WATCH = """() => {
+  const stats = document.querySelector('#pc-stats');
+  const r = stats.getBoundingClientRect();
+  const top = document.elementFromPoint(r.left + 12, r.top + r.height / 2);
+  return {stats: stats.innerText, statsOnTop: !!(top && top.closest('#pc-stats .pc-stats')),
+          status: document.querySelector('#pc-upload-status').innerText};
+}"""
+
+
+def test_upload_progress_stays_in_the_upload_box(page, server: Server) -> None:
+    open_accordion(page, "Add papers")
+    before = paper_count(page)
+    rows = [{"title": f"Progress Bar Placement Study {i}",
+             "abstract": f"Study {i} of where a progress bar belongs while papers are added. " * 12}
+            for i in range(12)]
+    path = write_jsonl(server.tmp / "progress.jsonl", rows)
+    page.locator("#pc-upload input[type=file]").set_input_files(str(path))
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        state = page.evaluate(_UPLOAD_WATCH)
+        seen.append(state)
+        if ("Reading files" in state["status"] or "Embedding" in state["status"]) and len(seen) % 5 == 1:
+            shot(page, "06b-upload-progress", full_page=True)
+        if "Added" in state["status"]:
+            break
+        time.sleep(0.1)
+    assert "Added 12 new papers" in seen[-1]["status"], seen[-1]
+    progress = [s for s in seen if "Reading files" in s["status"] or "Embedding" in s["status"]]
+    assert progress, "no progress was shown in the upload box"
+    # the header's stats line is never covered: no progress text in it, nothing painted over it
+    assert all("Reading files" not in s["stats"] and "Embedding" not in s["stats"] for s in seen)
+    assert all(s["statsOnTop"] for s in progress)
+    page.wait_for_function(f"document.querySelector('#pc-stats .pc-stats').dataset.papers === '{before + 12}'")
+
+
 @pytest.mark.parametrize("kind", ["binary", "empty", "too-big"])
 def test_bad_upload_shows_the_error_and_changes_nothing(page, server: Server, kind: str) -> None:
     open_accordion(page, "Add papers")

@@ -158,7 +158,10 @@ def build_app(app: Any, settings: Settings, pool: BackendPool | None = None) -> 
         new.click(new_chat, None, chat_outputs, queue=False, **hidden)
         chatbot.clear(new_chat, None, chat_outputs, queue=False, **hidden)
         copy.click(None, [answer_text], None, js=asset("copy.js"))
-        files.upload(_upload, [files], [upload_status, stats], concurrency_limit=1, api_name="upload")
+        # the ingest's progress bar belongs in the upload box: shown on every output it would
+        # also cover the header's stats line, the one thing that says what the index holds
+        files.upload(_upload, [files], [upload_status, stats], concurrency_limit=1, api_name="upload",
+                     show_progress_on=[upload_status])
         demo.load(services.stats_html, None, [stats], queue=False, **hidden)
     demo.services = services  # for launch() and tests
     return demo
