@@ -29,8 +29,8 @@ def _split(value: str) -> list[str]:
               help="Retrieval systems, comma-separated: hybrid, bm25, dense, llamaindex (stock LlamaIndex).")
 @click.option("--answers", is_flag=True, help="Also evaluate answers (runs the LLM on every question).")
 @click.option("--answer-systems", default=None,
-              help="Answer systems, comma-separated: ours, ours-plain (list route off), ours-bm25 / ours-dense (one "
-                   "retriever), llamaindex (default: ours, plus llamaindex when it "
+              help="Answer systems, comma-separated: ours, ours-plain (list route off), ours-rules (rule "
+                   "list judge), ours-bm25 / ours-dense (one retriever), llamaindex (default: ours, plus llamaindex when it "
                    "is among --systems and an LLM is configured).")
 @click.option("--backend", type=click.Choice(["auto", "local", "openai", "openai-compatible", "none"]), default=None,
               help="LLM backend for --answers (default: auto from the environment).")

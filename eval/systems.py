@@ -119,13 +119,15 @@ class PaperchatAnswers:
     """``Paperchat.ask(question)`` with the configured k, filters off: the product as shipped
     ("ours"), or the same engine with one part taken away, as a baseline measured against it:
     "ours-plain" turns the list-question route off (list questions go through the normal engine);
+    "ours-rules" judges list questions by the hand-set rules instead of the fitted list judge;
     "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair."""
 
-    VARIANTS = {
+    VARIANTS: dict[str, dict[str, dict]] = {
         "ours": {},
-        "ours-plain": {"aggregate_route": False},
-        "ours-bm25": {"retrieval_mode": "bm25"},
-        "ours-dense": {"retrieval_mode": "dense"},
+        "ours-plain": {"answer": {"aggregate_route": False}},
+        "ours-rules": {"listing": {"judge": "rules"}},
+        "ours-bm25": {"answer": {"retrieval_mode": "bm25"}},
+        "ours-dense": {"answer": {"retrieval_mode": "dense"}},
     }
 
     def __init__(self, app: Any, name: str = "ours") -> None:
@@ -138,7 +140,8 @@ class PaperchatAnswers:
             from rag.answer import AnswerEngine
 
             s = app.settings
-            variant = s.model_copy(update={"answer": s.answer.model_copy(update=self.VARIANTS[name])})
+            variant = s.model_copy(update={section: getattr(s, section).model_copy(update=fields)
+                                           for section, fields in self.VARIANTS[name].items()})
             self._engine = AnswerEngine(app.retriever(), app.llm, settings=variant, judge_cache=app.judge_cache)
 
     def answer(self, question: str) -> AnswerOutcome:

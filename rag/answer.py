@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import replace
 
-from rag import listing
+from rag import compare, list_judge, listing
 from rag.cite import summary_lines, verify_lines
 from rag.errors import BackendError
 from rag.evidence import PaperEvidence, select_evidence
@@ -30,6 +30,7 @@ REFUSAL = "I couldn't find this in the indexed papers."
 NO_LIST = "No paper in the index says this."
 EXTRACTIVE = "none (extractive)"  # the answer's backend when no model wrote any of it
 LIST_RULES = "rules (aggregate)"
+LIST_LEARNED = "list judge (fitted)"
 
 # words a follow-up uses to point and ask for more, not to name a topic (stemmed)
 _FOLLOW_UP_WORDS = frozenset(stem(w) for w in """
@@ -169,6 +170,10 @@ class AnswerEngine:
         else:
             ev = select_evidence(standalone, hits, self.idf, th)
         chosen = ev.relevant[: max(cfg.max_papers, len(pinned))]
+        named = (compare.named_papers(standalone, hits[: cfg.compare_depth])
+                 if not pinned and compare.is_compare(standalone) else [])
+        if len(named) >= 2:
+            chosen = self._named_evidence(standalone, ev, named)
         timings["evidence_s"] = time.perf_counter() - t0
         base = dict(question=question, backend=self.backend_name, route="answer", standalone_question=shown_as,
                     pinned=list(pinned), sources=sources, notes=notes)
@@ -209,6 +214,23 @@ class AnswerEngine:
         yield Event(type="done", answer=Answer(
             lines=final, citations=checked.citations, refused=checked.empty, **base,
             timings={**timings, "total_s": time.perf_counter() - t0}))
+
+    def _named_evidence(self, question: str, ev, named: Sequence[Hit]) -> list[PaperEvidence]:
+        """Each paper a compare question names, with the sentences that bear on the question (by
+        shared terms, or else by meaning): the answer is organised by those papers."""
+        th = self.settings.evidence
+        by_id = {pe.hit.paper.paper_id: pe for pe in ev.papers}
+        out = []
+        for h in named:
+            pe = by_id[h.paper.paper_id]
+            if not (pe.best and pe.best.coverage >= th.quote):
+                closest = self._closest_sentences(question, pe, n=2)
+                if closest:
+                    pe.sentences, pe.by_meaning = closest, True
+            pe.relevant, pe.reason = bool(pe.sentences), "a paper the question names"
+            if pe.relevant:
+                out.append(pe)
+        return out
 
     def _closest_sentences(self, question: str, pe: PaperEvidence, n: int = 1) -> list:
         """The paper's sentences nearest the question in the embedder's space ("what hardware does
@@ -268,22 +290,19 @@ class AnswerEngine:
         return " ".join("".join(parts).split()), None
 
     # --- aggregate questions -------------------------------------------------------------------
+    def _learned_judgements(self, question: str, hits: Sequence[Hit]) -> list[listing.Judgement]:
+        """The fitted list judge over the pool (``rag.list_judge``)."""
+        cfg = self.settings.listing
+        cands = list_judge.pool_candidates(self.retriever, question, hits, cfg.sentence_depth)
+        return list_judge.judge(cands, list_judge.shipped_model(cfg.model_path))
+
     def _aggregate(self, question: str, standalone: str, shown_as: str | None, filters: Filters | None,
                    numbering: Numbering, t0: float) -> Iterator[Event]:
         cfg = self.settings.answer
         prop = listing.parse_property(standalone)
         cap = cfg.aggregate_candidates
         mode = cfg.retrieval_mode
-        res = self.retriever.search(standalone, k=cap, filters=filters, depth=cap, mode=mode)
-        hits = list(res.hits)
-        seen = {h.paper.paper_id for h in hits}
-        # a lexical pass over the topic alone finds papers the question's phrasing ranked low
-        topic_q = " ".join(prop.topic)
-        topic_mode = "bm25" if mode == "hybrid" else mode
-        for h in self.retriever.search(topic_q, k=cap, filters=filters, mode=topic_mode).hits if topic_q else []:
-            if h.paper.paper_id not in seen:
-                seen.add(h.paper.paper_id)
-                hits.append(h)
+        hits, res = list_judge.gather(self.retriever, standalone, cap, filters, mode)
         notes = [res.filter_note] if res.filter_note else []
         timings = {"retrieve_s": time.perf_counter() - t0}
         sources = [_source(h) for h in hits]
@@ -321,7 +340,10 @@ class AnswerEngine:
         citations: list[Citation] = []
         items: list[Line] = []
         if judged is None:
-            if prop.polarity == "absence":
+            if self.settings.listing.judge == "learned":
+                judged = self._learned_judgements(standalone, hits)
+                backend = LIST_LEARNED
+            elif prop.polarity == "absence":
                 judged = listing.judge_all(hits, prop, self.idf)
             else:
                 judged = listing.judge_presence(res.hits, standalone, self.idf, self.settings.listing)

@@ -35,7 +35,7 @@ _AGGREGATE = re.compile(
 )
 
 # Words that turn "X" into "without X / less X" in the question or in an abstract.
-_ABSENCE_CUES = {stem(w) for w in """
+ABSENCE_CUES = {stem(w) for w in """
 skip skips skipped skipping without no remove removes removed removing removal eliminate eliminates
 eliminated eliminating elimination avoid avoids avoided avoiding free unnecessary needless drop drops
 dropped dropping omit omits omitted omitting bypass bypasses obviate obviates obviating dispense
@@ -65,9 +65,9 @@ class Property:
 
 def parse_property(question: str) -> Property:
     qt = query_terms(question)
-    absence = any(t in _ABSENCE_CUES for t in qt) or bool(
+    absence = any(t in ABSENCE_CUES for t in qt) or bool(
         re.search(r"\b(?:do|does|did)\s+not\b|\bdon'?t\b|\bdoesn'?t\b|\bwithout\b|\bno\b", question, re.IGNORECASE))
-    topic = tuple(t for t in qt if t not in _ABSENCE_CUES)
+    topic = tuple(t for t in qt if t not in ABSENCE_CUES)
     # "skip warmup" is about the absence of warmup; "training-free detectors of AI-generated
     # text" is a property with many terms, where the cue word is part of the topic
     if absence and 0 < len(topic) <= 3:
@@ -117,13 +117,13 @@ def judge_sentence(sentence: str, prop: Property, idf: Idf) -> tuple[float, str]
     for i in anchor:
         lo, hi = max(0, i - _WINDOW), min(len(stems), i + 4)
         window = stems[lo:hi]
-        cues = [s for s in window if s in _ABSENCE_CUES]
+        cues = [s for s in window if s in ABSENCE_CUES]
         if not cues:
             continue
         if any(s in _PRESENCE_ONLY for s in stems[max(0, i - 2) : i + 1]) and not any(
                 s in {stem("without"), stem("no"), stem("shorter")} for s in stems[max(0, i - 2) : i + 1]):
             continue  # "a long warmup" is the opposite of what was asked
-        near = min(abs(lo + k - i) for k, s in enumerate(window) if s in _ABSENCE_CUES)
+        near = min(abs(lo + k - i) for k, s in enumerate(window) if s in ABSENCE_CUES)
         best = max(best, cov * (1.0 - 0.05 * near))
     if best == 0.0:
         return 0.0, "mentions the topic but not its absence or reduction"

@@ -56,6 +56,13 @@ class ListThresholds(Section):
     dense: float = Field(0.55, ge=-1, le=2, description="... or dense similarity of at least this.")
     relative: float = Field(0.5, ge=0, le=1, description="Listed papers need this share of the best one's score.")
     depth: int = Field(20, ge=1, le=1000, description="Best-ranked candidates judged by the presence rules.")
+    judge: Literal["learned", "rules"] = Field(
+        "learned", description="learned: the fitted list judge (rag/data/list_judge.json, refit with "
+        "eval/fit_list_judge.py); rules: the hand-set thresholds above (the previous route, an eval baseline).")
+    model_path: Path | None = Field(None, description="A list judge model of your own (JSON written by "
+                                    "eval/fit_list_judge.py --out); default: the shipped one.")
+    sentence_depth: int = Field(40, ge=0, le=1000, description="Best-ranked candidates whose sentences are "
+                                "embedded for the judge (deeper ones use their best chunk's similarity).")
 
 
 class AnswerSettings(Section):
@@ -70,6 +77,8 @@ class AnswerSettings(Section):
                                   "eval baseline).")
     retrieval_mode: Literal["hybrid", "bm25", "dense"] = Field(
         "hybrid", description="bm25/dense: one retriever only (eval baselines).")
+    compare_depth: int = Field(5, ge=2, le=50, description="A compare question's named papers are looked for "
+                               "among this many best hits.")
     judge_cap: int = Field(30, ge=1, le=1000, description="Papers a capable model judge checks per list question.")
     judge_workers: int = Field(4, ge=1, le=64, description="Concurrent judge requests.")
     summary_wait_s: float = Field(8.0, ge=0, le=600, description="How long an answer may wait for a busy "

@@ -235,7 +235,7 @@ def names(sentence: str) -> list[str]:
     return sorted(dict.fromkeys(out), key=len, reverse=True)
 
 
-def _name_forms(name: str) -> re.Pattern[str]:
+def name_pattern(name: str) -> re.Pattern[str]:
     """``name`` as it may be written: case-insensitive, a plural -s, any spacing or hyphen between words."""
     words_ = [re.escape(w.rstrip("s") if len(w) > 3 and w.endswith("s") and not w.isupper() else w)
               for w in name.split()]
@@ -247,7 +247,7 @@ def missing_names(claim: str, source: str, also: Iterable[str] = ()) -> list[str
     """Names in ``claim`` that ``source`` does not contain as written (up to case, plural, hyphens);
     ``also``: further names the claim may use (a title's initials: "DGC")."""
     extra = {a.lower() for a in also if a}
-    return [n for n in names(claim) if n.lower() not in extra and not _name_forms(n).search(source)]
+    return [n for n in names(claim) if n.lower() not in extra and not name_pattern(n).search(source)]
 
 
 def polarity(text: str) -> dict[str, set[str]]:

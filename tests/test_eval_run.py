@@ -307,3 +307,13 @@ def test_answer_baselines_are_our_engine_with_one_part_taken_away(
 def test_an_unknown_answer_system_is_named(index: Paperchat):
     with pytest.raises(ConfigError, match="unknown paperchat answer system 'ours-magic'.*ours-bm25"):
         PaperchatAnswers(index, "ours-magic")
+
+
+def test_the_rules_baseline_judges_lists_by_rules_and_ours_by_the_fitted_judge(index: Paperchat,
+                                                                                  small_papers: list[Paper]):
+    from rag.answer import LIST_LEARNED, LIST_RULES
+
+    app = Paperchat(index.settings.model_copy(update={"llm_backend": "none"}), embedder=index.embedder)
+    q = f"Which papers discuss {small_papers[3].title}?"
+    assert PaperchatAnswers(app, "ours-rules").answer(q).backend == LIST_RULES
+    assert PaperchatAnswers(app, "ours").answer(q).backend == LIST_LEARNED

@@ -1,0 +1,139 @@
+"""The list judge's pure parts: features of real seed papers, the logistic fit, the cut."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.list_features import (
+    FEATURES,
+    Question,
+    candidate_features,
+    pairs,
+    phrase_share,
+    relative_features,
+    soft_coverage,
+)
+from rag.list_judge import ListModel, fit_logistic, judge
+from rag.text import Idf
+from rag.types import Hit
+
+
+@pytest.fixture(scope="module")
+def papers(seed_corpus):
+    return {p.title: p for p in seed_corpus.papers}
+
+
+@pytest.fixture(scope="module")
+def idf(seed_corpus):
+    return Idf(f"{p.title}. {p.abstract}" for p in seed_corpus.papers)
+
+
+def hit(paper, rank=1, dense=0.5):
+    return Hit(paper=paper, score=1.0 / rank, rank=rank, best_chunk=paper.abstract[:200], bm25_score=1.0 / rank,
+               dense_score=dense)
+
+
+def test_question_reads_absence_topic_and_rare_terms(idf):
+    q = Question.read("Which papers skip warmup?", idf)
+    assert q.absence and q.topic == ("warmup",) and q.key == ("warmup",)
+    q = Question.read("Which papers improve the draft model used in speculative decoding?", idf)
+    assert not q.absence
+    assert ("specul", "decod") in q.pairs
+    assert "specul" in q.key  # the rarest term of the question is a key term
+    q = Question.read("Which papers use zorblification of transformers?", idf)
+    assert q.oov == ("zorblif",)  # a word no abstract uses
+
+
+def test_absence_is_read_from_the_papers_own_sentence(papers, idf):
+    q = Question.read("Which papers skip warmup?", idf)
+    skip = candidate_features(q, hit(papers["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"]),
+                              idf)
+    rewarm = candidate_features(q, hit(papers["Continual Pre-Training of Large Language Models: How to (re)warm your "
+                                              "model?"]), idf)
+    assert skip.features["absence_stated"] > 0.5 and "warmup" in skip.quote.lower().replace("-", "")
+    assert skip.quote in papers["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"].abstract
+    assert rewarm.features["absence_stated"] == 0.0 and rewarm.features["absence_missing"] == 1.0
+
+
+def test_phrase_and_soft_matching():
+    wanted = frozenset(pairs("speculative decoding, draft heads"))
+    assert phrase_share(wanted, pairs("We add draft heads to speculative decoding.")) == 1.0
+    assert phrase_share(wanted, pairs("Speculative decoding is fast.")) == 0.5  # the pair across the comma is not wanted
+    assert phrase_share(wanted, pairs("The heads draft; decoding is speculative.")) == 0.0
+
+    class Flat:
+        def __call__(self, t):
+            return 1.0
+
+    assert soft_coverage(["backprop"], {"backpropag", "train"}, Flat()) == 1.0  # one family
+    assert soft_coverage(["backprop"], {"back", "prop"}, Flat()) == 0.0  # short shared prefix
+    assert soft_coverage(["token"], {"tokyo"}, Flat()) == 0.0
+
+
+def test_relative_features_compare_with_the_best_candidate(papers, idf):
+    q = Question.read("Which papers improve the draft model used in speculative decoding?", idf)
+    hydra = candidate_features(q, hit(papers["Hydra: Sequentially-Dependent Draft Heads for Medusa Decoding"], 1), idf,
+                               [0.7, 0.2])
+    other = candidate_features(q, hit(papers["CLLMs: Consistency Large Language Models"], 2), idf, [0.3])
+    relative_features([hydra, other])
+    assert hydra.features["dense_gap"] == 0.0 and other.features["dense_gap"] == pytest.approx(-0.4)
+    assert hydra.features["sent_title"] > other.features["sent_title"]
+    assert set(hydra.features) == set(FEATURES)
+
+
+def test_logistic_fit_separates_and_regularisation_shrinks():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = (x[:, 0] - 0.5 * x[:, 1] > 0).astype(float)
+    w, b = fit_logistic(x, y, l2=0.1)
+    acc = ((x @ w + b > 0) == (y == 1)).mean()
+    assert acc > 0.97 and w[0] > 0 > w[1] and abs(w[2]) < 0.5 * abs(w[0])
+    w_strong, _ = fit_logistic(x, y, l2=1000.0)
+    assert np.linalg.norm(w_strong) < 0.2 * np.linalg.norm(w)
+
+
+def _model(threshold=0.5, relative=0.0):
+    return ListModel(features=("sent",), mean=(0.5,), scale=(0.1,), weights=(4.0,), bias=0.0, threshold=threshold,
+                     relative=relative)
+
+
+def test_judge_cuts_by_probability_and_relative_share(papers, idf):
+    q = Question.read("Which papers train transformers?", idf)
+    ps = list(papers.values())[:3]
+    cands = [candidate_features(q, hit(p, i + 1), idf) for i, p in enumerate(ps)]
+    for c, s in zip(cands, (0.9, 0.53, 0.3), strict=True):
+        c.features["sent"] = s
+    listed = judge(cands, _model(0.5))
+    assert [j.hit.paper for j in listed] == ps[:2]
+    assert listed[0].score > listed[1].score and "likely" in listed[0].reason
+    assert [j.hit.paper for j in judge(cands, _model(0.5, relative=0.9))] == ps[:1]
+    for c in cands:
+        c.features["sent"] = 0.3
+    assert judge(cands, _model(0.5)) == []  # nothing clears it: the answer is a refusal
+
+
+def test_model_round_trip_and_the_shipped_model(tmp_path):
+    m = _model(0.4, 0.3)
+    m.save(tmp_path / "m.json")
+    assert ListModel.load(tmp_path / "m.json") == ListModel.from_dict(m.to_dict())
+    shipped = ListModel.load()
+    assert set(shipped.features) <= set(FEATURES) and 0 < shipped.threshold < 1
+    assert shipped.info and shipped.info["training_questions"] > 100
+    bad = m.to_dict() | {"features": ["no_such_feature"]}
+    with pytest.raises(ValueError, match="unknown features"):
+        ListModel.from_dict(bad)
+
+
+def test_an_absence_question_never_lists_a_paper_that_does_not_state_the_absence(papers, idf):
+    q = Question.read("Which papers skip warmup?", idf)
+    rewarm = candidate_features(q, hit(papers["Continual Pre-Training of Large Language Models: How to (re)warm your "
+                                              "model?"]), idf)
+    skip = candidate_features(q, hit(papers["Fast Certified Robust Training with Short Warmup"], 2), idf)
+    for c in (rewarm, skip):
+        c.features["sent"] = 0.9  # every other signal says yes
+    assert rewarm.vetoed and not skip.vetoed
+    assert [j.hit.paper.title for j in judge([rewarm, skip], _model(0.5))] == [skip.hit.paper.title]
+    # a long property whose cue is a detail ("... without retraining or distillation") is not vetoed
+    long_q = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", idf)
+    assert not long_q.short_absence
