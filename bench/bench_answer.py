@@ -24,7 +24,10 @@ recorded, because other processes may share the CPU.
     python bench/bench_answer.py                 # 20 questions, writes bench/results/answer-<date>.*
     python bench/bench_answer.py --n 4 --no-write  # quick check
 
-Targets (p50): sources <= 0.5 s, first answer token <= 3 s, full answer <= 10 s.
+Targets (p50): sources <= 0.5 s, evidence (first quoted line) <= 0.5 s, full answer with the bundled
+model's summary <= 3 s. ``answer.summary_wait_s`` (how long an answer waits for a busy model before
+it goes out without a summary, with a note) is recorded with the settings, and answers that hit it
+are counted.
 """
 
 from __future__ import annotations
@@ -49,13 +52,16 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
 RESULTS = ROOT / "bench" / "results"
 
-TARGETS = {"sources_s": 0.5, "first_answer_s": 3.0, "total_s": 10.0}  # p50, seconds
-TARGET_LABELS = {"sources_s": "sources on screen", "first_answer_s": "first answer token",
+# p50, seconds (issue 12): the quoted evidence within half a second, the answer with the bundled
+# model's summary within three
+TARGETS = {"sources_s": 0.5, "first_answer_s": 0.5, "total_s": 3.0}
+TARGET_LABELS = {"sources_s": "sources on screen", "first_answer_s": "evidence on screen (first line)",
                  "total_s": "full answer"}
 # questions per kind (20 in all); "Which papers skip warmup?" is always among the list questions
 MIX = {"lookup": 5, "numeric": 4, "compare": 3, "list": 4, "unanswerable": 4}
 MUST = "Which papers skip warmup?"
 SUMMARY_DROPPED = "removed a model sentence"
+SUMMARY_SKIPPED = "the model was busy"  # the note of an answer that waited answer.summary_wait_s
 
 
 # --- questions ---------------------------------------------------------------------------------
@@ -151,14 +157,13 @@ def ask_once(app: Any, q: dict, mode: str, probe: TimingsProbe | None) -> dict[s
             t = time.perf_counter() - t0
             if ev.type == "sources":
                 t_sources = t_sources if t_sources is not None else t
-            elif ev.type in ("token", "item"):
+            elif ev.type in ("line", "token"):
                 if t_first is None:
-                    t_first = t
-                if ev.type == "item":
+                    t_first = t  # the first quoted sentence / list item (or model text) on screen
+                if ev.type == "line" and ev.line is not None and ev.line.kind == "item":
                     n_items += 1
-                elif ev.text == "\n\n" and not saw_sep:
-                    saw_sep = True
-                elif saw_sep:
+                elif ev.type == "token":
+                    saw_sep = True  # the model was asked for its summary
                     if t_model is None and ev.text:
                         t_model = t
                     model_parts.append(ev.text)
@@ -180,9 +185,10 @@ def ask_once(app: Any, q: dict, mode: str, probe: TimingsProbe | None) -> dict[s
     if answer is not None:
         lines = [ln for ln in answer.answer.splitlines() if ln.strip()]
         notes = list(answer.notes)
-        attempted = saw_sep
+        skipped = any(SUMMARY_SKIPPED in n for n in notes)
+        attempted = saw_sep or skipped
         summary_text = " ".join("".join(model_parts).split())
-        survived = bool(attempted and not answer.refused and lines and not lines[-1].startswith("- "))
+        survived = any(ln.kind == "summary" for ln in answer.lines)
         row.update({
             "route": answer.route,
             "refused": answer.refused,
@@ -198,6 +204,7 @@ def ask_once(app: Any, q: dict, mode: str, probe: TimingsProbe | None) -> dict[s
             "summary_stream_chunks": len([p for p in model_parts if p]) if attempted else 0,
             "summary_survived": survived if attempted else None,
             "summary_dropped_note": any(SUMMARY_DROPPED in n for n in notes),
+            "summary_skipped_busy": skipped,
             "final_last_line": lines[-1][:200] if lines else "",
         })
     if probe is not None and probe.last:
@@ -235,6 +242,7 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
         "survived": sum(1 for r in att if r.get("summary_survived")),
         "dropped_by_verification": sum(1 for r in att if r.get("summary_dropped_note")),
         "empty": sum(1 for r in att if not r.get("summary_stream")),
+        "skipped_busy": sum(1 for r in att if r.get("summary_skipped_busy")),
     }
     out["refused"] = sum(1 for r in rows if r.get("refused"))
     llama = [r["llama"] for r in rows if r.get("llama")]
@@ -401,7 +409,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["load_during"] = sampler.summary()
         result["load_after"] = {"loadavg_1_5_15": loadavg(), "uptime": run_cmd(["uptime"]), "busy": busy_processes()}
         result["settings"] = {"llm": backend.name, "threads": s_local.threads, "llm_ctx": s_local.llm_ctx,
-                              "top_k": s_local.top_k, "summary_tokens": engine.config.summary_tokens,
+                              "top_k": s_local.top_k, "summary_tokens": s_local.answer.summary_tokens,
+                              "summary_wait_s": s_local.answer.summary_wait_s,
                               "embed_model": s_local.embed_model}
         result["questions"] = [{"id": q["id"], "kind": q["kind"], "question": q["question"]} for q in questions]
         result["modes"] = [m for m, _, _ in modes]
@@ -474,7 +483,8 @@ def render_md(r: dict[str, Any]) -> str:
         f"- Machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs ({', '.join(x for x in (m.get('virtualization'), m.get('hypervisor') and m['hypervisor'] + ' guest') if x) or 'bare metal'}), "
         f"{m['ram_gib']} GiB RAM, Python {m['python']}, {m['os']}.",
         f"- Model: {r['settings']['llm']} via xllamacpp, {r['settings']['threads']} threads, ctx "
-        f"{r['settings']['llm_ctx']}, summary cap {r['settings']['summary_tokens']} tokens; embedder "
+        f"{r['settings']['llm_ctx']}, summary cap {r['settings']['summary_tokens']} tokens, summary wait "
+        f"(`answer.summary_wait_s`) {r['settings'].get('summary_wait_s', '–')} s; embedder "
         f"{r['settings']['embed_model']}; top_k {r['settings']['top_k']}.",
         f"- Index: the bundled seeds ({ing['papers']} papers) ingested into a fresh temporary "
         f"PAPERCHAT_HOME in a child process ({_f(ing['ingest_s'], 1)} s under the load below).",
@@ -505,10 +515,10 @@ def render_md(r: dict[str, Any]) -> str:
     out += [
         "",
         "PASS/MISS compares the p50 with the target. p50/p95 are linear-interpolated percentiles over the "
-        "questions (with 20 samples p95 lies between the two slowest). \"First answer token\" is the "
-        "first `token`/`item` event: on the answer route that is the quoted evidence, which the engine "
-        "streams before any model text, so it is the same with or without a model; \"first model-written "
-        "token\" is the first token after the summary separator (questions where the model was asked only).",
+        "questions (with 20 samples p95 lies between the two slowest). \"Evidence on screen\" is the "
+        "first `line` event (a quoted sentence or a list item), which the engine streams before any model "
+        "text, so it is the same with or without a model; \"first model-written token\" is the first "
+        "`token` event of the summary (questions where the model was asked only).",
         "",
         "By route (p50 of full answer, seconds):",
         "",
@@ -558,9 +568,10 @@ def render_md(r: dict[str, Any]) -> str:
             continue
         out.append(
             f"- `{x}`: the model was asked for a summary on {sm['attempted']} of {s[x]['n']} questions "
-            f"(answer route, evidence found); it survived verification (last answer line is model text) on "
+            f"(answer route, evidence found); it survived verification (the answer has a summary line) on "
             f"**{sm['survived']} of {sm['attempted']}**; verification removed it on "
-            f"{sm['dropped_by_verification']} (note \"removed a model sentence\"); empty on {sm['empty']}.")
+            f"{sm['dropped_by_verification']} (note \"removed a model sentence\"); empty on {sm['empty']}; "
+            f"skipped after waiting `answer.summary_wait_s` for a busy model on {sm.get('skipped_busy', 0)}.")
         ll = s[x].get("llama")
         if ll:
             out.append(
@@ -594,7 +605,7 @@ def render_md(r: dict[str, Any]) -> str:
         "",
         "## Per question",
         "",
-        "`first` = first answer token, `model` = first model-written token; `prompt`/`gen` = tokens "
+        "`first` = first quoted line, `model` = first model-written token; `prompt`/`gen` = tokens "
         "llama.cpp evaluated/generated and the ms each took; `summary`: kept / dropped (by verification) / "
         "– (model not asked).",
         "",
