@@ -7,7 +7,7 @@ shown, and filters are vectorised masks over two memory-mapped columns. The file
 once by ingest and never changed, so every process opens them read-only and shares the page cache.
 
 Files in the generation's directory: ``papers.sqlite`` (row, paper_id, content_hash, chunk ids,
-the paper as JSON), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date) and
+the paper as JSON; and chunk id -> row), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date) and
 ``upvotes.npy`` (-1 when unknown).
 """
 
@@ -44,6 +44,11 @@ def write_catalogue(path: Path, papers: Sequence[Paper], chunk_ids: Sequence[Seq
         db.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?)", (
             (i, p.paper_id, p.content_hash, json.dumps(list(c)), json.dumps(p.to_dict()))
             for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True))))
+        # chunk id -> row: a dense hit needs no Chroma metadata to find (and vet) its paper
+        db.execute("CREATE TABLE chunks (chunk_id TEXT PRIMARY KEY, row INTEGER NOT NULL, paper_id TEXT NOT NULL) "
+                   "WITHOUT ROWID")
+        db.executemany("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?)", (
+            (cid, i, p.paper_id) for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True)) for cid in c))
         db.commit()
     finally:
         db.close()
@@ -67,6 +72,11 @@ class Catalogue:
         if self.n != self.date_ord.shape[0] or self.n != self.upvotes.shape[0]:
             raise ValueError(f"{path}: damaged catalogue ({self.n} papers, {self.date_ord.shape[0]} dates)")
         self.paper = lru_cache(maxsize=4096)(self._paper)
+        # catalogues written before the chunks table (earlier today's format) still open
+        self.has_chunks = self._db().execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='chunks'").fetchone() is not None
+        self.n_chunks = (int(self._db().execute("SELECT count(*) FROM chunks").fetchone()[0])
+                         if self.has_chunks else None)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -105,6 +115,11 @@ class Catalogue:
 
     def all_chunk_ids(self) -> dict[str, list[str]]:
         return {pid: json.loads(c) for pid, c in self._db().execute("SELECT paper_id, chunk_ids FROM papers")}
+
+    def chunk_rows(self, chunk_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """chunk id -> (row, paper_id) for the chunks this generation lists (others left out)."""
+        return {cid: (row, pid) for cid, row, pid in self._select_in(
+            "SELECT chunk_id, row, paper_id FROM chunks WHERE chunk_id IN ({})", list(chunk_ids))}
 
     def rows_and_chunks(self, paper_ids: Sequence[str]) -> dict[str, tuple[int, frozenset[str]]]:
         """paper_id -> (row, its chunk ids) for the ids the catalogue has."""

@@ -136,19 +136,26 @@ class HybridRetriever:
         of the papers, a deeper unfiltered query filtered here (by the catalogue's mask) returns
         the same chunks: once ``n`` of its rows pass, no passing chunk can rank above the last of
         them. Otherwise, or when a deeper query does not yield ``n`` passing rows, Chroma filters."""
-        name = self.active.collection
         where = where_clause(filters)
         if where is None:
-            return self._catalogued(self.store.query(name, qv, n, documents=False), None)
+            return self._catalogued(self._query(qv, n), None)
         matching = int(mask.sum()) if mask is not None else len(self.catalogue)
         share = matching / max(1, len(self.catalogue))
         if share > 0 and share >= POSTFILTER_MIN_SHARE:
             wide = min(int(n / share * 1.5) + 10, POSTFILTER_MAX_ROWS)
-            rows = self.store.query(name, qv, wide, documents=False)
+            rows = self._query(qv, wide)
             kept = self._catalogued(rows, mask)
             if len(kept) >= n or len(rows) < wide:  # enough, or the whole collection was read
                 return kept[:n]
-        return self._catalogued(self.store.query(name, qv, n, where=where, documents=False), mask)
+        return self._catalogued(self._query(qv, n, where), mask)
+
+    def _query(self, qv: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float, str, dict]]:
+        """Chroma's nearest chunks; with the catalogue's chunk table, ids and distances only (the
+        catalogue says whose they are), and no count call (the table is a lower bound of it)."""
+        if not self.catalogue.has_chunks:
+            return self.store.query(self.active.collection, qv, n, where=where, documents=False)
+        return self.store.query(self.active.collection, qv, n, where=where, documents=False, metadatas=False,
+                                at_most=self.catalogue.n_chunks)
 
     def _catalogued(self, rows: list[tuple[str, float, str, dict]],
                     mask: np.ndarray | None) -> list[tuple[str, float, str, dict]]:
@@ -157,6 +164,10 @@ class HybridRetriever:
         The live collection may also hold chunks an update wrote before moving the pointer, or
         stale ones it has not deleted yet: a chunk counts only when its paper's catalogue entry
         lists it."""
+        if self.catalogue.has_chunks:
+            rows_of = self.catalogue.chunk_rows([r[0] for r in rows])
+            return [(cid, sim, doc, {"paper_id": rows_of[cid][1]}) for cid, sim, doc, _ in rows
+                    if cid in rows_of and (mask is None or mask[rows_of[cid][0]] > 0)]
         at = self.catalogue.rows_and_chunks(list({r[3].get("paper_id", "") for r in rows}))
         out = []
         for r in rows:

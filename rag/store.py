@@ -280,25 +280,29 @@ class ChromaStore:
             raise self._fail(f"counting {name}", e) from e
 
     def query(self, name: str, vector: np.ndarray, n: int, where: dict | None = None, *,
-              documents: bool = True) -> list[tuple[str, float, str, dict]]:
+              documents: bool = True, metadatas: bool = True,
+              at_most: int | None = None) -> list[tuple[str, float, str, dict]]:
         """Nearest chunks as (id, cosine similarity, document, metadata), best first.
-        ``documents=False`` leaves the text out ("" in its place): reading chunk text is most of a
-        query's cost at 100k chunks, and a search shows only a handful of them."""
+        ``documents=False`` / ``metadatas=False`` leave them out ("" / {} in their place): reading
+        them is most of a query's cost on a large collection, and a search shows a handful.
+        ``at_most``: a lower bound of the collection's size the caller knows: up to it, ``n`` is
+        asked for without counting the collection first (a count costs 10 ms at 100k chunks)."""
         col = self.collection(name)
-        include = ["metadatas", "distances"] + (["documents"] if documents else [])
+        include = ["distances"] + (["metadatas"] if metadatas else []) + (["documents"] if documents else [])
         try:
-            n = min(n, col.count())
-            if n == 0:
+            if at_most is None or n > at_most:  # only a collection this small needs the count
+                n = min(n, col.count())
+            if n <= 0:
                 return []
             got = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n,
                             where=where, include=include)
         except Exception as e:
             raise self._fail(f"querying {name}", e) from e
-        docs = got["documents"][0] if documents else [""] * len(got["ids"][0])
-        return [
-            (i, 1.0 - float(d), doc, meta)
-            for i, d, doc, meta in zip(got["ids"][0], got["distances"][0], docs, got["metadatas"][0], strict=True)
-        ]
+        ids = got["ids"][0]
+        docs = got["documents"][0] if documents else [""] * len(ids)
+        metas = got["metadatas"][0] if metadatas else [{} for _ in ids]
+        return [(i, 1.0 - float(d), doc, meta)
+                for i, d, doc, meta in zip(ids, got["distances"][0], docs, metas, strict=True)]
 
 
 def store_from(settings: Settings) -> ChromaStore:

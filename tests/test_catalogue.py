@@ -56,6 +56,9 @@ def test_lookups(catalogue) -> None:
     assert cat.hashes()[papers[9].paper_id] == papers[9].content_hash
     assert list(cat.papers()) == papers
     assert isinstance(cat.date_ord, np.memmap)
+    pid = papers[6].paper_id
+    assert cat.has_chunks and cat.n_chunks == 2 * len(papers)
+    assert cat.chunk_rows([f"{pid}#1", "not-a-chunk"]) == {f"{pid}#1": (6, pid)}
 
 
 def test_paper_map_behaves_like_the_dict_it_replaces(catalogue) -> None:
