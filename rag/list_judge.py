@@ -10,8 +10,10 @@ model only ranks and cuts: every listed paper is quoted verbatim from its own ab
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
+import re
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.fsutil import atomic_write
 from rag.list_features import (
     FEATURES,
     Candidate,
@@ -108,46 +111,90 @@ SentenceSims = Callable[[str, Sequence[Hit]], list[list[float]]]
 
 
 class SentenceSimilarity:
-    """Cosine similarity of a question to each evidence sentence of each candidate, with every
-    paper's sentence vectors computed once per index generation (:meth:`of` keeps one per
-    retriever, and a retriever serves one generation)."""
+    """Cosine similarity of a question to each evidence sentence of each candidate. A paper's
+    sentence vectors are embedded once per index generation: kept per retriever (:meth:`of`; a
+    retriever serves one generation) and saved beside the generation's derived files, so the next
+    process (every ``paperchat ask``) starts with them. Entries are keyed by the abstract's digest:
+    a changed abstract is embedded again."""
 
     _per_retriever: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
     _lock = threading.Lock()
 
-    def __init__(self, embedder) -> None:
+    def __init__(self, embedder, path: Path | None = None) -> None:
         self.embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
+        self.path = path
+        self._vectors: dict[str, tuple[str, np.ndarray]] = {}
         self._fill = threading.Lock()
+        if path is not None:
+            self._load(path)
 
     @classmethod
     def of(cls, retriever) -> SentenceSimilarity:
         with cls._lock:
             sims = cls._per_retriever.get(retriever)
             if sims is None:
-                sims = cls._per_retriever[retriever] = cls(retriever.embedder)
+                base = getattr(retriever, "derived_path", None)
+                name = re.sub(r"[^A-Za-z0-9._-]+", "_", getattr(retriever.embedder, "name", "embedder"))
+                path = Path(base) / f"sentences-{name}.npz" if base else None
+                sims = cls._per_retriever[retriever] = cls(retriever.embedder, path)
             return sims
+
+    def _load(self, path: Path) -> None:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                ids, digests, counts, vecs = z["ids"], z["digests"], z["counts"], z["vecs"]
+        except (OSError, ValueError, KeyError, EOFError):
+            return  # none yet, or damaged: embedded again as needed
+        i = 0
+        for pid, dig, n in zip(ids.tolist(), digests.tolist(), counts.tolist(), strict=True):
+            self._vectors[pid] = (dig, vecs[i:i + n])
+            i += n
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        items = list(self._vectors.items())
+        vecs = [v for _, (_, v) in items if len(v)]
+        arrays = {"ids": np.array([pid for pid, _ in items]), "digests": np.array([d for _, (d, _) in items]),
+                  "counts": np.array([len(v) for _, (_, v) in items], dtype=np.int64),
+                  "vecs": np.vstack(vecs).astype(np.float32) if vecs else np.zeros((0, 1), np.float32)}
+        try:
+            atomic_write(self.path, lambda f: np.savez(f, **arrays))
+        except OSError:
+            pass  # a read-only index only costs the embedding next time
 
     def vectors(self, hits: Sequence[Hit]) -> None:
         with self._fill:
-            self._compute([h for h in hits if h.paper.paper_id not in self._vectors])
+            todo = [h for h in hits if self._cached(h) is None]
+            if todo:
+                self._compute(todo)
+                self._save()
+
+    def _cached(self, hit: Hit) -> np.ndarray | None:
+        got = self._vectors.get(hit.paper.paper_id)
+        return got[1] if got is not None and got[0] == _digest(hit.paper.abstract) else None
 
     def _compute(self, todo: Sequence[Hit]) -> None:
-        if not todo:
-            return
         sents = [paper_sentences(h.paper.abstract) for h in todo]
         flat = [s for ss in sents for s in ss]
-        vecs = self.embedder.embed_documents(flat) if flat else np.zeros((0, 1))
+        vecs = np.asarray(self.embedder.embed_documents(flat), dtype=np.float32) if flat else np.zeros((0, 1))
         i = 0
         for h, ss in zip(todo, sents, strict=True):
-            self._vectors[h.paper.paper_id] = np.asarray(vecs[i:i + len(ss)])
+            self._vectors[h.paper.paper_id] = (_digest(h.paper.abstract), vecs[i:i + len(ss)])
             i += len(ss)
 
     def __call__(self, question: str, hits: Sequence[Hit]) -> list[list[float]]:
         self.vectors(hits)
         qv = np.asarray(self.embedder.embed_query(question))
-        return [(self._vectors[h.paper.paper_id] @ qv).tolist() if len(self._vectors[h.paper.paper_id]) else []
-                for h in hits]
+        out = []
+        for h in hits:
+            v = self._cached(h)
+            out.append((v @ qv).tolist() if v is not None and len(v) else [])
+        return out
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=4)

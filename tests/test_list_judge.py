@@ -137,3 +137,36 @@ def test_an_absence_question_never_lists_a_paper_that_does_not_state_the_absence
     # a long property whose cue is a detail ("... without retraining or distillation") is not vetoed
     long_q = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", idf)
     assert not long_q.short_absence
+
+
+def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_path, embedder, papers):
+    from dataclasses import replace
+
+    from rag.list_judge import SentenceSimilarity
+
+    calls: list[int] = []
+
+    class Counting:
+        name = embedder.name
+
+        def embed_documents(self, texts):
+            calls.append(len(texts))
+            return embedder.embed_documents(texts)
+
+        def embed_query(self, text):
+            return embedder.embed_query(text)
+
+    hits = [hit(p, i + 1) for i, p in enumerate(list(papers.values())[:3])]
+    path = tmp_path / "sentences.npz"
+    first = SentenceSimilarity(Counting(), path)("Which papers skip warmup?", hits)
+    assert len(calls) == 1 and path.is_file()
+    again = SentenceSimilarity(Counting(), path)("Which papers skip warmup?", hits)  # a new process
+    assert len(calls) == 1 and all(a == pytest.approx(b, abs=1e-5) for a, b in zip(again, first, strict=True))
+    assert all(-1 <= s <= 1 for ss in first for s in ss) and [len(s) for s in first] == [
+        len(c.sentences) for c in (candidate_features(Question.read("x", Idf([])), h, Idf([])) for h in hits)]
+    # a changed abstract is embedded again
+    changed = [replace(hits[0], paper=replace(hits[0].paper, abstract=hits[0].paper.abstract + " A new sentence."))]
+    SentenceSimilarity(Counting(), path)("Which papers skip warmup?", changed)
+    assert len(calls) == 2
+    path.write_bytes(b"damaged")
+    assert SentenceSimilarity(Counting(), path)("q", hits[:1]) and len(calls) == 3
