@@ -335,7 +335,7 @@ class AnswerEngine:
                     notes.append(f"the judge checked the {cfg.judge_cap} best of {len(hits)} candidates; lower-ranked "
                                  "papers were not checked")
             except BackendError as e:
-                notes.append(f"{e} — judged by the evidence rules instead")
+                notes.append(f"{e} — judged without the model instead (paperchat's own list judge)")
                 yield Event(type="note", text=notes[-1])
         citations: list[Citation] = []
         items: list[Line] = []

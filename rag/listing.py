@@ -29,6 +29,7 @@ _AGGREGATE = re.compile(
     r"|(?:are\s+there\s+)?any\s+(?:papers|works|studies)\b"
     r"|are\s+there\s+(?:\w+\s+){0,2}?(?:papers|works|studies)\b"
     r"|is\s+there\s+(?:a|an|any)\s+(?:\w+\s+){0,2}?(?:paper|work|study)\b"
+    r"|(?:is|are)\s+there\s+(?:any\s+)?(?:\w+\s+)?(?:work|research|literature)\s+(?:on|about|that|which|using|where)\b"
     r"|(?:do|does)\s+any\s+(?:papers?|works?|studies)\b"
     r"|(?:papers|works|studies)\s+(?:that|which|about|on|using|with|where|whose)\b)",
     re.IGNORECASE,
