@@ -290,8 +290,8 @@ def seeds_compare(base: Path, baseline: str, queries_file: Path) -> dict[str, An
 def render(r: dict[str, Any]) -> str:
     m = r["machine"]
     lines = [f"# Scale benchmark, {r['date']}", "",
-             f"Machine: {m.get('cpu_model')}, {m.get('cpus_usable', m.get('cpus'))} usable CPUs, "
-             f"{m.get('mem_total_gib', '?')} GiB RAM; Python {m.get('python')}. Commit `{r['git']['commit'][:12]}` "
+             f"Machine: {m.get('cpu_model')}, {m.get('usable_cpus')} usable CPUs, "
+             f"{m.get('ram_gib')} GiB RAM, {m.get('virtualization')}; Python {m.get('python')}. Commit `{r['git']['commit'][:12]}` "
              f"({r['git']['dirty_files']} uncommitted files). Load average at start {r['load_start']}, end "
              f"{r['load_end']} (the machine was shared with other work). Chroma server (`chroma run`, one per "
              f"size, HNSW defaults: cosine, M=16, ef_construction=100, ef_search=100). "
