@@ -1,4 +1,5 @@
-"""Calibrate the list route's evidence thresholds (``rag.settings.ListThresholds``) on the list
+"""Calibrate the rule list route's evidence thresholds (``rag.settings.ListThresholds``, used with
+``PAPERCHAT_LISTING__JUDGE=rules``; the default fitted judge is fit by ``eval/fit_list_judge.py``) on the list
 questions of the gold set, with a held-out half so the chosen numbers are not judged on the
 questions that chose them.
 

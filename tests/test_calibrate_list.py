@@ -64,8 +64,11 @@ def test_calibration_reproduces_the_list_route_on_the_seed_index(seed_index) -> 
     assert warm.evidence is None and set(warm.fixed) == warm.gold  # an absence question, answered exactly
     # questions the router leaves to the normal engine enter with that engine's answer
     assert all(c.evidence is None for c, it in zip(cases, items, strict=True) if not is_aggregate(it.question))
-    # with the shipped thresholds the tool predicts what the product answers
-    engine = AnswerEngine(seed_index.app.retriever(), None)
+    # with the shipped thresholds the tool predicts what the rule route answers (the fitted list
+    # judge has its own fit, eval/fit_list_judge.py; the rules stay as PAPERCHAT_LISTING__JUDGE=rules)
+    s = seed_index.settings
+    rules = s.model_copy(update={"listing": s.listing.model_copy(update={"judge": "rules"})})
+    engine = AnswerEngine(seed_index.app.retriever(), None, settings=rules)
     presence = [(c, it) for c, it in zip(cases, items, strict=True) if c.evidence is not None]
     assert len(presence) >= 10
     for case, it in presence:
