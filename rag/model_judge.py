@@ -26,8 +26,9 @@ SCHEMA = {
     "type": "object",
     "properties": {
         "qualifies": {"type": "boolean"},
-        "quote": {"type": "string"},
-        "reason": {"type": "string"},
+        # bounded so a rambling model cannot run past max_tokens and cut its JSON off
+        "quote": {"type": "string", "maxLength": 600},
+        "reason": {"type": "string", "maxLength": 200},
     },
     "required": ["qualifies", "quote", "reason"],
     "additionalProperties": False,
@@ -92,7 +93,7 @@ def _ask(llm, question: str, hit: Hit, system: str) -> dict:
         {"role": "system", "content": system},
         {"role": "user", "content": f"Question: {question}\n\nTitle: {hit.paper.title}\nAbstract: {hit.paper.abstract}"},
     ]
-    out = llm.complete_json(messages, SCHEMA, max_tokens=200)
+    out = llm.complete_json(messages, SCHEMA, max_tokens=400)
     if not isinstance(out, dict):
         raise BackendError(f"{llm.name}: judge reply is not a JSON object", backend=llm.name, kind="bad_response")
     return {"qualifies": bool(out.get("qualifies")), "quote": str(out.get("quote") or ""),
