@@ -271,12 +271,15 @@ def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
     assert len(fake.requests) == cap and [c.paper_id for c in a2.citations] == [stab.paper.paper_id]
 
 
-def test_llm_judge_failure_falls_back_to_rules_and_says_so(seed_index, monkeypatch):
+def test_llm_judge_failure_falls_back_to_our_list_judge_and_says_so(seed_index, monkeypatch):
+    from rag.answer import LIST_LEARNED
+
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     app = Paperchat(load_settings(), embedder=seed_index.app.embedder, store=seed_index.app.store)
     a = app.ask("Which papers skip warmup?")
     assert {c.paper_id for c in a.citations} == WARMUP_PAPERS
-    assert any("127.0.0.1:9" in n and "rules" in n for n in a.notes)
+    assert a.backend == LIST_LEARNED  # what judged, never the failed model
+    assert any("127.0.0.1:9" in n and "own list judge" in n for n in a.notes)
 
 
 def test_open_ended_follow_up_quotes_what_the_paper_contributes(engine):
