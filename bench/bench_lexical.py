@@ -33,26 +33,18 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from procstat import memory_mib  # bench/ is the script's directory
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 RNG_SEED = 20261123
 
 
-def _status() -> dict[str, float]:
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        k, _, v = line.partition(":")
-        if k in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-            out[k] = round(int(v.split()[0]) / 1024, 1)
-    return out
-
-
 def child(path: str, queries_file: str) -> None:
     from rag.derived import open_derived
     from rag.types import Filters
 
-    before = _status()
+    before = memory_mib()
     t = time.perf_counter()
     d = open_derived(Path(path))
     open_s = time.perf_counter() - t
@@ -81,7 +73,7 @@ def child(path: str, queries_file: str) -> None:
     for pid in d.catalogue.ids_at(rows):
         d.catalogue.paper(pid)
     out["paper_lookup_ms"] = round((time.perf_counter() - t) * 1000 / len(rows), 3)
-    after = _status()
+    after = memory_mib()
     out["rss_mib"] = {"before_open": before, "after_search": after,
                       "growth": round(after["VmRSS"] - before["VmRSS"], 1),
                       "anon_growth": round(after["RssAnon"] - before["RssAnon"], 1)}

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from procstat import memory_mib  # bench/ is the script's directory
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -56,15 +57,6 @@ RNG_SEED = 20261123
 
 
 # --- the child: cold open + search in a fresh process ---------------------------------------------
-
-def _status() -> dict[str, float]:
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        k, _, v = line.partition(":")
-        if k in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-            out[k] = round(int(v.split()[0]) / 1024, 1)
-    return out
-
 
 def child(home: str, queries_file: str, chroma: str | None) -> None:
     """Runs with whatever ``rag`` is first on sys.path (baseline or current): public API only."""
@@ -83,11 +75,11 @@ def child(home: str, queries_file: str, chroma: str | None) -> None:
     t = time.perf_counter()
     app.store.active()  # import chromadb and connect: not the index's own cost
     connect_s = time.perf_counter() - t
-    base = _status()
+    base = memory_mib()
     t = time.perf_counter()
     r = app.retriever()
     open_s = time.perf_counter() - t
-    opened = _status()
+    opened = memory_mib()
     queries = json.loads(Path(queries_file).read_text())
     cases = {"bm25": ("bm25", None), "dense": ("dense", None), "hybrid": ("hybrid", None),
              "hybrid_date_filter": ("hybrid", Filters(date_from="2024-01-01")),
@@ -106,7 +98,7 @@ def child(home: str, queries_file: str, chroma: str | None) -> None:
         out["modes"][name] = {"p50": round(float(np.percentile(walls, 50)), 2),
                               "p95": round(float(np.percentile(walls, 95)), 2), "n": len(walls),
                               "mean_hits": round(hits / len(walls), 2)}
-    end = _status()
+    end = memory_mib()
     out["rss_mib"] = {"after_model": base, "after_open": opened, "after_search": end,
                       "serving_minus_model": round(end["VmRSS"] - base["VmRSS"], 1),
                       "anon_minus_model": round(end["RssAnon"] - base["RssAnon"], 1)}
