@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.listing import ABSENCE_CUES, Property, judge_sentence, parse_property
-from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, terms
+from rag.text import Idf, coverage, is_instruction_like, polarity, query_terms, split_sentences, terms
 from rag.types import Hit
 
 _CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]]|\.(?=\s|$)")
@@ -43,6 +43,7 @@ class Question:
     prop: Property
     pairs: frozenset[tuple[str, str]] = frozenset()
     short_absence: bool = False  # the absence is the whole property ("skip warmup"), not a detail of it
+    absent_key: str | None = None  # the rarest term the question asks to be absent ("without ... warmup")
 
     @classmethod
     def read(cls, question: str, idf: Idf) -> Question:
@@ -56,6 +57,7 @@ class Question:
         absent_prop = Property(topic=topic, polarity="absence")
         return cls(text=question, topic=topic, absence=absence, key=key, oov=oov, prop=absent_prop,
                    short_absence=prop.polarity == "absence",
+                   absent_key=_absent_key(question, topic, idf),
                    pairs=frozenset(p for p in pairs(question) if p[0] not in ABSENCE_CUES and p[1] not in ABSENCE_CUES))
 
 
@@ -69,12 +71,14 @@ class Candidate:
     reason: str
     sentences: list[str] = field(default_factory=list)
     must_state_absence: bool = False  # "which papers skip warmup?": listed only if a sentence says so
+    contradicts: bool = False  # mentions what the question asks to be absent, never as absent
 
     @property
     def vetoed(self) -> bool:
-        """The question asks for the absence of its topic and no sentence of the paper states it:
-        whatever the other signals say, quoting it would claim what the abstract does not."""
-        return self.must_state_absence and self.features["absence_missing"] == 1.0
+        """Listing it would claim what its abstract does not say: the question asks for the absence
+        of its topic and no sentence states it, or the question asks for the absence of a term
+        ("train without learning-rate warmup") that the paper mentions only as present."""
+        return (self.must_state_absence and self.features["absence_missing"] == 1.0) or self.contradicts
 
 
 def paper_sentences(abstract: str) -> list[str]:
@@ -146,7 +150,7 @@ def candidate_features(q: Question, hit: Hit, idf: Idf, sentence_sims: Sequence[
     f.update(dict.fromkeys(_RANKED, 0.0))  # filled by relative_features
     reason = _reason(f)
     return Candidate(hit=hit, features=f, quote=quote, reason=reason, sentences=sents,
-                     must_state_absence=q.short_absence)
+                     must_state_absence=q.short_absence, contradicts=_contradicts(q, paper.title, sents, idf))
 
 
 def relative_features(cands: Sequence[Candidate]) -> None:
@@ -165,6 +169,27 @@ def relative_features(cands: Sequence[Candidate]) -> None:
         c.features["dense_gap"] = c.features["dense_sent"] - top_dense
         c.features["sent_gap"] = c.features["sent_title"] - top_sent
         c.features["bm25_rel"] = (c.hit.bm25_score or 0.0) / top_bm25
+
+
+def _absent_key(question: str, topic: Sequence[str], idf: Idf) -> str | None:
+    """The rarest topic term the question states as absent or reduced (a negator or quantity word
+    just before it, as :func:`rag.text.polarity` reads it)."""
+    stated = {t for t, ways in polarity(question).items() if ways & {"absent", "fewer"}}
+    wanted = [t for t in topic if t in stated]
+    return max(wanted, key=idf) if wanted else None
+
+
+def _contradicts(q: Question, title: str, sents: Sequence[str], idf: Idf) -> bool:
+    """The paper uses the question's absent term, and no sentence (read alone or with the title)
+    states it absent or reduced. A paper that never mentions the term is left to the model."""
+    if q.absent_key is None:
+        return False
+    key = q.absent_key
+    if not any(key in terms(t) for t in (title, *sents)):
+        return False
+    prop = Property(topic=(key,), polarity="absence")
+    return not any(judge_sentence(s, prop, idf)[0] > 0 or judge_sentence(f"{title}. {s}", prop, idf)[0] > 0
+                   for s in sents)
 
 
 def pairs(text: str) -> set[tuple[str, str]]:

@@ -170,3 +170,19 @@ def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_p
     assert len(calls) == 2
     path.write_bytes(b"damaged")
     assert SentenceSimilarity(Counting(), path)("q", hits[:1]) and len(calls) == 3
+
+
+def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_listed(papers, idf):
+    q = Question.read("Which papers train without learning-rate warmup?", idf)
+    assert q.absent_key == "warmup" and not q.short_absence
+    daformer = candidate_features(q, hit(papers["DAFormer: Improving Network Architectures and Training Strategies for "
+                                                "Domain-Adaptive Semantic Segmentation"]), idf)
+    skip = candidate_features(q, hit(papers["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"],
+                                     2), idf)
+    assert daformer.contradicts and daformer.vetoed  # "a learning rate warmup promote feature transfer"
+    assert not skip.contradicts and not skip.vetoed  # "... without warmup ..."
+    # a paper that never mentions the term is left to the model, not vetoed
+    q2 = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", idf)
+    other = candidate_features(q2, hit(papers["Stabilizing Transformer Training by Preventing Attention Entropy "
+                                              "Collapse"]), idf)
+    assert q2.absent_key and not other.contradicts
