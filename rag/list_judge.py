@@ -16,7 +16,7 @@ import math
 import re
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,9 +32,9 @@ from rag.list_features import (
     paper_sentences,
     relative_features,
 )
-from rag.listing import Judgement
+from rag.listing import Judgement, parse_property
 from rag.text import Idf
-from rag.types import Hit
+from rag.types import Hit, SearchResult
 
 MODEL_FILE = "list_judge.json"
 
@@ -105,9 +105,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, weight: np.nd
         if np.max(np.abs(step)) < 1e-8:
             break
     return w[:-1], float(w[-1])
-
-
-SentenceSims = Callable[[str, Sequence[Hit]], list[list[float]]]
 
 
 class SentenceSimilarity:
@@ -236,12 +233,10 @@ def judge(cands: Sequence[Candidate], model: ListModel) -> list[Judgement]:
                       reason=f"{c.reason} (judged {p:.0%} likely)") for p, c in listed]
 
 
-def gather(retriever, question: str, cap: int, filters=None, mode: str = "hybrid") -> tuple[list[Hit], object]:
+def gather(retriever, question: str, cap: int, filters=None, mode: str = "hybrid") -> tuple[list[Hit], SearchResult]:
     """The candidate pool of a list question: the ``cap`` best hybrid hits, then papers that a
     lexical pass over the topic alone finds (the question's phrasing can rank them low).
     Returns the pool and the first search's result (its filter facts)."""
-    from rag.listing import parse_property
-
     res = retriever.search(question, k=cap, filters=filters, depth=cap, mode=mode)
     hits = list(res.hits)
     seen = {h.paper.paper_id for h in hits}
