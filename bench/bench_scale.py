@@ -167,23 +167,44 @@ def _mean_vec(vecs: np.ndarray, idx: list[int]) -> np.ndarray:
     return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
 
-def size_run(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str], embedder: Any,
-             queries_file: Path, base: Path, add_n: int, real_chunks: bool) -> dict[str, Any]:
+def added_papers(round_: int, add_n: int, pool: list[str], title_words: list[str]) -> list[tuple[Any, list[int]]]:
+    """The papers of the ``round_``-th "add 1,000 papers" measurement on one kept index.
+
+    Each round adds papers no earlier round added (own RNG, own title prefix), so a measurement
+    re-run against a kept index (``--reuse``) adds new papers instead of finding them unchanged."""
+    from dataclasses import replace
+
+    from bench_index import synthetic_papers
+
+    from rag.corpus import paper_id_for
+
+    out = []
+    for p, idx in synthetic_papers(add_n, pool, title_words, random.Random(RNG_SEED + 1 + round_)):
+        title = p.title.replace("Synthetic ", f"Added r{round_} ", 1)
+        out.append((replace(p, title=title, paper_id=paper_id_for(title)), idx))
+    return out
+
+
+def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str], embedder: Any,
+               d: Path, real_chunks: bool) -> dict[str, Any]:
+    """The expensive part, done once into ``d``: ``n`` synthetic records written to a Chroma
+    server whose data lives in ``d/chroma``, the generation's BM25 + catalogue in ``d/home``.
+    What it measured is saved as ``d/build.json`` so a ``--reuse`` run reports it too."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from bench_index import synthetic_papers
     from tqdm import tqdm
 
     from rag.chunk import Chunk, Chunker, chunk_id, embed_text
     from rag.derived import build_derived, derived_path
     from rag.embed import MINILM_TOKENIZER, token_counter
-    from rag.index import ingest
     from rag.settings import load_settings
     from rag.store import Active, ChromaStore, chunk_metadata
 
     res: dict[str, Any] = {"papers": n}
-    home = base / f"home{n}"
-    proc, port = start_chroma(base / f"chroma{n}")
+    proc, port = start_chroma(d / "chroma")
     try:
-        settings = load_settings(home=home, chroma_host="127.0.0.1", chroma_port=port)
+        settings = load_settings(home=d / "home", chroma_host="127.0.0.1", chroma_port=port)
         store = ChromaStore(settings)
         name = store.generation_name(1)
         store.collection(name, create=True, embedder=embedder.name)
@@ -191,67 +212,107 @@ def size_run(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str], 
         count = token_counter(MINILM_TOKENIZER)
         papers, chunk_ids, batch = [], {}, []
         t = time.perf_counter()
-        add_s = 0.0
-        bar = tqdm(unit="chunk", desc=f"write {n}", file=sys.stderr, mininterval=10)
-        gen = synthetic_papers(n + add_n, pool, title_words, rng)
-        # the real chunker, so the chunk ids are the ones ingest computes for these papers
+        add_s = [0.0]
+        bar = tqdm(unit="chunk", desc=f"write {n}", file=sys.stderr, mininterval=30)
         chunker = Chunker(count, embedder.name, settings.chunk_size, settings.chunk_overlap)
-        extra = []
         chunk_s = 0.0
-        for i, (paper, idx) in enumerate(gen):
+        pool_ex = ThreadPoolExecutor(1)  # one batch in flight while the next one is made
+        pending = None
+
+        def write(b: list) -> None:
+            a = time.perf_counter()
+            store.add(name, [c.chunk_id for _, c, _, _ in b], np.stack([v for *_, v in b]),
+                      [c.text for _, c, _, _ in b], [chunk_metadata(p, c, k) for p, c, k, _ in b])
+            add_s[0] += time.perf_counter() - a
+            bar.update(len(b))
+
+        for i, (paper, idx) in enumerate(synthetic_papers(n, pool, title_words, rng)):
             v = _mean_vec(vecs, idx)
             c0 = time.perf_counter()
-            if i >= n or real_chunks:
+            if real_chunks:
                 cs = chunker.chunks(paper)
             else:  # one chunk per paper: what the search cost depends on is the number of vectors
                 et = embed_text(paper.title, paper.abstract)
                 cs = [Chunk(chunk_id=chunk_id(embedder.name, et), paper_id=paper.paper_id, index=0,
                             text=paper.abstract, embed_text=et)]
             chunk_s += time.perf_counter() - c0
-            if i >= n:
-                extra.append((paper, cs, v))
-                continue
             papers.append(paper)
             chunk_ids[paper.paper_id] = [c.chunk_id for c in cs]
             batch.extend((paper, c, len(cs), v) for c in cs)
             if len(batch) >= 5000 or i == n - 1:
-                a = time.perf_counter()
-                store.add(name, [c.chunk_id for _, c, _, _ in batch], np.stack([v for *_, v in batch]),
-                          [c.text for _, c, _, _ in batch], [chunk_metadata(p, c, k) for p, c, k, _ in batch])
-                add_s += time.perf_counter() - a
-                bar.update(len(batch))
-                batch = []
+                if pending is not None:
+                    pending.result()
+                pending, batch = pool_ex.submit(write, batch), []
+        if pending is not None:
+            pending.result()
+        pool_ex.shutdown()
         bar.close()
         records = store.count(name)
-        res["write"] = {"s": round(time.perf_counter() - t, 1), "chroma_add_s": round(add_s, 1), "records": records,
-                        "records_per_s": round(records / add_s, 1), "batch": store.max_batch(),
-                        "chunking_s": round(chunk_s, 1)}
+        res["write"] = {"s": round(time.perf_counter() - t, 1), "chroma_add_s": round(add_s[0], 1), "records": records,
+                        "records_per_s": round(records / (time.perf_counter() - t), 1), "batch": store.max_batch(),
+                        "chunking_s": round(chunk_s, 1), "load_after": _loadavg()}
         t = time.perf_counter()
         build_derived(derived_path(settings, name), papers, chunk_ids)
         res["derived_build_s"] = round(time.perf_counter() - t, 1)
         store.set_active(Active(collection=name, generation=1, embedder=embedder.name, dim=embedder.dim))
         del papers, chunk_ids
         print(f"[bench] {n}: written, derived built in {res['derived_build_s']} s", file=sys.stderr, flush=True)
-
-        res["serve"] = run_child(home, queries_file, f"127.0.0.1:{port}")
-        print(f"[bench] {n}: {json.dumps(res['serve']['modes'])}", file=sys.stderr, flush=True)
-        res["disk_mib"] = {"chroma": dir_mib(base / f"chroma{n}"), "bm25_and_catalogue": dir_mib(settings.lexical_dir)}
-
-        if add_n:
-            table = {c.embed_text: v for _, cs, v in extra for c in cs}
-            pre = PrecomputedEmbedder(embedder.name, embedder.dim, table, count)
-            new_store = ChromaStore(settings)
-            t = time.perf_counter()
-            report = ingest([p for p, _, _ in extra], new_store, pre, settings)
-            res["add_papers"] = {"papers": add_n, "s": round(time.perf_counter() - t, 1),
-                                 "chunks_embedded": report.chunks_embedded, "chunks_reused": report.chunks_reused}
-            print(f"[bench] {n}: adding {add_n} papers took {res['add_papers']['s']} s", file=sys.stderr, flush=True)
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
-    shutil.rmtree(home, ignore_errors=True)
-    shutil.rmtree(base / f"chroma{n}", ignore_errors=True)
+        proc.wait(timeout=120)
+    (d / "build.json").write_text(json.dumps(res))
     return res
+
+
+def measure_size(d: Path, pool: list[str], vecs: np.ndarray, title_words: list[str], embedder: Any,
+                 queries_file: Path, add_n: int) -> dict[str, Any]:
+    """Cold open + search (a fresh process), disk, then adding ``add_n`` papers through the real
+    ``ingest()``, against the index kept in ``d`` (by :func:`build_size`, maybe by older code)."""
+    from rag.embed import MINILM_TOKENIZER, token_counter
+    from rag.index import ingest
+    from rag.settings import load_settings
+    from rag.store import ChromaStore
+
+    res: dict[str, Any] = json.loads((d / "build.json").read_text())
+    proc, port = start_chroma(d / "chroma")
+    try:
+        settings = load_settings(home=d / "home", chroma_host="127.0.0.1", chroma_port=port)
+        res["load_before_serve"] = _loadavg()
+        res["serve"] = run_child(d / "home", queries_file, f"127.0.0.1:{port}")
+        res["load_after_serve"] = _loadavg()
+        print(f"[bench] {res['papers']}: {json.dumps(res['serve'])}", file=sys.stderr, flush=True)
+        res["disk_mib"] = {"chroma": dir_mib(d / "chroma"), "bm25_and_catalogue": dir_mib(settings.lexical_dir)}
+        if add_n:
+            rounds = d / "add_rounds.json"
+            round_ = json.loads(rounds.read_text())["next"] if rounds.exists() else 0
+            count = token_counter(MINILM_TOKENIZER)
+            extra = added_papers(round_, add_n, pool, title_words)
+            table = {}
+            from rag.chunk import Chunker
+
+            chunker = Chunker(count, embedder.name, settings.chunk_size, settings.chunk_overlap)
+            for p, idx in extra:
+                for c in chunker.chunks(p):
+                    table[c.embed_text] = _mean_vec(vecs, idx)
+            pre = PrecomputedEmbedder(embedder.name, embedder.dim, table, count)
+            rounds.write_text(json.dumps({"next": round_ + 1}))
+            t = time.perf_counter()
+            report = ingest([p for p, _ in extra], ChromaStore(settings), pre, settings)
+            res["add_papers"] = {"papers": add_n, "round": round_, "s": round(time.perf_counter() - t, 1),
+                                 "chunks_embedded": report.chunks_embedded, "chunks_reused": report.chunks_reused,
+                                 "load_after": _loadavg()}
+            print(f"[bench] {res['papers']}: adding {add_n} papers took {res['add_papers']['s']} s",
+                  file=sys.stderr, flush=True)
+            res["disk_mib_after_add"] = {"chroma": dir_mib(d / "chroma"),
+                                         "bm25_and_catalogue": dir_mib(settings.lexical_dir)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
+    return res
+
+
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 # --- seeds before/after ------------------------------------------------------------------------
@@ -356,6 +417,11 @@ def main() -> None:
     ap.add_argument("--tag", default="")
     ap.add_argument("--real-chunks", action="store_true", help="chunk the synthetic papers with the real chunker "
                     "(~1.7 chunks a paper, 5 ms a paper of CPU) instead of one chunk a paper")
+    ap.add_argument("--keep", default=None, help="build each size into DIR/<size> and keep it there (Chroma data, "
+                    "home, build numbers) so later runs can --reuse it")
+    ap.add_argument("--reuse", default=None, help="measure against sizes already built into DIR/<size> by --keep "
+                    "(cold open + search, disk, adding papers); writing is not repeated")
+    ap.add_argument("--build-only", action="store_true", help="with --keep: build, measure nothing")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.path.insert(0, str(ROOT))
@@ -369,27 +435,49 @@ def main() -> None:
 
     t0 = time.perf_counter()
     base = Path(tempfile.mkdtemp(prefix="scale-", dir=args.tmp))
+    kept = Path(args.reuse or args.keep) if (args.reuse or args.keep) else None
     r: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine_info(), "git": git_info(),
-                         "load_start": loadavg(), "sizes": [], "real_chunks": args.real_chunks}
+                         "load_start": loadavg(), "sizes": [], "real_chunks": args.real_chunks,
+                         "kept_dir": str(kept) if kept else None, "reused": bool(args.reuse)}
     seeds = load_corpus(bundled_seed_paths()).papers
     queries = [q["text"] for q in build_queries(seeds, random.Random(RNG_SEED))]
     qfile = base / "queries.json"
     qfile.write_text(json.dumps(queries))
     embedder = embedder_from(load_settings(home=base / "model-home"))
-    pool = sorted({s for p in seeds for s in split_sentences(p.abstract) if len(s) >= 20}, key=lambda s: (len(s), s))
     import re
 
-    title_words = sorted({w.lower() for p in seeds for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-']*", p.title)
-                          if w.isalpha() and len(w) >= 4})
-    vecs = embedder.embed_documents(pool)
+    pool_file = kept / "pool.npz" if kept else None
+    if pool_file and pool_file.exists():  # the vectors the kept index was written with
+        z = np.load(pool_file, allow_pickle=False)
+        pool, vecs, title_words = [str(x) for x in z["pool"]], z["vecs"], [str(x) for x in z["title_words"]]
+    else:
+        pool = sorted({s for p in seeds for s in split_sentences(p.abstract) if len(s) >= 20},
+                      key=lambda s: (len(s), s))
+        title_words = sorted({w.lower() for p in seeds for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-']*", p.title)
+                              if w.isalpha() and len(w) >= 4})
+        vecs = embedder.embed_documents(pool)
+        if pool_file:
+            kept.mkdir(parents=True, exist_ok=True)
+            np.savez(pool_file, pool=np.array(pool), vecs=vecs, title_words=np.array(title_words))
     for n in [int(x) for x in args.sizes.split(",") if x]:
-        r["sizes"].append(size_run(n, pool, vecs, title_words, embedder, qfile, base, args.add, args.real_chunks))
+        d = (kept / str(n)) if kept else (base / str(n))
+        if not args.reuse:
+            if d.exists():
+                raise SystemExit(f"{d} exists: --reuse it, or remove it first")
+            d.mkdir(parents=True)
+            build_size(n, pool, vecs, title_words, embedder, d, args.real_chunks)
+        if args.build_only:
+            continue
+        r["sizes"].append(measure_size(d, pool, vecs, title_words, embedder, qfile, args.add))
         r["load_end"], r["total_s"] = loadavg(), round(time.perf_counter() - t0)
         _write(r, args.tag)
+        if not kept:
+            shutil.rmtree(d, ignore_errors=True)
     if not args.no_seeds:
         r["seeds"] = seeds_compare(base, args.baseline, qfile)
     r["load_end"], r["total_s"] = loadavg(), round(time.perf_counter() - t0)
-    _write(r, args.tag)
+    if r["sizes"] or r.get("seeds"):
+        _write(r, args.tag)
     shutil.rmtree(base, ignore_errors=True)
 
 
