@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import replace
 
-from rag import compare, list_judge, listing
+from rag import claims, compare, list_judge, listing
 from rag.cite import summary_lines, verify_lines
 from rag.errors import BackendError
 from rag.evidence import PaperEvidence, select_evidence
@@ -169,6 +169,7 @@ class AnswerEngine:
                     pe.reason = "the sentences of the paper you asked about closest to the question"
         else:
             ev = select_evidence(standalone, hits, self.idf, th)
+            notes += claims.drop_opposed(standalone, ev.papers, self.idf)
         chosen = ev.relevant[: max(cfg.max_papers, len(pinned))]
         named = (compare.named_papers(standalone, hits[: cfg.compare_depth])
                  if not pinned and compare.is_compare(standalone) else [])
@@ -290,11 +291,15 @@ class AnswerEngine:
         return " ".join("".join(parts).split()), None
 
     # --- aggregate questions -------------------------------------------------------------------
-    def _learned_judgements(self, question: str, hits: Sequence[Hit]) -> list[listing.Judgement]:
-        """The fitted list judge over the pool (``rag.list_judge``)."""
+    def _learned_judgements(self, question: str, hits: Sequence[Hit]) -> tuple[list[listing.Judgement], list[str]]:
+        """The fitted list judge over the pool (``rag.list_judge``), and a note for each likely
+        paper left out because it states the opposite of the finding asked for."""
         cfg = self.settings.listing
         cands = list_judge.pool_candidates(self.retriever, question, hits, cfg.sentence_depth)
-        return list_judge.judge(cands, list_judge.shipped_model(cfg.model_path))
+        model = list_judge.shipped_model(cfg.model_path)
+        notes = [f"not listed: “{c.hit.paper.title}” says the opposite of what the question asks ({c.opposite})"
+                 for c in cands if c.opposite and model.probability(c.features) >= model.threshold]
+        return list_judge.judge(cands, model), notes
 
     def _aggregate(self, question: str, standalone: str, shown_as: str | None, filters: Filters | None,
                    numbering: Numbering, t0: float) -> Iterator[Event]:
@@ -341,7 +346,8 @@ class AnswerEngine:
         items: list[Line] = []
         if judged is None:
             if self.settings.listing.judge == "learned":
-                judged = self._learned_judgements(standalone, hits)
+                judged, opposed = self._learned_judgements(standalone, hits)
+                notes += opposed
                 backend = LIST_LEARNED
             elif prop.polarity == "absence":
                 judged = listing.judge_all(hits, prop, self.idf)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from rag.claims import contradiction
 from rag.text import Idf, coverage, missing_names, numbers, polarity_conflict, split_sentences, terms
 from rag.types import Citation, Line, Paper, line_text
 
@@ -150,6 +151,10 @@ def verify_lines(lines: Sequence[Line], papers: Mapping[str, Paper], idf: Idf, n
     return Verification(lines=kept, citations=sorted(cites.values(), key=lambda c: c.n), dropped=dropped)
 
 
+def _opposite(sentence: str, paper: Paper, idf: Idf) -> str | None:
+    return contradiction(sentence, paper.title, split_sentences(paper.abstract) or [paper.abstract], idf)
+
+
 def summary_lines(text: str, sources: Sequence[Paper], idf: Idf, *,
                   threshold: float = SUPPORT_THRESHOLD) -> tuple[list[Line], list[str]]:
     """Tie each sentence of model-written text to the sources that support it.
@@ -162,6 +167,12 @@ def summary_lines(text: str, sources: Sequence[Paper], idf: Idf, *,
         if not terms(sentence):
             continue
         scored = [(p, support(sentence, p, idf)) for p in sources]
+        # the words may all be there while the sentence says the opposite of the source about its
+        # subject ("code hurts reasoning" from "code ... improvement in reasoning")
+        for i, (p, (score, best, _)) in enumerate(scored):
+            opposite = _opposite(sentence, p, idf) if score >= threshold else None
+            if opposite:
+                scored[i] = (p, (0.0, best, opposite))
         good = [p.paper_id for p, (score, _, _) in scored if score >= threshold]
         if not good:
             best = max(scored, key=lambda x: x[1][0])[1] if scored else (0.0, "", "no sources")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.claims import claim_of, contradiction
 from rag.listing import ABSENCE_CUES, Property, judge_sentence, parse_property
 from rag.text import Idf, coverage, is_instruction_like, polarity, query_terms, split_sentences, terms
 from rag.types import Hit
@@ -44,6 +45,7 @@ class Question:
     pairs: frozenset[tuple[str, str]] = frozenset()
     short_absence: bool = False  # the absence is the whole property ("skip warmup"), not a detail of it
     absent_key: str | None = None  # the rarest term the question asks to be absent ("without ... warmup")
+    claim: str | None = None  # the finding asked for ("... show that code data degrades non-code tasks")
 
     @classmethod
     def read(cls, question: str, idf: Idf) -> Question:
@@ -57,7 +59,7 @@ class Question:
         absent_prop = Property(topic=topic, polarity="absence")
         return cls(text=question, topic=topic, absence=absence, key=key, oov=oov, prop=absent_prop,
                    short_absence=prop.polarity == "absence",
-                   absent_key=_absent_key(question, topic, idf),
+                   absent_key=_absent_key(question, topic, idf), claim=claim_of(question),
                    pairs=frozenset(p for p in pairs(question) if p[0] not in ABSENCE_CUES and p[1] not in ABSENCE_CUES))
 
 
@@ -72,13 +74,16 @@ class Candidate:
     sentences: list[str] = field(default_factory=list)
     must_state_absence: bool = False  # "which papers skip warmup?": listed only if a sentence says so
     contradicts: bool = False  # mentions what the question asks to be absent, never as absent
+    opposite: str = ""  # why the paper says the opposite of the finding asked for (rag.claims)
 
     @property
     def vetoed(self) -> bool:
         """Listing it would claim what its abstract does not say: the question asks for the absence
         of its topic and no sentence states it, or the question asks for the absence of a term
-        ("train without learning-rate warmup") that the paper mentions only as present."""
-        return (self.must_state_absence and self.features["absence_missing"] == 1.0) or self.contradicts
+        ("train without learning-rate warmup") that the paper mentions only as present, or the
+        question asks for a finding ("... hurts reasoning") the paper states the opposite way."""
+        return ((self.must_state_absence and self.features["absence_missing"] == 1.0) or self.contradicts
+                or bool(self.opposite))
 
 
 def paper_sentences(abstract: str) -> list[str]:
@@ -150,7 +155,8 @@ def candidate_features(q: Question, hit: Hit, idf: Idf, sentence_sims: Sequence[
     f.update(dict.fromkeys(_RANKED, 0.0))  # filled by relative_features
     reason = _reason(f)
     return Candidate(hit=hit, features=f, quote=quote, reason=reason, sentences=sents,
-                     must_state_absence=q.short_absence, contradicts=_contradicts(q, paper.title, sents, idf))
+                     must_state_absence=q.short_absence, contradicts=_contradicts(q, paper.title, sents, idf),
+                     opposite=(contradiction(q.claim, paper.title, sents, idf) or "") if q.claim else "")
 
 
 def relative_features(cands: Sequence[Candidate]) -> None:

@@ -1,0 +1,201 @@
+"""Which way a claim points: "X improves Y", "X hurts Y" or "X makes no difference".
+
+Term coverage cannot tell "code in pre-training hurts reasoning" from an abstract that reports the
+opposite ("the addition of code results in ... improvement"): every content word is shared. This
+module reads the *direction* of what is said about a subject, from evaluative words near it, so a
+question or a model sentence that claims the opposite of every statement an abstract makes about
+that subject can be caught. Pure logic; the lexicon is small on purpose (ML abstracts use few
+evaluative words), and a subject the text never evaluates yields no direction, never a conflict.
+
+Three directions:
+
+* ``up``: the subject helps or matters ("improves", "boosts", "outperforms", "is crucial");
+* ``down``: it hurts ("degrades", "hurts", "under-performs", "is detrimental");
+* ``none``: it makes no difference ("negligible", "no benefit", "unnecessary", "does not help").
+
+Quantity words ("increase", "reduce", "fewer") are not directions: reducing memory is good and
+reducing accuracy is bad; :func:`rag.text.polarity` handles those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from rag.text import STOPWORDS, stem, terms, words
+
+Direction = Literal["up", "down", "none"]
+
+_UP = frozenset(stem(w) for w in """
+improve improves improved improving improvement improvements boost boosts boosted boosting benefit benefits
+beneficial benefited help helps helped helping helpful outperform outperforms outperformed outperforming beat
+beats better superior gain gains enhance enhances enhanced enhancing crucial important importance essential
+necessary vital critical key significant significantly substantial substantially matter matters advantage
+advantages advantageous effective positive remarkable
+""".split())
+_DOWN = frozenset(stem(w) for w in """
+hurt hurts hurting harm harms harmed harmful degrade degrades degraded degrading degradation worse worsen
+worsens worsened underperform underperforms underperformed inferior deteriorate deteriorates deterioration
+detrimental damage damages damaging negative
+""".split()) | {"under-perform", "under-performs", "under-performed"}
+_NONE = frozenset(stem(w) for w in """
+negligible unnecessary irrelevant marginal marginally ineffective useless insignificant unimportant needless
+""".split())
+# "no benefit", "not necessary", "little effect": a negator before an up word, or before an effect noun
+_NEGATORS = frozenset("no not never little hardly without nor neither cannot don doesn didn isn aren".split())
+_EFFECT_NOUNS = frozenset(stem(w) for w in "effect effects impact impacts difference influence role".split())
+_NEGATOR_REACH = 3  # "has no meaningful effect", "does not really help"
+WINDOW = 6  # words between an evaluative word and the subject it is said of
+# clauses that turn to another subject: "A has substantial impact, while B is of negligible importance"
+_CLAUSE = re.compile(r";|,\s*(?:while|whereas|but|although|though|yet)\b|\s(?:while|whereas|but)\s", re.IGNORECASE)
+_CLAIM = re.compile(r"\b(?:find|finds|found|finding|show|shows|showed|shown|showing|conclude|concludes|"
+                    r"concluding|argue|argues|arguing|demonstrate|demonstrates|demonstrating|report|reports|"
+                    r"suggest|suggests|claim|claims|prove|proves|establish|establishes|evidence|confirm|"
+                    r"confirms)\s+that\s+(.+)$", re.IGNORECASE)
+
+
+def claim_of(question: str) -> str | None:
+    """The claim a question asks a paper to make: the clause after "finds/shows/concludes that"."""
+    m = _CLAIM.search(question.strip().rstrip("?"))
+    return m.group(1) if m else None
+
+
+def _cues(ws: Sequence[str]) -> list[tuple[int, Direction]]:
+    """(position, direction) of every evaluative word of a clause's words, with negation applied."""
+    out: list[tuple[int, Direction]] = []
+    for i, w in enumerate(ws):
+        s = stem(w)
+        negated = any(b in _NEGATORS for b in ws[max(0, i - _NEGATOR_REACH):i])
+        if w in _DOWN or s in _DOWN:
+            if not negated:  # "without hurting accuracy" says no harm, which any other finding allows
+                out.append((i, "down"))
+        elif s in _NONE:
+            out.append((i, "none"))
+        elif s in _UP:
+            out.append((i, "none" if negated else "up"))
+        elif s in _EFFECT_NOUNS and negated:
+            out.append((i, "none"))
+    # "of negligible importance": the no-difference word governs an up word right after it
+    nones = {i for i, d in out if d == "none"}
+    return [(i, d) for i, d in out if not (d == "up" and (i - 1 in nones or i - 2 in nones))]
+
+
+_COMPOUND = re.compile(r"\b([a-z]+)-([a-z]+)\b")
+# verbs and fillers a claim's subject phrase carries that say nothing about what it is
+_FILLER = frozenset(stem(w) for w in """
+give gives giving make makes making use uses using lead leads result results yield yields thing way
+""".split())
+# comparisons: which side is the subject is a matter of syntax ("A is worse than B" = "B beats A")
+_COMPARISON = re.compile(r"\b(?:than|compared|versus|vs|relative to|over|beat|beats|outperform\w*|"
+                         r"underperform\w*|under-perform\w*)\b", re.IGNORECASE)
+
+
+def _tokens(text: str) -> list[str]:
+    """Stemmed word tokens, a hyphenated compound as one joined token ("pre-training" -> pretrain)."""
+    return [stem(w) for w in words(_COMPOUND.sub(r"\1\2", text.lower()))]
+
+
+def _near(ws: Sequence[str], anchors: set[str], window: int) -> set[Direction]:
+    toks = [stem(w) for w in ws]
+    # "pre training" / "pretraining" / "pre-training": a token or a token joined with the next
+    at = [i for i, t in enumerate(toks) if t in anchors]
+    at += [i for i in range(len(ws) - 1) if stem(ws[i] + ws[i + 1]) in anchors]
+    if not at:
+        return set()
+    return {d for i, d in _cues(ws) if any(abs(i - j) <= window for j in at)}
+
+
+def directions(text: str, subject: Iterable[str], window: int = WINDOW) -> set[Direction]:
+    """The directions ``text`` states about a subject (stemmed terms): an evaluative word within
+    ``window`` words of a subject term in the same clause."""
+    wanted = set(subject)
+    found: set[Direction] = set()
+    for clause in _CLAUSE.split(text):
+        found |= _near(words(clause), wanted, window)
+    return found
+
+
+def claim_direction(claim: str) -> Direction | None:
+    """The one direction a claim states (None when it states none or several, or compares two
+    things, where which side is the subject is a matter of syntax)."""
+    if _COMPARISON.search(claim):
+        return None
+    found = {d for _, d in _cues(words(claim))}
+    return found.pop() if len(found) == 1 else None
+
+
+def subject_terms(claim: str) -> list[str]:
+    """What the claim is about: its content terms before its first evaluative word ("the choice of
+    tokenizer | has no meaningful effect on ..."), or all its non-evaluative terms if none."""
+    ws = words(_COMPOUND.sub(r"\1\2", claim.lower()))
+    cues = _cues(ws)
+    head = ws[: cues[0][0]] if cues and cues[0][0] > 0 else ws
+    out: list[str] = []
+    for w in head:
+        s = stem(w)
+        if w in STOPWORDS or len(w) < 2 or w in _NEGATORS or s in _UP or s in _DOWN or s in _NONE \
+                or s in _EFFECT_NOUNS or s in _FILLER:
+            continue
+        out.append(s)
+    return list(dict.fromkeys(out))
+
+
+MAX_SUBJECT = 8  # a longer head is a whole finding, not a subject this reading can follow
+
+
+def anchors(claim: str, text_terms: Iterable[str], idf, k: int = 2) -> list[str]:
+    """The ``k`` rarest terms of the claim's subject that a text uses: where to look for what the
+    text says about it. Empty when the subject is too long to be one thing."""
+    subject = subject_terms(claim)
+    if len(subject) > MAX_SUBJECT:
+        return []
+    have = set(text_terms)
+    return sorted((t for t in subject if t in have), key=lambda t: -idf(t))[:k]
+
+
+def contradiction(claim: str, title: str, sentences: Sequence[str], idf) -> str | None:
+    """Why a paper (its title and sentences) says the opposite of ``claim`` about its subject, or None."""
+    if claim_direction(claim) is None:
+        return None
+    have = set(terms(title))
+    for s in sentences:
+        have.update(terms(s))
+    return opposed(claim, [title, *sentences], anchors(claim, have, idf))
+
+
+def opposed(claim: str, sentences: Sequence[str], subject: Sequence[str]) -> str | None:
+    """Why ``sentences`` contradict the claim, or None: the claim points one way about its subject,
+    the sentences state a direction about that subject, and none of them points the claim's way.
+    ``subject``: the anchor terms (the rarest of the claim's subject that the text uses)."""
+    want = claim_direction(claim)
+    if want is None or not subject:
+        return None
+    stated: set[Direction] = set()
+    for s in sentences:
+        if s.rstrip().endswith("?"):
+            continue  # "Negligible or Crucial?" asks; it does not say
+        stated |= directions(s, subject)
+    if not stated or want in stated:
+        return None
+    said = {"up": "helps", "down": "hurts", "none": "makes no difference"}
+    return f"the claim says it {said[want]} where the abstract says it {' / '.join(said[d] for d in sorted(stated))}"
+
+
+def drop_opposed(question: str, papers: Sequence, idf) -> list[str]:
+    """Mark as not relevant the evidence papers (``PaperEvidence``) that state the opposite of the
+    finding a question asks for ("Which paper finds that code hurts reasoning?" and a paper
+    reporting that code helps it). Returns a note per paper dropped, in words."""
+    claim = claim_of(question)
+    if claim is None or claim_direction(claim) is None:
+        return []
+    notes = []
+    for pe in papers:
+        if not pe.relevant:
+            continue
+        p = pe.hit.paper
+        why = contradiction(claim, p.title, [s.text for s in pe.sentences], idf)
+        if why:
+            pe.relevant, pe.reason = False, f"says the opposite ({why})"
+            notes.append(f"not cited: “{p.title}” says the opposite of what the question asks ({why})")
+    return notes

@@ -1,0 +1,121 @@
+"""Which way a claim points (rag.claims), on real seed abstracts: a question or a model sentence
+that states the opposite of what a paper says about its subject is caught; the same finding, an
+unrelated subject and "without hurting accuracy" are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import claims
+from rag.cite import summary_lines
+from rag.list_features import Question, candidate_features
+from rag.text import Idf, split_sentences
+from rag.types import Hit
+
+TO_CODE = "To Code, or Not To Code? Exploring Impact of Code in Pre-training"
+MM1 = "MM1: Methods, Analysis & Insights from Multimodal LLM Pre-training"
+TOKENIZER = "Tokenizer Choice For LLM Training: Negligible or Crucial?"
+PUBLIC = "Why Is Public Pretraining Necessary for Private Model Training?"
+
+
+@pytest.fixture(scope="module")
+def papers(seed_corpus):
+    return {p.title: p for p in seed_corpus.papers}
+
+
+@pytest.fixture(scope="module")
+def idf(seed_corpus):
+    return Idf(f"{p.title}. {p.abstract}" for p in seed_corpus.papers)
+
+
+def said(claim, paper, idf):
+    return claims.contradiction(claim, paper.title, split_sentences(paper.abstract), idf)
+
+
+@pytest.mark.parametrize(("question", "claim"), [
+    ("Which paper finds that adding code to pre-training hurts reasoning?", "adding code to pre-training hurts reasoning"),
+    ("Is there evidence that tokenizer choice is negligible?", "tokenizer choice is negligible"),
+    ("Do any papers show that warmup helps?", "warmup helps"),
+    ("Which papers skip warmup?", None),
+])
+def test_the_claim_a_question_asks_for(question, claim):
+    assert claims.claim_of(question) == claim
+
+
+@pytest.mark.parametrize(("claim", "direction"), [
+    ("code data degrades non-code tasks", "down"),
+    ("the choice of tokenizer has no meaningful effect on downstream performance", "none"),
+    ("public pretraining is unnecessary for private training", "none"),
+    ("the connector design is the most important factor", "up"),
+    ("pre-training on public data gives no benefit", "none"),
+    ("pruning removes half of the data without hurting accuracy", None),  # says no harm: not a direction
+    ("training on synthetic data is worse than training on real data", None),  # a comparison: which side?
+    ("coreset selection outperforms random sampling", None),
+    ("the method uses a cosine schedule", None),
+])
+def test_the_direction_of_a_claim(claim, direction):
+    assert claims.claim_direction(claim) == direction
+
+
+@pytest.mark.parametrize(("title", "claim"), [
+    (TO_CODE, "adding code to the pre-training mix hurts performance on natural-language reasoning"),
+    (TO_CODE, "code data in LLM pre-training degrades non-code tasks"),
+    (TOKENIZER, "the choice of tokenizer has no meaningful effect on LLM downstream performance"),
+    (PUBLIC, "public pretraining is unnecessary for private training"),
+    (MM1, "the vision-language connector design is the most important factor for multimodal LLM performance"),
+])
+def test_a_paper_that_says_the_opposite_is_caught(papers, idf, title, claim):
+    assert said(claim, papers[title], idf)
+
+
+@pytest.mark.parametrize(("title", "claim"), [
+    (TO_CODE, "adding code to pre-training improves natural-language reasoning"),  # what it says
+    (TOKENIZER, "tokenizer choice can significantly impact downstream performance"),
+    (MM1, "the vision-language connector design is of negligible importance"),
+    (MM1, "the image encoder has substantial impact"),
+    (TO_CODE, "the method uses a cosine learning-rate schedule"),  # no direction at all
+    (PUBLIC, "quantization hurts accuracy"),  # a subject the paper never evaluates
+])
+def test_the_same_finding_or_another_subject_is_not_a_contradiction(papers, idf, title, claim):
+    assert said(claim, papers[title], idf) is None
+
+
+def test_a_title_that_asks_does_not_state(papers, idf):
+    # "Negligible or Crucial?" says neither; the abstract says it can significantly impact
+    tokenizer = papers[TOKENIZER]
+    only_title = claims.opposed("tokenizer choice is negligible", [tokenizer.title], ["token", "choic"])
+    assert only_title is None
+    assert said("tokenizer choice is negligible", tokenizer, idf)
+
+
+def test_the_list_judge_never_lists_a_paper_that_states_the_opposite_finding(papers, idf):
+    q = Question.read("Do any papers show that code data in LLM pre-training degrades non-code tasks?", idf)
+    code = candidate_features(q, Hit(paper=papers[TO_CODE], score=1.0, rank=1, best_chunk=""), idf)
+    assert code.vetoed and "helps" in code.opposite
+    q2 = Question.read("Do any papers show that code data in pre-training improves reasoning?", idf)
+    same = candidate_features(q2, Hit(paper=papers[TO_CODE], score=1.0, rank=1, best_chunk=""), idf)
+    assert not same.opposite
+
+
+def test_a_model_sentence_that_flips_the_finding_is_removed(papers, idf):
+    code = papers[TO_CODE]
+    # every word but "hurts" is the abstract's: term coverage alone would pass it
+    kept, dropped = summary_lines("The addition of code hurts natural language (NL) reasoning and world knowledge "
+                                  "[1].", [code], idf)
+    assert kept == [] and "hurts where the abstract says it helps" in dropped[0]
+    kept, dropped = summary_lines("The addition of code improves natural language (NL) reasoning and world "
+                                  "knowledge [1].", [code], idf)
+    assert [line.cites for line in kept] == [[code.paper_id]] and dropped == []
+
+
+def test_the_engine_refuses_a_finding_the_paper_reports_the_other_way(seed_index):
+    from rag.answer import AnswerEngine
+
+    engine = AnswerEngine(seed_index.app.retriever(), None)
+    a = engine.ask("Which paper finds that adding code to the pre-training mix hurts performance on "
+                   "natural-language reasoning?")
+    assert a.refused
+    assert any("To Code, or Not To Code?" in n and "says the opposite" in n for n in a.notes)
+    # asked the right way round, the same paper answers
+    b = engine.ask("Which paper finds that adding code to the pre-training mix improves natural-language reasoning?")
+    assert not b.refused and any(c.title == TO_CODE for c in b.citations)
