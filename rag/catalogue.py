@@ -7,15 +7,23 @@ shown, and filters are vectorised masks over two memory-mapped columns. The file
 once by ingest and never changed, so every process opens them read-only and shares the page cache.
 
 Files in the generation's directory: ``papers.sqlite`` (row, paper_id, content_hash, chunk ids,
-the paper as JSON; and chunk id -> row), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date) and
-``upvotes.npy`` (-1 when unknown).
+the paper as JSON; and chunk id -> row), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date),
+``upvotes.npy`` (-1 when unknown), ``live.npy`` (false for a removed paper's row) and
+``facts.json`` (papers per source, for ``stats``).
+
+An update (:func:`update_catalogue`) does not rewrite the catalogue (220 s at 1M papers): it
+copies the previous generation's SQLite file (seconds), deletes the removed papers' rows and
+inserts the new ones in one transaction, and extends the columns. Rows keep their numbers (they
+are the lexical index's rows, which keep theirs too); a removed paper leaves a dead row.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +40,41 @@ def _date_ord(iso: str | None) -> int:
     return int(iso.replace("-", "")) if iso else 0
 
 
+def _iso(ordinal: int) -> str:
+    return f"{ordinal // 10000:04d}-{ordinal // 100 % 100:02d}-{ordinal % 100:02d}"
+
+
+def _create(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE papers (row INTEGER PRIMARY KEY, paper_id TEXT NOT NULL UNIQUE, "
+               "content_hash TEXT NOT NULL, chunk_ids TEXT NOT NULL, data TEXT NOT NULL)")
+    # chunk id -> row: a dense hit needs no Chroma metadata to find (and vet) its paper
+    db.execute("CREATE TABLE chunks (chunk_id TEXT PRIMARY KEY, row INTEGER NOT NULL, paper_id TEXT NOT NULL) "
+               "WITHOUT ROWID")
+
+
+def _insert(db: sqlite3.Connection, first_row: int, papers: Sequence[Paper],
+            chunk_ids: Sequence[Sequence[str]]) -> None:
+    db.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?)", (
+        (first_row + i, p.paper_id, p.content_hash, json.dumps(list(c)), json.dumps(p.to_dict()))
+        for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True))))
+    db.executemany("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?)", (
+        (cid, first_row + i, p.paper_id) for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True))
+        for cid in c))
+
+
+def _columns(papers: Sequence[Paper]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([_date_ord(p.date) for p in papers], dtype=np.int32),
+            np.array([-1 if p.upvotes is None else p.upvotes for p in papers], dtype=np.int64))
+
+
+def _save_columns(path: Path, date_ord: np.ndarray, upvotes: np.ndarray, live: np.ndarray,
+                  sources: Mapping[str, int]) -> None:
+    np.save(path / "date_ord.npy", date_ord)
+    np.save(path / "upvotes.npy", upvotes)
+    np.save(path / "live.npy", live)
+    (path / "facts.json").write_text(json.dumps({"sources": dict(sorted(sources.items()))}), "utf-8")
+
+
 def write_catalogue(path: Path, papers: Sequence[Paper], chunk_ids: Sequence[Sequence[str]]) -> None:
     """Write the catalogue of ``papers`` (row order) into directory ``path``."""
     path.mkdir(parents=True, exist_ok=True)
@@ -39,22 +82,47 @@ def write_catalogue(path: Path, papers: Sequence[Paper], chunk_ids: Sequence[Seq
     try:
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
-        db.execute("CREATE TABLE papers (row INTEGER PRIMARY KEY, paper_id TEXT NOT NULL UNIQUE, "
-                   "content_hash TEXT NOT NULL, chunk_ids TEXT NOT NULL, data TEXT NOT NULL)")
-        db.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?)", (
-            (i, p.paper_id, p.content_hash, json.dumps(list(c)), json.dumps(p.to_dict()))
-            for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True))))
-        # chunk id -> row: a dense hit needs no Chroma metadata to find (and vet) its paper
-        db.execute("CREATE TABLE chunks (chunk_id TEXT PRIMARY KEY, row INTEGER NOT NULL, paper_id TEXT NOT NULL) "
-                   "WITHOUT ROWID")
-        db.executemany("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?)", (
-            (cid, i, p.paper_id) for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True)) for cid in c))
+        _create(db)
+        _insert(db, 0, papers, chunk_ids)
         db.commit()
     finally:
         db.close()
-    np.save(path / "date_ord.npy", np.array([_date_ord(p.date) for p in papers], dtype=np.int32))
-    np.save(path / "upvotes.npy", np.array([-1 if p.upvotes is None else p.upvotes for p in papers],
-                                           dtype=np.int64))
+    date_ord, upvotes = _columns(papers)
+    _save_columns(path, date_ord, upvotes, np.ones(len(papers), dtype=bool), Counter(p.source for p in papers))
+
+
+def update_catalogue(path: Path, previous: Catalogue, remove: Sequence[str], papers: Sequence[Paper],
+                     chunk_ids: Sequence[Sequence[str]]) -> np.ndarray:
+    """Write into directory ``path`` the catalogue of ``previous`` without the papers ``remove``
+    and with ``papers`` added in new rows after the last one (a changed paper is removed and added).
+    Returns the new live mask over rows (what the lexical index's update needs as ``keep``,
+    extended by the new rows). ``previous``'s files are only read."""
+    path.mkdir(parents=True, exist_ok=True)
+    gone = previous.rows_and_chunks(remove)
+    old_sources = Counter(p.source for p in previous.papers_of(list(gone)))
+    shutil.copyfile(previous.path / _DB, path / _DB)  # a file copy: seconds at 1M papers
+    db = sqlite3.connect(path / _DB)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")  # a private copy in a temporary directory
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("BEGIN")
+        db.executemany("DELETE FROM papers WHERE row = ?", ((row,) for row, _ in gone.values()))
+        db.executemany("DELETE FROM chunks WHERE chunk_id = ? AND row = ?",
+                       ((cid, row) for row, cids in gone.values() for cid in cids))
+        _insert(db, previous.n_rows, papers, chunk_ids)
+        db.commit()
+    finally:
+        db.close()
+    dead = np.array(sorted(row for row, _ in gone.values()), dtype=np.int64)
+    live = np.concatenate([previous.live_rows(), np.ones(len(papers), dtype=bool)])
+    live[dead] = False
+    date_new, up_new = _columns(papers)
+    date_ord = np.concatenate([np.asarray(previous.date_ord), date_new])
+    upvotes = np.concatenate([np.asarray(previous.upvotes), up_new])
+    date_ord[dead], upvotes[dead] = 0, -1
+    sources = previous.sources() - old_sources + Counter(p.source for p in papers)
+    _save_columns(path, date_ord, upvotes, live, sources)
+    return live
 
 
 class Catalogue:
@@ -66,11 +134,16 @@ class Catalogue:
             raise FileNotFoundError(path / _DB)
         self.date_ord = np.load(path / "date_ord.npy", mmap_mode="r")
         self.upvotes = np.load(path / "upvotes.npy", mmap_mode="r")
+        # catalogues written before updates patched them have no dead rows and no live column
+        self.live = np.load(path / "live.npy", mmap_mode="r") if (path / "live.npy").is_file() else None
+        self.n_rows = int(self.date_ord.shape[0])
         self._local = threading.local()
         self._uri = f"file:{(path / _DB).resolve()}?mode=ro&immutable=1"
         self.n = int(self._db().execute("SELECT count(*) FROM papers").fetchone()[0])
-        if self.n != self.date_ord.shape[0] or self.n != self.upvotes.shape[0]:
-            raise ValueError(f"{path}: damaged catalogue ({self.n} papers, {self.date_ord.shape[0]} dates)")
+        n_live = self.n_rows if self.live is None else int(np.count_nonzero(self.live))
+        if (self.n != n_live or self.n_rows != self.upvotes.shape[0]
+                or (self.live is not None and self.live.shape[0] != self.n_rows)):
+            raise ValueError(f"{path}: damaged catalogue ({self.n} papers, {self.n_rows} rows, {n_live} live)")
         self.paper = lru_cache(maxsize=4096)(self._paper)
         # catalogues written before the chunks table (earlier today's format) still open
         self.has_chunks = self._db().execute(
@@ -126,6 +199,38 @@ class Catalogue:
         return {pid: (row, frozenset(json.loads(c))) for row, pid, c in self._select_in(
             "SELECT row, paper_id, chunk_ids FROM papers WHERE paper_id IN ({})", list(paper_ids))}
 
+    def papers_of(self, paper_ids: Sequence[str]) -> list[Paper]:
+        """The papers of ``paper_ids`` the catalogue has, in row order."""
+        got = self._select_in("SELECT row, data FROM papers WHERE paper_id IN ({})", list(paper_ids))
+        return [Paper(**json.loads(d)) for _, d in sorted(got)]
+
+    def live_rows(self) -> np.ndarray:
+        """Which rows hold a paper (a removed paper's row does not), as a new bool array."""
+        return np.ones(self.n_rows, dtype=bool) if self.live is None else np.array(self.live, dtype=bool)
+
+    def sources(self) -> Counter[str]:
+        """Papers per source file: from the generation's facts, else one SQL pass (older files)."""
+        try:
+            return Counter(json.loads((self.path / "facts.json").read_text("utf-8"))["sources"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return Counter(dict(self._db().execute(
+                "SELECT json_extract(data, '$.source'), count(*) FROM papers GROUP BY 1")))
+
+    def summary(self) -> dict:
+        """What ``stats`` reports about the papers, from the columns and the facts file: no paper
+        is read (a scan of every paper's JSON took seconds at 1M)."""
+        d = np.asarray(self.date_ord)
+        dated = d[d > 0]
+        u = np.asarray(self.upvotes)
+        return {
+            "papers": self.n,
+            "chunks": self.n_chunks,
+            "sources": sorted(self.sources()),
+            "with_full_date": int(dated.shape[0]),
+            "date_range": [_iso(int(dated.min())), _iso(int(dated.max()))] if dated.size else None,
+            "with_upvotes": int(np.count_nonzero(u >= 0)),
+        }
+
     def hashes(self) -> dict[str, str]:
         """paper_id -> content hash of every paper (what an ingest compares against)."""
         return dict(self._db().execute("SELECT paper_id, content_hash FROM papers"))
@@ -145,8 +250,8 @@ class Catalogue:
         the same rule as :meth:`Filters.matches` and :meth:`Filters.lacks_field`, vectorised."""
         if not filters.active:
             return None, self.n, 0
-        keep = np.ones(self.n, dtype=bool)
-        lacks = np.zeros(self.n, dtype=bool)
+        keep = self.live_rows()
+        lacks = np.zeros(self.n_rows, dtype=bool)
         if filters.date_from or filters.date_to:
             d = np.asarray(self.date_ord)
             has = d > 0
@@ -160,6 +265,8 @@ class Catalogue:
             u = np.asarray(self.upvotes)
             lacks |= u < 0
             keep &= u >= filters.min_upvotes
+        if self.live is not None:
+            lacks &= np.asarray(self.live)
         return keep.astype(np.float32), int(keep.sum()), int(lacks.sum())
 
 

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.chunk import Chunk, Chunker
-from rag.derived import Derived, build_derived, build_from_store, derived_path, drop_derived, try_open
+from rag.derived import (
+    Derived,
+    build_derived,
+    build_from_store,
+    derived_path,
+    drop_derived,
+    try_open,
+    update_derived,
+)
 from rag.embed import Embedder
 from rag.errors import IndexMissingError, StoreError
 from rag.fsutil import atomic_write_text
@@ -82,41 +90,49 @@ def ingest(
     active = store.active()
     if active is not None and active.collection not in store.generations():
         active = None  # pointer to a dropped collection: treat as empty
-    old: dict[str, Paper] = {}
     previous = (try_open(derived_path(settings, store.generation_name(active.generation)))
                 if active is not None else None)
+    old: dict[str, Paper] | None = None  # every paper: read only for a rebuild
     if previous is not None:
-        old = {p.paper_id: p for p in previous.catalogue.papers()}  # SQLite: far faster than Chroma
+        old_hash = previous.catalogue.hashes()  # ids and hashes only: an update reads no paper
     elif active is not None:
         old = {p.paper_id: p for p in store.load_papers(active)}
+        old_hash = {pid: p.content_hash for pid, p in old.items()}
+    else:
+        old, old_hash = {}, {}
 
     incoming = {p.paper_id: p for p in papers}
-    merged: dict[str, Paper] = {} if replace else dict(old)
-    merged.update(incoming)
-    new = sum(1 for pid in incoming if pid not in old)
-    changed = sum(1 for pid, p in incoming.items() if pid in old and old[pid].content_hash != p.content_hash)
+    new = sum(1 for pid in incoming if pid not in old_hash)
+    changed = sum(1 for pid, p in incoming.items() if pid in old_hash and old_hash[pid] != p.content_hash)
     unchanged = len(incoming) - new - changed
+    gone = [pid for pid in old_hash if pid not in incoming] if replace else []
+    total = len(old_hash) - len(gone) + new
 
-    same_set = set(merged) == set(old)
     # vectors are reused only from an index of the same model and size
     same_model = (active is not None and active.embedder == embedder.name
                   and (not active.dim or active.dim == embedder.dim))
-    if same_model and same_set and changed == 0:
+    if same_model and not gone and new == 0 and changed == 0:
         if previous is None:  # an index from an older version: give it its BM25 file and catalogue
             build_from_store(settings, store, active)
         return IngestReport(
-            papers_total=len(merged), papers_new=0, papers_changed=0, papers_unchanged=unchanged,
+            papers_total=total, papers_new=0, papers_changed=0, papers_unchanged=unchanged,
             chunks_total=store.count(active.collection), chunks_embedded=0, chunks_reused=0,
             generation=active.generation, collection=active.collection,
             seconds=time.perf_counter() - t0, up_to_date=True,
         )
 
     if same_model and previous is not None:
-        report = _ingest_in_place(merged, old, previous, active, store, embedder, settings, progress)
+        fresh = [p for pid, p in incoming.items() if old_hash.get(pid) != p.content_hash]
+        report = _ingest_in_place(fresh, old_hash, gone, previous, active, store, embedder, settings, progress)
+        report.papers_total = total
         report.papers_new, report.papers_changed, report.papers_unchanged = new, changed, unchanged
         report.seconds = time.perf_counter() - t0
         return report
 
+    if old is None:
+        old = {p.paper_id: p for p in previous.catalogue.papers()}  # SQLite: far faster than Chroma
+    merged: dict[str, Paper] = {} if replace else dict(old)
+    merged.update(incoming)
     chunker = Chunker(embedder.count_tokens, embedder.name, settings.chunk_size, settings.chunk_overlap)
     ordered = sorted(merged.values(), key=lambda p: (p.source, p.line))
     chunks: list[tuple[Paper, Chunk, int]] = []
@@ -168,8 +184,7 @@ def ingest(
     chunk_ids: dict[str, list[str]] = {}
     for p, c, _ in chunks:
         chunk_ids.setdefault(p.paper_id, []).append(c.chunk_id)
-    build_derived(derived_path(settings, staging), ordered, chunk_ids,
-                  previous)
+    build_derived(derived_path(settings, staging), ordered, chunk_ids)  # all re-embedded: cost is elsewhere
 
     store.set_active(Active(collection=staging, generation=generation, embedder=embedder.name, dim=embedder.dim))
     if active is not None and active.collection != staging:
@@ -200,19 +215,20 @@ def _embed_and_write(todo: list[tuple[Paper, Chunk, int]], store: ChromaStore, n
             progress(min(off + step, len(todo)), len(todo))
 
 
-def _ingest_in_place(merged: dict[str, Paper], old: dict[str, Paper], previous: Derived, active: Active,
-                     store: ChromaStore, embedder: Embedder, settings: Settings,
+def _ingest_in_place(fresh: list[Paper], old_hash: dict[str, str], gone: list[str], previous: Derived,
+                     active: Active, store: ChromaStore, embedder: Embedder, settings: Settings,
                      progress: Progress | None) -> IngestReport:
-    """An update of an index of the same model: new chunks go into the live collection, a new
-    generation of the BM25 index + catalogue is written, the pointer moves, stale chunks go.
+    """An update of an index of the same model: ``fresh`` papers (new, or changed) are chunked and
+    embedded into the live collection, ``gone`` ones removed; a new generation of the BM25 index,
+    catalogue and document frequencies is written from the previous one's, patched (no paper
+    that did not change is read), the pointer moves, stale chunks go.
 
     Cost follows the change, not the index (no copy of the unchanged vectors). Readers take a
     chunk only when its id is in its paper's catalogue entry, so chunks written before the pointer
     moves (new or changed papers) and stale ones not yet deleted are invisible to them; a killed
     update leaves the previous generation answering, and the next run reuses what it wrote."""
     live = active.collection
-    fresh = [p for pid, p in merged.items() if pid not in old or old[pid].content_hash != p.content_hash]
-    gone = [pid for pid in old if pid not in merged]
+    fresh = sorted(fresh, key=lambda p: (p.source, p.line))
     chunker = Chunker(embedder.count_tokens, embedder.name, settings.chunk_size, settings.chunk_overlap)
     chunks: list[tuple[Paper, Chunk, int]] = []
     for paper in fresh:
@@ -230,34 +246,34 @@ def _ingest_in_place(merged: dict[str, Paper], old: dict[str, Paper], previous: 
     todo = [(p, c, n) for p, c, n in chunks if c.chunk_id not in have]
     _embed_and_write(todo, store, live, embedder, settings, progress)
 
-    affected = [pid for pid in old if pid in merged and old[pid].content_hash != merged[pid].content_hash]
+    affected = [p.paper_id for p in fresh if p.paper_id in old_hash]
     old_chunks = previous.catalogue.chunk_ids(affected + gone)
     stale = sorted({cid for ids in old_chunks.values() for cid in ids} - wanted)
     stale += [cid for cid in _pending_stale(previous) if cid not in wanted]
 
-    fresh_ids = {p.paper_id for p in fresh}
-    chunk_ids = {pid: ids for pid, ids in previous.catalogue.all_chunk_ids().items()
-                 if pid in merged and pid not in fresh_ids}
+    chunk_ids: dict[str, list[str]] = {}
     for p, c, _ in chunks:
         chunk_ids.setdefault(p.paper_id, []).append(c.chunk_id)
     numbers = [int(n.rsplit("_g", 1)[1]) for n in store.generations()]
     generation = max([active.generation, *numbers]) + 1  # above any staging collection left by a crash
     name = store.generation_name(generation)
-    ordered = sorted(merged.values(), key=lambda p: (p.source, p.line))
-    build_derived(derived_path(settings, name), ordered, chunk_ids, previous)
+    path = derived_path(settings, name)
+    update_derived(path, previous, affected + gone, fresh, chunk_ids)
     # should the deletes below not happen (killed), the next update finds them here
-    atomic_write_text(derived_path(settings, name) / _PENDING, json.dumps(stale))
+    atomic_write_text(path / _PENDING, json.dumps(stale))
 
     store.set_active(Active(collection=live, generation=generation, embedder=embedder.name, dim=embedder.dim))
     store.delete(live, stale)
-    (derived_path(settings, name) / _PENDING).unlink(missing_ok=True)
+    (path / _PENDING).unlink(missing_ok=True)
     for other in store.generations():  # staging collections left by killed full rebuilds
         if other != live:
             store.drop(other)
     drop_derived(settings, keep={name})
-    total = sum(len(v) for v in chunk_ids.values())
+    removed_chunks = sum(len(v) for v in old_chunks.values())
+    total = (previous.catalogue.n_chunks if previous.catalogue.has_chunks
+             else sum(len(v) for v in previous.catalogue.all_chunk_ids().values())) - removed_chunks + len(chunks)
     return IngestReport(
-        papers_total=len(merged), papers_new=0, papers_changed=0, papers_unchanged=0,
+        papers_total=0, papers_new=0, papers_changed=0, papers_unchanged=0,
         chunks_total=total, chunks_embedded=len(todo), chunks_reused=total - len(todo),
         generation=generation, collection=live, seconds=0.0,
     )

@@ -16,6 +16,9 @@ Layout (term-major postings, like a CSC matrix):
 
 Updates (:meth:`merged`) keep the postings of unchanged documents, tokenise only new ones, and
 recompute the weights: linear numpy work over the postings, no re-tokenising of the corpus.
+Rows keep their numbers across updates: a removed document's row stays, empty (no postings, length
+0), and new documents get rows after the last one, so the catalogue is patched, not rewritten.
+BM25's N and average length count live documents only (``n_live``), so scores equal a rebuild's.
 """
 
 from __future__ import annotations
@@ -60,14 +63,15 @@ def _postings(token_lists: Iterable[Sequence[str]], vocab: dict[str, int], first
 class LexicalIndex:
     """A BM25 index over document rows 0..N-1 (the catalogue's rows)."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], n_docs: int, avg_len: float) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], n_docs: int, avg_len: float, n_live: int | None = None) -> None:
         self.vocab = arrays["vocab"]
         self.indptr = arrays["indptr"]
         self.docs = arrays["docs"]
         self.tf = arrays["tf"]
         self.weight = arrays["weight"]
         self.doc_len = arrays["doc_len"]
-        self.n_docs = n_docs
+        self.n_docs = n_docs  # rows (removed documents' rows included, empty)
+        self.n_live = n_docs if n_live is None else n_live  # documents BM25's statistics count
         self.avg_len = avg_len
 
     # --- building --------------------------------------------------------------------------------
@@ -79,36 +83,39 @@ class LexicalIndex:
         return cls._assemble(vocab, terms, docs, tf, lengths)
 
     def merged(self, keep: np.ndarray, new_tokens: Iterable[Sequence[str]]) -> LexicalIndex:
-        """A new index: the rows where ``keep`` is true (in their order), then the new documents.
+        """A new index: rows where ``keep`` is true as they are, the others emptied (removed),
+        then the new documents in rows after the last one. ``keep`` must be false for rows
+        already removed (the catalogue's dead rows): it says which documents are live.
 
-        Postings of kept rows are reused as they are (only renumbered), so an update costs the
-        tokenising of the new documents plus linear work over the postings."""
+        Postings of kept rows are reused as they are (rows keep their numbers), so an update costs
+        the tokenising of the new documents plus linear work over the postings."""
         keep = np.asarray(keep, dtype=bool)
         if keep.shape != (self.n_docs,):
             raise ValueError(f"keep has {keep.shape[0]} rows, the index {self.n_docs}")
         old_terms = [t.decode("utf-8") for t in self.vocab.tolist()]
         vocab = {t: i for i, t in enumerate(old_terms)}
-        new_row = np.cumsum(keep, dtype=np.int64) - 1
-        n_kept = int(keep.sum())
-        terms_new, docs_new, tf_new, len_new = _postings(new_tokens, vocab, first_doc=n_kept)
+        terms_new, docs_new, tf_new, len_new = _postings(new_tokens, vocab, first_doc=self.n_docs)
         counts = np.diff(np.asarray(self.indptr))
         old_terms_per_posting = np.repeat(np.arange(len(old_terms), dtype=np.int64), counts)
         docs_old = np.asarray(self.docs)
         alive = keep[docs_old]
-        # kept rows come first and new rows after them, so within a term the old postings
-        # precede the new ones: the stable sort by term in _assemble yields (term, row) order
+        # new rows follow every old one, so within a term the old postings precede the new
+        # ones: the stable sort by term in _assemble yields (term, row) order
         terms = np.concatenate([old_terms_per_posting[alive], terms_new])
-        docs = np.concatenate([new_row[docs_old[alive]], docs_new])
+        docs = np.concatenate([docs_old[alive].astype(np.int64), docs_new])
         tf = np.concatenate([np.asarray(self.tf)[alive].astype(np.int32), tf_new])
-        lengths = np.concatenate([np.asarray(self.doc_len)[keep], len_new])
-        return self._assemble(vocab, terms, docs, tf, lengths)
+        lengths = np.concatenate([np.where(keep, np.asarray(self.doc_len), 0), len_new])
+        live = np.concatenate([keep, np.ones(len_new.shape[0], dtype=bool)])
+        return self._assemble(vocab, terms, docs, tf, lengths, live)
 
     @classmethod
     def _assemble(cls, vocab: dict[str, int], terms: np.ndarray, docs: np.ndarray, tf: np.ndarray,
-                  lengths: np.ndarray) -> LexicalIndex:
+                  lengths: np.ndarray, live: np.ndarray | None = None) -> LexicalIndex:
         """Sort the vocabulary, renumber terms, drop terms no document has, compute weights.
-        ``terms``/``docs`` must be sorted by row within each term id."""
+        ``terms``/``docs`` must be sorted by row within each term id; ``live`` (all rows when
+        None) are the documents N and the average length count."""
         n_docs = int(lengths.shape[0])
+        n_live = n_docs if live is None else int(live.sum())
         by_id = sorted(vocab, key=vocab.__getitem__)
         df_all = np.bincount(terms, minlength=len(by_id)) if len(by_id) else np.zeros(0, dtype=np.int64)
         live = [t for t, d in zip(by_id, df_all.tolist(), strict=True) if d > 0]
@@ -126,8 +133,8 @@ class LexicalIndex:
         df = np.bincount(new_terms, minlength=len(sorted_terms)).astype(np.int64)
         indptr = np.zeros(len(sorted_terms) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        avg_len = float(lengths.mean()) if n_docs else 0.0
-        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float64)
+        avg_len = float(lengths.sum() / n_live) if n_live else 0.0  # removed rows have length 0
+        idf = np.log(1 + (n_live - df + 0.5) / (df + 0.5)).astype(np.float64)
         dl = lengths[docs].astype(np.float64) if docs.size else np.zeros(0)
         tff = tf.astype(np.float64)
         norm = K1 * ((1 - B) + B * dl / max(avg_len, 1e-9))
@@ -138,7 +145,7 @@ class LexicalIndex:
             "indptr": indptr, "docs": docs.astype(np.int32), "tf": np.minimum(tf, 65535).astype(np.uint16),
             "weight": weight, "doc_len": lengths.astype(np.int32),
         }
-        return cls(arrays, n_docs, avg_len)
+        return cls(arrays, n_docs, avg_len, n_live)
 
     # --- files -----------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -147,7 +154,8 @@ class LexicalIndex:
         for name in _FILES:
             np.save(path / f"{name}.npy", np.asarray(getattr(self, name)), allow_pickle=False)
         (path / "meta.json").write_text(json.dumps(
-            {"format": FORMAT, "n_docs": self.n_docs, "avg_len": self.avg_len, "k1": K1, "b": B}), "utf-8")
+            {"format": FORMAT, "n_docs": self.n_docs, "n_live": self.n_live, "avg_len": self.avg_len,
+             "k1": K1, "b": B}), "utf-8")
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
@@ -158,7 +166,7 @@ class LexicalIndex:
         arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _FILES}
         if arrays["doc_len"].shape[0] != meta["n_docs"]:
             raise ValueError(f"{path}: damaged lexical index")
-        return cls(arrays, int(meta["n_docs"]), float(meta["avg_len"]))
+        return cls(arrays, int(meta["n_docs"]), float(meta["avg_len"]), int(meta.get("n_live", meta["n_docs"])))
 
     # --- search ----------------------------------------------------------------------------------
     def term_ids(self, tokens: Sequence[str]) -> list[int]:

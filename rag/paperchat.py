@@ -169,18 +169,11 @@ class Paperchat:
         active = self.store.active()
         if active is None:
             return {"papers": 0, "chunks": 0, "collection": None, "store": self.store.where}
-        r = self.retriever()
-        papers = list(r.papers.values())
-        dated = [p.date for p in papers if p.date]
-        return {
-            "papers": len(papers),
-            "chunks": self.store.count(active.collection),
-            "collection": active.collection,
-            "generation": active.generation,
-            "embedder": active.embedder,
-            "store": self.store.where,
-            "sources": sorted({p.source for p in papers}),
-            "with_full_date": len(dated),
-            "date_range": [min(dated), max(dated)] if dated else None,
-            "with_upvotes": sum(1 for p in papers if p.upvotes is not None),
-        }
+        # the catalogue's columns and facts: no paper is read; chunks are those the generation
+        # lists (a killed update's chunks, stored but unused, are not counted)
+        s = self.retriever().catalogue.summary()
+        if s["chunks"] is None:  # a catalogue from before its chunk table
+            s["chunks"] = self.store.count(active.collection)
+        return {"papers": s["papers"], "chunks": s["chunks"], "collection": active.collection,
+                "generation": active.generation, "embedder": active.embedder, "store": self.store.where,
+                **{k: s[k] for k in ("sources", "with_full_date", "date_range", "with_upvotes")}}

@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from rag.catalogue import PaperMap
-from rag.derived import Derived, build_from_store, derived_path, try_open
+from rag.derived import Derived, build_from_store, derived_path, doc_freq_of, try_open
 from rag.embed import Embedder
 from rag.errors import IndexMissingError
 from rag.lexical import LexicalIndex  # noqa: F401 - re-exported: it used to live here
@@ -34,6 +34,7 @@ class HybridRetriever:
 
     def __init__(self, derived: Derived, store: ChromaStore, active: Active, embedder: Embedder,
                  settings: Settings) -> None:
+        self.derived = derived
         self.catalogue = derived.catalogue
         self.lexical = derived.lexical
         self.derived_path = derived.path
@@ -55,8 +56,9 @@ class HybridRetriever:
     # --- search --------------------------------------------------------------------------------
     @cached_property
     def idf(self) -> Idf:
-        """Term IDF over this generation's papers: built once, shared by every engine over it."""
-        return Idf(f"{p.title}. {p.abstract}" for p in self.papers.values())
+        """Term IDF over this generation's papers: the table ingest saved with the generation
+        (no paper is read), shared by every engine over it."""
+        return doc_freq_of(self.derived).idf()
 
     def _mask(self, filters: Filters) -> tuple[np.ndarray | None, int, int]:
         return self.catalogue.mask(filters)

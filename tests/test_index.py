@@ -393,3 +393,84 @@ def test_stale_chunks_left_by_a_killed_update_are_invisible_and_deleted_next_tim
     _, report = app.ingest([more])
     assert not stale & _chunk_ids(app)
     assert app.store.count(app.store.active().collection) == report.chunks_total
+
+
+def _catalogue_contents(app: Paperchat) -> dict:
+    """What the live generation's catalogue says, independent of row numbers."""
+    cat = app.retriever().catalogue
+    papers = {p.paper_id: p.to_dict() for p in cat.papers()}
+    chunks = cat.all_chunk_ids()
+    table = {cid: pid for pid, ids in chunks.items() for cid, (_, pid) in cat.chunk_rows(ids).items()}
+    return {"papers": papers, "chunks": chunks, "chunk_table": table, "summary": cat.summary()}
+
+
+def _filtered(app: Paperchat, flt: Filters) -> tuple:
+    r = app.retriever()
+    mask, n, lacking = r.catalogue.mask(flt)
+    rows = np.flatnonzero(mask).tolist() if mask is not None else []
+    live = r.catalogue.live_rows()
+    return sorted(r.catalogue.ids_at([i for i in rows if live[i]])), n, lacking
+
+
+def test_an_update_in_place_equals_a_full_ingest(app, tmp_path, small_papers):
+    """Changed, removed and new papers through the incremental catalogue: the same catalogue,
+    filter results, BM25 scores, IDF and stats as ingesting the final papers into a new home."""
+    records = [paper_record(p) for p in small_papers]
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    v1 = write_jsonl(tmp_path / "v1" / "papers.jsonl", records[:12])
+    app.ingest([v1])
+    v2_records = [dict(r) for r in records[:11]] + records[12:]  # the 12th goes; 8 come
+    v2_records[1]["abstract"] = "Zebrafish locomotion is our topic. " + v2_records[1]["abstract"]
+    v2_records[2]["upvotes"] = (v2_records[2].get("upvotes") or 0) + 5
+    v2_records[3]["date"] = "2021-03-04"
+    v2 = write_jsonl(tmp_path / "v2" / "papers.jsonl", v2_records)
+    _, report = app.ingest([v2], replace=True)
+    assert (report.generation, report.collection) == (2, "paperchat_g1")  # in place, not rebuilt
+    assert (report.papers_total, report.papers_new, report.papers_changed) == (19, 8, 3)
+
+    full = Paperchat(load_settings(home=tmp_path / "full-home"), embedder=app.embedder)
+    _, rebuilt = full.ingest([v2])
+    assert rebuilt.chunks_total == report.chunks_total
+    assert _catalogue_contents(app) == _catalogue_contents(full)
+    for flt in (Filters(), Filters(date_from="2024-01-01"), Filters(date_to="2023-06-30"), Filters(min_upvotes=3),
+                Filters(date_from="2021-01-01", date_to="2021-12-31")):
+        assert _filtered(app, flt) == _filtered(full, flt), flt.describe()
+    for q in ("zebrafish locomotion", "efficient attention for language models", small_papers[15].title):
+        for mode in ("bm25", "hybrid"):
+            a = [(h.paper.paper_id, round(h.score, 5)) for h in app.search(q, k=10, mode=mode).hits]
+            b = [(h.paper.paper_id, round(h.score, 5)) for h in full.search(q, k=10, mode=mode).hits]
+            assert a == b, (q, mode)
+    ia, ib = app.retriever().idf, full.retriever().idf
+    words = {t for p in small_papers for t in ("zebrafish", *p.title.lower().split())}
+    assert ia.n == ib.n == 19 and all(ia(w) == ib(w) and ia.known(w) == ib.known(w) for w in words)
+    assert app.stats() == {**full.stats(), "generation": 2, "store": app.store.where}
+
+
+def test_a_crash_while_writing_the_new_generation_leaves_the_previous_one(app, small_corpus, tmp_path,
+                                                                         seed_corpus, small_papers, monkeypatch):
+    from rag.lexical import LexicalIndex
+
+    app.ingest([small_corpus])
+    before = _state(app)
+    stats_before = app.stats()
+    small_ids = {p.paper_id for p in small_papers}
+    others = [p for p in seed_corpus.papers if p.paper_id not in small_ids][:5]
+    more = write_jsonl(tmp_path / "more.jsonl", [paper_record(p) for p in others])
+
+    def boom(*a, **k):
+        raise RuntimeError("killed while writing the new generation (test)")
+
+    with monkeypatch.context() as m:
+        m.setattr(LexicalIndex, "merged", boom)  # the catalogue copy is patched by then
+        with pytest.raises(RuntimeError, match="killed"):
+            app.ingest([more])
+    after = _state(app)
+    assert (after[0], after[1], after[3]) == (before[0], before[1], before[3])
+    assert after[2] > before[2]  # the new papers' chunks were written, unlisted
+    fresh = Paperchat(load_settings(), embedder=app.embedder)  # a new process: no facts cache for a server
+    assert fresh._stats_from_store()["chunks"] == stats_before["chunks"]  # orphans are not counted
+    assert fresh.search(small_papers[0].title, k=1, mode="hybrid").hits[0].paper.paper_id == small_papers[0].paper_id
+    _, report = app.ingest([more])
+    assert report.papers_new == 5 and report.chunks_embedded == 0  # what the killed run wrote is reused
+    assert app.stats()["chunks"] == app.store.count(app.store.active().collection) == report.chunks_total

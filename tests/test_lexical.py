@@ -47,18 +47,41 @@ def test_hand_computed_score() -> None:
 
 
 def test_update_equals_a_rebuild(docs: list[list[str]]) -> None:
+    """Rows keep their numbers (removed ones stay, empty; new ones follow), and every live
+    document scores exactly as in a rebuild over the same documents."""
     old = LexicalIndex.build(docs[:300])
     keep = np.ones(300, dtype=bool)
     keep[[0, 7, 150, 299]] = False  # removed or changed papers
     new_docs = docs[300:] + [["brandnewterm", "warmup"]]
     merged = old.merged(keep, new_docs)
+    rows = [i for i in range(300) if keep[i]] + list(range(300, 300 + len(new_docs)))
     rebuilt = LexicalIndex.build([d for d, k in zip(docs[:300], keep, strict=True) if k] + new_docs)
-    assert merged.n_docs == rebuilt.n_docs == 296 + len(new_docs)
+    assert merged.n_docs == 300 + len(new_docs)
+    assert merged.n_live == rebuilt.n_docs == rebuilt.n_live == 296 + len(new_docs)
+    assert merged.avg_len == pytest.approx(rebuilt.avg_len, rel=1e-12)
     assert np.array_equal(merged.vocab, rebuilt.vocab)
-    for name in ("indptr", "docs", "tf", "doc_len"):
-        assert np.array_equal(getattr(merged, name), getattr(rebuilt, name)), name
+    assert np.array_equal(merged.doc_len[rows], rebuilt.doc_len)
+    assert not merged.doc_len[~np.concatenate([keep, np.ones(len(new_docs), bool)])].any()
+    assert np.array_equal(merged.indptr, rebuilt.indptr)
+    assert np.array_equal(np.asarray(rows)[rebuilt.docs], merged.docs)
+    assert np.array_equal(merged.tf, rebuilt.tf)
     assert np.allclose(merged.weight, rebuilt.weight)
+    for q in (["warmup"], ["adam", "train"], ["brandnewterm"], ["languag", "model", "effici"]):
+        assert np.allclose(merged.scores(q)[rows], rebuilt.scores(q))
     assert merged.search_rows("brandnewterm", 3)[0][0] == merged.n_docs - 1
+    # a second update over the first: the removed rows stay removed
+    again = merged.merged(np.concatenate([keep, np.ones(len(new_docs), bool)]), [["warmup"]])
+    assert again.n_docs == merged.n_docs + 1 and again.n_live == merged.n_live + 1
+
+
+def test_saved_index_keeps_live_count(tmp_path: Path, docs: list[list[str]]) -> None:
+    keep = np.ones(20, dtype=bool)
+    keep[3] = False
+    idx = LexicalIndex.build(docs[:20]).merged(keep, [["warmup"]])
+    idx.save(tmp_path / "bm25")
+    back = LexicalIndex.load(tmp_path / "bm25")
+    assert (back.n_docs, back.n_live, back.avg_len) == (21, 20, idx.avg_len)
+    assert np.allclose(back.scores(["warmup"]), idx.scores(["warmup"]))
 
 
 def test_update_drops_terms_only_removed_documents_had() -> None:
