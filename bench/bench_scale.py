@@ -264,8 +264,38 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
     return res
 
 
+def facts_phase(settings: Any, store: Any, idf_table: bool) -> dict[str, Any]:
+    """What ``stats`` and the first answer's IDF cost on the live generation: the catalogue's
+    summary (columns + facts, no paper read), and, with ``idf_table``, making the IDF table of a
+    generation written before it was saved (the one-off pass over every paper), then opening it."""
+    from rag.derived import derived_path, doc_freq_of, open_derived
+
+    active = store.active()
+    path = derived_path(settings, store.generation_name(active.generation))
+    out: dict[str, Any] = {}
+    t = time.perf_counter()
+    derived = open_derived(path)
+    out["open_s"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    out["summary"] = derived.catalogue.summary()
+    out["summary_s"] = round(time.perf_counter() - t, 3)
+    out["idf_saved_before"] = derived.doc_freq is not None
+    if idf_table or derived.doc_freq is not None:
+        t = time.perf_counter()
+        doc_freq_of(derived)
+        out["idf_table_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        idf = open_derived(path).doc_freq.idf()
+        vals = [idf(w) for w in ("warmup", "attent", "model", "zzznope")]
+        out["idf_open_and_4_lookups_ms"] = round((time.perf_counter() - t) * 1000, 2)
+        out["idf_terms"] = int(open_derived(path).doc_freq.vocab.shape[0])
+        out["idf_sample"] = [round(v, 4) for v in vals]
+    out["load_after"] = _loadavg()
+    return out
+
+
 def measure_size(d: Path, pool: list[str], vecs: np.ndarray, title_words: list[str], embedder: Any,
-                 queries_file: Path, add_n: int) -> dict[str, Any]:
+                 queries_file: Path, add_n: int, idf_table: bool = False) -> dict[str, Any]:
     """Cold open + search (a fresh process), disk, then adding ``add_n`` papers through the real
     ``ingest()``, against the index kept in ``d`` (by :func:`build_size`, maybe by older code)."""
     from rag.embed import MINILM_TOKENIZER, token_counter
@@ -305,6 +335,7 @@ def measure_size(d: Path, pool: list[str], vecs: np.ndarray, title_words: list[s
                   file=sys.stderr, flush=True)
             res["disk_mib_after_add"] = {"chroma": dir_mib(d / "chroma"),
                                          "bm25_and_catalogue": dir_mib(settings.lexical_dir)}
+        res["facts"] = facts_phase(settings, ChromaStore(settings), idf_table)
     finally:
         proc.terminate()
         proc.wait(timeout=120)
@@ -389,15 +420,18 @@ def plot(r: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ns = [z["papers"] for z in r["sizes"]]
+    sizes = sorted(r.get("earlier_sizes", []) + r["sizes"], key=lambda z: z["papers"])
+    ns = [z["papers"] for z in sizes]
     fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
     for k in ("bm25", "dense", "hybrid", "hybrid_date_filter", "hybrid_selective_filter"):
-        ax[0].plot(ns, [z["serve"]["modes"][k]["p50"] for z in r["sizes"]], marker="o", label=k)
+        ax[0].plot(ns, [z["serve"]["modes"][k]["p50"] for z in sizes], marker="o", label=k)
     ax[0].set(xscale="log", yscale="log", xlabel="papers", ylabel="p50 ms", title="search p50 (Chroma server)")
     ax[0].legend(fontsize=7)
-    ax[1].plot(ns, [z["serve"]["rss_mib"]["serving_minus_model"] for z in r["sizes"]], marker="o", label="RSS − model")
-    ax[1].plot(ns, [z["serve"]["open_s"] * 1000 for z in r["sizes"]], marker="o", label="cold open ms")
-    ax[1].plot(ns, [z["disk_mib"]["chroma"] for z in r["sizes"]], marker="o", label="Chroma disk MiB")
+    ax[1].plot(ns, [z["serve"]["rss_mib"]["serving_minus_model"] for z in sizes], marker="o", label="RSS − model")
+    ax[1].plot(ns, [z["serve"]["open_s"] * 1000 for z in sizes], marker="o", label="cold open ms")
+    ax[1].plot(ns, [z["disk_mib"]["chroma"] for z in sizes], marker="o", label="Chroma disk MiB")
+    ax[1].plot(ns, [z["add_papers"]["s"] * 1000 for z in sizes if "add_papers" in z], marker="o",
+               label="add 1k papers ms")
     ax[1].set(xscale="log", yscale="log", xlabel="papers", title="memory, open, disk")
     ax[1].legend(fontsize=7)
     fig.tight_layout()
@@ -422,6 +456,10 @@ def main() -> None:
     ap.add_argument("--reuse", default=None, help="measure against sizes already built into DIR/<size> by --keep "
                     "(cold open + search, disk, adding papers); writing is not repeated")
     ap.add_argument("--build-only", action="store_true", help="with --keep: build, measure nothing")
+    ap.add_argument("--plot-with", default=None, help="a results JSON whose sizes the plot shows beside this "
+                    "run's (e.g. 10k and 100k measured earlier, for 10k -> 100k -> 1M)")
+    ap.add_argument("--idf-table", action="store_true", help="after adding papers, time making the IDF table of a "
+                    "generation from before it was saved (one pass over every paper), then opening it")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.path.insert(0, str(ROOT))
@@ -439,6 +477,9 @@ def main() -> None:
     r: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine_info(), "git": git_info(),
                          "load_start": loadavg(), "sizes": [], "real_chunks": args.real_chunks,
                          "kept_dir": str(kept) if kept else None, "reused": bool(args.reuse)}
+    if args.plot_with:
+        earlier = json.loads(Path(args.plot_with).read_text())
+        r["earlier_sizes"] = [{**z, "from": Path(args.plot_with).name} for z in earlier["sizes"]]
     seeds = load_corpus(bundled_seed_paths()).papers
     queries = [q["text"] for q in build_queries(seeds, random.Random(RNG_SEED))]
     qfile = base / "queries.json"
@@ -468,7 +509,7 @@ def main() -> None:
             build_size(n, pool, vecs, title_words, embedder, d, args.real_chunks)
         if args.build_only:
             continue
-        r["sizes"].append(measure_size(d, pool, vecs, title_words, embedder, qfile, args.add))
+        r["sizes"].append(measure_size(d, pool, vecs, title_words, embedder, qfile, args.add, args.idf_table))
         r["load_end"], r["total_s"] = loadavg(), round(time.perf_counter() - t0)
         _write(r, args.tag)
         if not kept:
