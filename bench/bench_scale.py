@@ -29,7 +29,17 @@ Seeds before/after, in one run: the seed index is ingested once (current code); 
 timing child then runs twice on that same home, once with the baseline commit's ``rag`` (``git
 archive``) and once with the working tree's.
 
+Build once, measure again: at 1M the write is the expensive part (1.5-2 h on 2 loaded cores).
+``--keep DIR`` builds each size into ``DIR/<size>`` (the Chroma server's data, the home with its
+generation's files, ``build.json`` with the write numbers, ``pool.npz`` with the sentence vectors)
+and keeps it; ``--reuse DIR`` runs only the measurements (cold open + search child, disk, adding
+papers, the facts phase) against it, with whatever code is checked out now. Each add round adds
+papers no earlier round added (``add_rounds.json``), so the index grows by ``--add`` per run.
+
     python bench/bench_scale.py --sizes 10000,100000 [--baseline 58569b5] [--tmp DIR]
+    nice -n 19 python bench/bench_scale.py --sizes 1000000 --no-seeds --keep /tmp/scale1m --build-only
+    python bench/bench_scale.py --sizes 1000000 --no-seeds --reuse /tmp/scale1m --tag=-1m \
+        --plot-with bench/results/scale-2026-12-02.json
 """
 
 from __future__ import annotations
