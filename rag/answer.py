@@ -13,16 +13,19 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import replace
 
 from rag import claims, compare, list_judge, listing
 from rag.cite import summary_lines, verify_lines
+from rag.clauses import answering_span
 from rag.errors import BackendError
-from rag.evidence import PaperEvidence, select_evidence
+from rag.evidence import PaperEvidence, select_evidence, wants_number
 from rag.followup import rewrite
+from rag.llm.budget import OutOfTime, within
 from rag.model_judge import JudgeCache, judge_with_llm
 from rag.settings import Settings
+from rag.summary_check import why_uninformative
 from rag.text import Idf, stem
 from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, SearchResult, Source
 
@@ -186,11 +189,11 @@ class AnswerEngine:
             yield Event(type="done", answer=Answer(lines=lines, refused=True, **base,
                                                    timings={**timings, "total_s": time.perf_counter() - t0}))
             return
-        lines = self._quote_lines(chosen)
+        lines = self._quote_lines(chosen, standalone, ignore=_FOLLOW_UP_WORDS if pinned else frozenset())
         for line in lines:
             n = numbering(line.paper_id)
             yield Event(type="line", line=line, citation=Citation(
-                n=n, paper_id=line.paper_id, title=line.label, quote=line.text, supported=True))
+                n=n, paper_id=line.paper_id, title=line.label, quote=line.sentence, supported=True))
         timings["first_token_s"] = time.perf_counter() - t0
         papers = {pe.hit.paper.paper_id: pe.hit.paper for pe in chosen}
         if self.llm is not None:
@@ -204,8 +207,15 @@ class AnswerEngine:
                 shown = [replace(pe.hit.paper, abstract=" ".join(s.text for s in self._shown(pe, i)))
                          for i, pe in enumerate(chosen)]
                 extra, removed = summary_lines(summary, shown, self.idf, threshold=cfg.support_threshold)
-                lines += extra
                 notes += removed
+                for line in extra:
+                    # verified is not enough: a sentence that restates the question adds nothing
+                    why = why_uninformative(line.text, standalone, [p.title for p in papers.values()],
+                                            [p.abstract for p in shown], wants_number=wants_number(standalone))
+                    if why:
+                        notes.append(f"left out the model's summary: {why} ({line.text[:80]!r})")
+                    else:
+                        lines.append(line)
         checked = verify_lines(lines, papers, self.idf, numbering.known(), threshold=cfg.support_threshold)
         notes += checked.dropped
         cited = {c.paper_id for c in checked.citations}
@@ -245,7 +255,10 @@ class AnswerEngine:
         best = sorted(range(len(pe.sentences)), key=lambda i: -float(sims[i]))[:n]
         return [pe.sentences[i] for i in best]
 
-    def _quote_lines(self, chosen: list[PaperEvidence]) -> list[Line]:
+    def _quote_lines(self, chosen: list[PaperEvidence], question: str,
+                     ignore: frozenset[str] = frozenset()) -> list[Line]:
+        """One quote line per evidence sentence, cut to the clause(s) that answer the question
+        (``rag.clauses``) unless it was chosen by meaning (no shared term says which clause)."""
         cfg, th = self.settings.answer, self.settings.evidence
         lines = []
         for pe in chosen:
@@ -253,7 +266,12 @@ class AnswerEngine:
             top = pe.sentences[: cfg.sentences_per_paper]
             strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote] or pe.sentences[:1]
             for s in sorted(strong, key=lambda s: s.index):
-                lines.append(Line(kind="quote", text=s.text, paper_id=p.paper_id, label=p.title, cites=[p.paper_id]))
+                span = (answering_span(s.text, question, ignore=ignore, keep_under_words=cfg.clause_keep_words)
+                        if cfg.clause_quotes and not pe.by_meaning else None)
+                cut = span is not None and not span.whole
+                lines.append(Line(kind="quote", text=span.text if cut else s.text, paper_id=p.paper_id,
+                                  label=p.title, cites=[p.paper_id], context=s.text if cut else "",
+                                  cut_before=cut and span.cut_before, cut_after=cut and span.cut_after))
         return lines
 
     @staticmethod
@@ -272,22 +290,45 @@ class AnswerEngine:
             {"role": "user", "content": f"Evidence:\n{evidence}\n\nQuestion: {question}\nOne-sentence answer:"},
         ]
         parts: list[str] = []
-        wait = self.settings.answer.summary_wait_s
+        cfg = self.settings.answer
+        wait, budget = cfg.summary_wait_s, cfg.summary_budget_s
         slot = getattr(self.llm, "slot", None)
-        with slot(wait) if slot is not None else nullcontext(True) as free:
-            if not free:
-                msg = (f"the model was busy with other questions for {wait:g}s, so this answer has no summary; "
-                       "the quoted evidence is complete")
-                yield Event(type="note", text=msg)
-                return "", msg
-            try:
-                for delta in self.llm.stream(messages, max_tokens=self.settings.answer.summary_tokens):
-                    parts.append(delta)
-                    yield Event(type="token", text=delta)
-            except BackendError as e:
-                msg = f"{e} — answered from the evidence instead"
-                yield Event(type="note", text=msg)
-                return "", msg
+        held = ExitStack()  # the model's slot, released when its generation has really stopped
+        if not held.enter_context(slot(wait) if slot is not None else nullcontext(True)):
+            held.close()
+            msg = (f"the model was busy with other questions for {wait:g}s, so this answer has no summary; "
+                   "the quoted evidence is complete")
+            yield Event(type="note", text=msg)
+            return "", msg
+        load = getattr(self.llm, "load", None)
+        try:
+            if callable(load):
+                load()  # a first use loads the model (seconds): that is not the summary's time
+        except BackendError as e:
+            held.close()
+            msg = f"{e} — answered from the evidence instead"
+            yield Event(type="note", text=msg)
+            return "", msg
+        except BaseException:
+            held.close()
+            raise
+        stream = within(lambda: self.llm.stream(messages, max_tokens=cfg.summary_tokens), budget, on_end=held.close)
+        try:
+            for delta in stream:
+                parts.append(delta)
+                yield Event(type="token", text=delta)
+        except OutOfTime:
+            # what was drafted is dropped whole: a cut-off sentence is never verified or shown
+            msg = (f"the model had not finished its summary after {budget:g}s, so this answer has none; "
+                   "the quoted evidence is complete")
+            yield Event(type="note", text=msg)
+            return "", msg
+        except BackendError as e:
+            msg = f"{e} — answered from the evidence instead"
+            yield Event(type="note", text=msg)
+            return "", msg
+        finally:
+            stream.close()
         return " ".join("".join(parts).split()), None
 
     # --- aggregate questions -------------------------------------------------------------------

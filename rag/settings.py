@@ -83,8 +83,15 @@ class AnswerSettings(Section):
     judge_workers: int = Field(4, ge=1, le=64, description="Concurrent judge requests.")
     summary_wait_s: float = Field(8.0, ge=0, le=600, description="How long an answer may wait for a busy "
                                   "model before it goes out without the model's summary (with a note saying so).")
+    summary_budget_s: float = Field(8.0, gt=0, le=600, description="How long the model may take to write its "
+                                    "summary; past it generation is stopped and the answer goes out without one "
+                                    "(with a note saying so).")
     support_threshold: float = Field(0.5, ge=0, le=1, description="A claim is supported when this share of its "
                                      "terms is in one sentence of the cited abstract.")
+    clause_quotes: bool = Field(True, description="Quote the clause(s) of an evidence sentence that answer the "
+                                "question, marking the cut with '…' (off: whole sentences).")
+    clause_keep_words: int = Field(24, ge=1, le=1000, description="An evidence sentence shorter than this many "
+                                   "words is always quoted whole.")
 
 
 class Prompts(Section):

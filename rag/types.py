@@ -186,6 +186,11 @@ class Line:
     * ``summary``: one model-written sentence, citing the papers in ``cites`` that support it;
     * ``heading``: our own sentence framing the lines after it ("2 papers in the index say so:");
     * ``nearest``: a paper shown when nothing answers (no claim, so no citation).
+
+    A quote may be the clause(s) of its sentence that answer (:mod:`rag.clauses`): ``text`` is
+    then a verbatim span of ``context`` (the whole sentence), and ``cut_before`` / ``cut_after``
+    say that words were dropped there, for the faces to mark ("…"). ``context`` is empty when the
+    quote is the whole sentence.
     """
 
     kind: LineKind
@@ -193,6 +198,14 @@ class Line:
     paper_id: str | None = None
     label: str = ""
     cites: list[str] = field(default_factory=list)
+    context: str = ""
+    cut_before: bool = False
+    cut_after: bool = False
+
+    @property
+    def sentence(self) -> str:
+        """The whole sentence the quote comes from (its ``text`` when it was not cut)."""
+        return self.context or self.text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,11 +219,20 @@ def _markers(paper_ids: Sequence[str], numbers: Mapping[str, int]) -> str:
     return "".join(f"[{n}]" for n in ns)
 
 
+ELLIPSIS = "\u2026"
+
+
+def quoted(line: Line) -> str:
+    """A quote's text with "…" where words of its sentence were dropped (the plain-text faces'
+    rendering of ``cut_before`` / ``cut_after``)."""
+    return f"{ELLIPSIS if line.cut_before else ''}{line.text}{ELLIPSIS if line.cut_after else ''}"
+
+
 def line_text(line: Line, numbers: Mapping[str, int]) -> str:
     """One line as text (a summary sentence without its paragraph)."""
     if line.kind in ("quote", "item"):
         mark = _markers(line.cites or ([line.paper_id] if line.paper_id else []), numbers)
-        return f"- {line.label}: \u201c{line.text}\u201d" + (f" {mark}" if mark else "")
+        return f"- {line.label}: \u201c{quoted(line)}\u201d" + (f" {mark}" if mark else "")
     if line.kind == "nearest":
         return f"- {line.label or line.text}"
     if line.kind == "summary":

@@ -203,7 +203,10 @@ def test_cli_ask_streams_the_list_then_closes_it_with_the_count(seed_index):
 
 @pytest.mark.slow
 def test_local_model_answer_on_the_real_default_stack(seed_index):
-    app = Paperchat(seed_index.settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
+    # the model's path, not its speed: a loaded CI machine may take longer than the default budget
+    s = seed_index.settings
+    settings = s.model_copy(update={"answer": s.answer.model_copy(update={"summary_budget_s": 300.0})})
+    app = Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
     a = app.ask("What gradient compression ratio does Deep Gradient Compression achieve?")
     assert a.backend.startswith("local:")
     assert "270x to 600x" in a.text and not a.refused
@@ -385,3 +388,113 @@ def test_model_judge_through_a_real_llama_cpp_server_stays_behind_verification(s
             assert c.quote in app.retriever().papers[c.paper_id].abstract
     finally:
         del server
+
+
+# --- clause-level quotes, summaries that add something, the summary's time budget ------------------
+
+FRACTAL_Q = ("Which paper pre-trains convolutional networks on automatically generated fractal patterns with "
+             "formula-derived category labels instead of photographs?")
+
+
+def test_a_quote_is_the_clause_that_answers_and_keeps_its_sentence(engine):
+    a = engine.ask(FRACTAL_Q)
+    cut = [ln for ln in a.lines if ln.kind == "quote" and ln.cut_after]
+    assert cut, a.text
+    ln = cut[0]
+    abstract = " ".join(engine.retriever.papers[ln.paper_id].abstract.split())
+    assert ln.context in abstract and ln.context.startswith(ln.text) and len(ln.text) < len(ln.context)
+    assert f"\u201c{ln.text}\u2026\u201d" in a.text  # the canonical text marks the cut
+    c = next(c for c in a.citations if c.paper_id == ln.paper_id)
+    assert c.supported and c.quote == ln.context  # verified as ever; the citation keeps the sentence
+    s = engine.settings
+    whole = AnswerEngine(engine.retriever, None, settings=s.model_copy(
+        update={"answer": s.answer.model_copy(update={"clause_quotes": False})})).ask(FRACTAL_Q)
+    assert ln.context in whole.text and "\u2026" not in whole.text
+
+
+DGC_Q = "Which paper finds that most of the gradient exchange in distributed SGD is redundant?"
+
+
+def _summaries(a):
+    return [ln.text for ln in a.lines if ln.kind == "summary"]
+
+
+def test_a_summary_that_restates_the_question_is_left_out_and_one_that_adds_is_kept(engine):
+    fake = FakeOpenAI().enqueue(
+        "Deep Gradient Compression finds that most of the gradient exchange in distributed SGD is redundant.",
+        "Deep Gradient Compression finds that 99.9% of the gradient exchange in distributed SGD is redundant.")
+    eng = AnswerEngine(engine.retriever, fake.backend("fake"))
+    dull = eng.ask(DGC_Q)
+    assert not dull.refused and not _summaries(dull)
+    assert any("only restated the question" in n for n in dull.notes)
+    useful = eng.ask(DGC_Q)
+    assert any("99.9%" in s for s in _summaries(useful)), useful.notes
+
+
+def test_a_summary_without_the_number_asked_for_is_left_out(engine):
+    q = "How many bits of knowledge per parameter can a language model store according to the knowledge-capacity study?"
+    fake = FakeOpenAI().enqueue("Language models can store knowledge per parameter even when quantized to int8.",
+                                "Language models can store 2 bits of knowledge per parameter.")
+    eng = AnswerEngine(engine.retriever, fake.backend("fake"))
+    none = eng.ask(q)  # verified (every word is in the evidence), but "int8" is a name, not the number asked for
+    assert not _summaries(none) and any("asks for a number" in n for n in none.notes), none.notes
+    assert any("2 bits" in s for s in _summaries(eng.ask(q)))
+
+
+class _SlowBackend:
+    """A backend whose model writes one word every ``gap_s`` seconds (real time), recording
+    whether its stream was closed before it finished."""
+
+    name = "slow"
+
+    def __init__(self, text: str, gap_s: float) -> None:
+        self.words, self.gap_s = text.split(" "), gap_s
+        self.stopped = __import__("threading").Event()
+
+    def stream(self, messages, max_tokens=None):
+        import time
+
+        try:
+            for i, w in enumerate(self.words):
+                time.sleep(self.gap_s)
+                yield ("" if i == 0 else " ") + w
+        except GeneratorExit:
+            self.stopped.set()
+            raise
+
+
+def test_a_summary_past_its_budget_is_stopped_and_leaks_nothing(engine):
+    import time
+
+    s = engine.settings
+    settings = s.model_copy(update={"answer": s.answer.model_copy(update={"summary_budget_s": 1.0})})
+    slow = _SlowBackend("Deep Gradient Compression reaches a compression ratio from 270x to 600x.", 0.4)
+    eng = AnswerEngine(engine.retriever, slow, settings=settings)
+    t0 = time.perf_counter()
+    events = list(eng.stream("What gradient compression ratio does Deep Gradient Compression achieve?"))
+    took = time.perf_counter() - t0
+    a = events[-1].answer
+    drafted = "".join(e.text for e in events if e.type == "token")
+    assert drafted.startswith("Deep")  # some words were written before the budget ran out ...
+    assert not _summaries(a) and "reaches" not in a.text  # ... and none of them reached the answer
+    assert any("had not finished its summary after 1s" in n for n in a.notes)
+    assert a.backend == "none (extractive)" and "270x to 600x" in a.text  # the evidence still answers
+    assert took < 1.0 + 2.0  # the budget, not the model, decided when the answer went out
+    assert slow.stopped.wait(3)  # and the model's stream was closed: generation stopped
+
+
+def test_a_silent_openai_compatible_server_costs_the_budget_not_its_delay(seed_index, monkeypatch):
+    import time
+
+    with OpenAIStubServer(models=["stub-model"]) as stub:
+        stub.delay_s = 6.0
+        stub.reply("Deep Gradient Compression achieves a gradient compression ratio from 270x to 600x.")
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.url)
+        monkeypatch.setenv("OPENAI_MODEL", "stub-model")
+        monkeypatch.setenv("PAPERCHAT_ANSWER__SUMMARY_BUDGET_S", "1")
+        app = Paperchat(load_settings(), embedder=seed_index.app.embedder, store=seed_index.app.store)
+        app.ask("warm up the retriever")
+        t0 = time.perf_counter()
+        a = app.ask("What gradient compression ratio does Deep Gradient Compression achieve?")
+        assert time.perf_counter() - t0 < 4.0
+        assert not _summaries(a) and any("after 1s" in n for n in a.notes) and "270x to 600x" in a.text

@@ -231,3 +231,23 @@ def test_with_keys_the_ui_needs_a_login_with_a_key(served):
         ok = http.post("/login", data={"username": "anyone", "password": KEY})
         assert ok.status_code == 200, ok.text
         assert http.get("/config").status_code == 200  # the session cookie opens it
+
+
+FRACTAL_Q = ("Which paper pre-trains convolutional networks on automatically generated fractal patterns with "
+             "formula-derived category labels instead of photographs?")
+
+
+def test_a_clause_quote_is_the_same_span_in_content_lines_and_stream(served):
+    """The HTTP API shows the span the engine chose: "…" in the content where words were left
+    out, the span and its whole sentence as structure, streamed and not streamed alike."""
+    r = served.client().chat.completions.create(model="paperchat", messages=[{"role": "user", "content": FRACTAL_Q}])
+    lines = r.model_extra["paperchat"]["lines"]
+    cut = next(ln for ln in lines if ln["kind"] == "quote" and ln["cut_after"])
+    assert cut["context"].startswith(cut["text"]) and len(cut["context"]) > len(cut["text"])
+    text = r.choices[0].message.content
+    assert f"\u201c{cut['text']}\u2026\u201d" in text and cut["context"] not in text
+    assert text.startswith(served.app.ask(FRACTAL_Q).text + "\n\nSources:")  # the canonical text, then sources
+    stream = served.client().chat.completions.create(
+        model="paperchat", stream=True, messages=[{"role": "user", "content": FRACTAL_Q}])
+    streamed = "".join(c.choices[0].delta.content or "" for c in stream)
+    assert streamed == text

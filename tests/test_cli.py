@@ -322,3 +322,17 @@ def test_crafted_jsonl_is_one_error_line_in_a_real_process(tmp_path: Path, recor
     proc = run_paperchat("ingest", str(tmp_path / "bad.jsonl"))
     assert proc.returncode == 1 and proc.stdout == ""
     assert_one_error_line(proc.stderr, message)
+
+
+FRACTAL_Q = ("Which paper pre-trains convolutional networks on automatically generated fractal patterns with "
+             "formula-derived category labels instead of photographs?")
+
+
+def test_ask_prints_the_clause_quote_its_json_carries(seed_index):
+    """`paperchat ask` and `--json` show the span the engine chose, "…" where words were left out."""
+    home = str(seed_index.home)
+    data = json.loads(invoke("--home", home, "ask", FRACTAL_Q, "--backend", "none", "--json").output)
+    cut = next(ln for ln in data["lines"] if ln["kind"] == "quote" and ln["cut_after"])
+    assert cut["context"].startswith(cut["text"]) and f"\u201c{cut['text']}\u2026\u201d" in data["answer"]
+    out = invoke("--home", home, "ask", FRACTAL_Q, "--backend", "none").output
+    assert f"\u201c{cut['text']}\u2026\u201d" in out and cut["context"] not in out

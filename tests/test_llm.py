@@ -691,3 +691,93 @@ def test_the_fake_is_a_llamaindex_llm_and_speaks_logprobs_and_errors() -> None:
 def test_the_fake_fails_loudly_when_no_reply_is_queued() -> None:
     with pytest.raises(BackendError, match="no reply queued"):
         FakeOpenAI().backend().complete("unscripted")
+
+
+# ----------------------------------------------------------------------------------------------
+# a time budget for a stream (rag.llm.budget): real threads and real time, no clock mocking
+# ----------------------------------------------------------------------------------------------
+
+
+class _Paced:
+    """A stream that sends ``words`` one every ``gap_s`` seconds and records whether it was
+    closed before it finished (the way a backend's generation is stopped)."""
+
+    def __init__(self, words: list[str], gap_s: float) -> None:
+        self.words, self.gap_s = words, gap_s
+        self.sent: list[str] = []
+        self.closed_early = threading.Event()
+
+    def __call__(self):
+        try:
+            for w in self.words:
+                time.sleep(self.gap_s)
+                self.sent.append(w)
+                yield w
+        except GeneratorExit:
+            self.closed_early.set()
+            raise
+
+
+def test_within_passes_a_stream_that_ends_in_time() -> None:
+    from rag.llm.budget import within
+
+    ended = threading.Event()
+    assert list(within(_Paced(["a", "b", "c"], 0.01), 5.0, on_end=ended.set)) == ["a", "b", "c"]
+    assert ended.wait(2)
+
+
+def test_within_stops_a_slow_stream_at_its_budget_and_closes_it() -> None:
+    from rag.llm.budget import OutOfTime, within
+
+    paced = _Paced(["one", "two", "three", "four"], 0.4)
+    ended = threading.Event()
+    got: list[str] = []
+    t0 = time.monotonic()
+    with pytest.raises(OutOfTime):
+        for delta in within(paced, 1.0, on_end=ended.set):
+            got.append(delta)
+    assert 0.9 <= time.monotonic() - t0 < 1.4  # the budget, not the stream, decided when
+    assert got == paced.sent[: len(got)] and 1 <= len(got) <= 3
+    # the worker closes the stream at its next word: the model stops and the slot is released
+    assert ended.wait(3) and paced.closed_early.is_set() and len(paced.sent) < 4
+
+
+def test_within_raises_the_streams_error_in_the_caller() -> None:
+    from rag.llm.budget import within
+
+    def failing():
+        yield "a"
+        raise BackendError("the server went away", backend="x", kind="connection")
+
+    with pytest.raises(BackendError, match="went away"):
+        list(within(failing, 5.0))
+
+
+def test_a_silent_server_cannot_hold_a_stream_past_its_budget(stub: OpenAIStubServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.llm.budget import OutOfTime, within
+
+    backend = _compat(stub, monkeypatch)
+    stub.delay_s = 3.0  # a server still reading a long prompt
+    stub.reply("late words")
+    t0 = time.monotonic()
+    with pytest.raises(OutOfTime):
+        list(within(lambda: backend.stream("hi", max_tokens=5), 0.5))
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_a_local_generation_past_its_budget_really_stops(qwen: LLMBackend) -> None:
+    from rag.llm.budget import OutOfTime, within
+
+    ended = threading.Event()
+    got: list[str] = []
+    with pytest.raises(OutOfTime):
+        for delta in within(lambda: qwen.stream("Count from 1 to 2000, one number per line.", max_tokens=2000),
+                            3.0, on_end=ended.set):
+            got.append(delta)
+    assert ended.wait(15), "the budgeted stream's worker did not end"
+    deadline = time.monotonic() + 10
+    while _stream_workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _stream_workers(), "llama.cpp kept generating after the budget ran out"
+    assert qwen.complete("Say hi.", max_tokens=3)  # and llama.cpp's one slot is free again

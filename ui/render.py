@@ -69,12 +69,24 @@ def _links(paper_ids: Sequence[str], citations: Mapping[str, Citation]) -> str:
     return "".join(_cite_link(c.n, c) for c in cited)
 
 
+_CUT = '<span class="pc-cut" title="words of the sentence left out">&#8230;</span>'
+
+
+def _quote_html(line: Line) -> str:
+    """A quote's text; a quote cut from its sentence gets "…" where words were left out and the
+    whole sentence as its tooltip (from the line's fields, never from its text)."""
+    if not (line.cut_before or line.cut_after):
+        return esc(line.text)
+    body = f'<span class="pc-clause" title="{esc_attr(line.sentence)}">{esc(line.text)}</span>'
+    return (_CUT if line.cut_before else "") + body + (_CUT if line.cut_after else "")
+
+
 def _line_html(line: Line, citations: Mapping[str, Citation]) -> str:
     if line.kind in ("quote", "item"):
         links = _links(line.cites or [line.paper_id or ""], citations)
         # the short title leads; the full one is its tooltip and heads the source card
         label = f'<b class="pc-label" title="{esc_attr(line.label)}">{esc(short_title(line.label))}</b>'
-        return f"{label}: \u201c{esc(line.text)}\u201d" + (f" {links}" if links else "")
+        return f"{label}: \u201c{_quote_html(line)}\u201d" + (f" {links}" if links else "")
     if line.kind == "summary":
         links = _links(line.cites, citations)
         return esc(line.text) + (f" {links}" if links else "")
@@ -201,12 +213,23 @@ def highlight(abstract: str, quotes: Iterable[str]) -> str:
 
 
 def quotes_for(citation: Citation, lines: Iterable[Line]) -> list[str]:
-    """What to mark in a cited paper's abstract: its citation quote and every line quoting it."""
-    quotes = [citation.quote] if citation.quote else []
-    for line in lines:
-        if line.kind in ("quote", "item") and line.paper_id == citation.paper_id and line.text not in quotes:
+    """What to mark in a cited paper's abstract: every span the answer quotes from it, and its
+    citation's sentence unless a quote was cut from that sentence (then the cut span alone is
+    what the answer says, and only it is marked)."""
+    mine = [ln for ln in lines if ln.kind in ("quote", "item") and ln.paper_id == citation.paper_id]
+    cut_from = {ln.sentence for ln in mine if ln.cut_before or ln.cut_after}
+    quotes = [citation.quote] if citation.quote and citation.quote not in cut_from else []
+    for line in mine:
+        if line.text not in quotes:
             quotes.append(line.text)
     return quotes
+
+
+def marked_sentence(sentence: str, quotes: Iterable[str]) -> str:
+    """The citation's sentence with the spans the answer quotes from it marked; all of it marked
+    when none lies inside it (the answer quoted the sentence whole)."""
+    inside = [q for q in quotes if _find(sentence, q)]
+    return highlight(sentence, inside) if inside else highlight(sentence, [sentence])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -254,7 +277,7 @@ def source_card(citation: Citation, source: Source | None, lines: Iterable[Line]
         f'<span class="pc-title">{esc(title)}</span>{badge(citation)}</div>'
     )
     quote = (
-        f'<blockquote class="pc-quote"><mark class="pc-evidence">{esc(citation.quote)}</mark></blockquote>'
+        f'<blockquote class="pc-quote">{marked_sentence(citation.quote, quotes)}</blockquote>'
         if citation.quote
         else ""
     )
