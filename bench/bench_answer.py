@@ -62,6 +62,8 @@ MIX = {"lookup": 5, "numeric": 4, "compare": 3, "list": 4, "unanswerable": 4}
 MUST = "Which papers skip warmup?"
 SUMMARY_DROPPED = "removed a model sentence"
 SUMMARY_SKIPPED = "the model was busy"  # the note of an answer that waited answer.summary_wait_s
+SUMMARY_OVER_BUDGET = "had not finished its summary"  # the note of a summary stopped at answer.summary_budget_s
+SUMMARY_UNINFORMATIVE = "left out the model's summary"  # verified, but it only restated the question
 
 
 # --- questions ---------------------------------------------------------------------------------
@@ -186,7 +188,8 @@ def ask_once(app: Any, q: dict, mode: str, probe: TimingsProbe | None) -> dict[s
         lines = [ln for ln in answer.answer.splitlines() if ln.strip()]
         notes = list(answer.notes)
         skipped = any(SUMMARY_SKIPPED in n for n in notes)
-        attempted = saw_sep or skipped
+        over_budget = any(SUMMARY_OVER_BUDGET in n for n in notes)
+        attempted = saw_sep or skipped or over_budget
         summary_text = " ".join("".join(model_parts).split())
         survived = any(ln.kind == "summary" for ln in answer.lines)
         row.update({
@@ -205,6 +208,9 @@ def ask_once(app: Any, q: dict, mode: str, probe: TimingsProbe | None) -> dict[s
             "summary_survived": survived if attempted else None,
             "summary_dropped_note": any(SUMMARY_DROPPED in n for n in notes),
             "summary_skipped_busy": skipped,
+            "summary_over_budget": over_budget,
+            "summary_uninformative": any(SUMMARY_UNINFORMATIVE in n for n in notes),
+            "clause_quotes": sum(1 for ln in answer.lines if getattr(ln, "context", "")),
             "final_last_line": lines[-1][:200] if lines else "",
         })
     if probe is not None and probe.last:
@@ -243,6 +249,8 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
         "dropped_by_verification": sum(1 for r in att if r.get("summary_dropped_note")),
         "empty": sum(1 for r in att if not r.get("summary_stream")),
         "skipped_busy": sum(1 for r in att if r.get("summary_skipped_busy")),
+        "over_budget": sum(1 for r in att if r.get("summary_over_budget")),
+        "uninformative": sum(1 for r in att if r.get("summary_uninformative")),
     }
     out["refused"] = sum(1 for r in rows if r.get("refused"))
     llama = [r["llama"] for r in rows if r.get("llama")]
@@ -411,6 +419,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["settings"] = {"llm": backend.name, "threads": s_local.threads, "llm_ctx": s_local.llm_ctx,
                               "top_k": s_local.top_k, "summary_tokens": s_local.answer.summary_tokens,
                               "summary_wait_s": s_local.answer.summary_wait_s,
+                              "summary_budget_s": s_local.answer.summary_budget_s,
                               "embed_model": s_local.embed_model}
         result["questions"] = [{"id": q["id"], "kind": q["kind"], "question": q["question"]} for q in questions]
         result["modes"] = [m for m, _, _ in modes]
@@ -484,7 +493,8 @@ def render_md(r: dict[str, Any]) -> str:
         f"{m['ram_gib']} GiB RAM, Python {m['python']}, {m['os']}.",
         f"- Model: {r['settings']['llm']} via xllamacpp, {r['settings']['threads']} threads, ctx "
         f"{r['settings']['llm_ctx']}, summary cap {r['settings']['summary_tokens']} tokens, summary wait "
-        f"(`answer.summary_wait_s`) {r['settings'].get('summary_wait_s', '–')} s; embedder "
+        f"(`answer.summary_wait_s`) {r['settings'].get('summary_wait_s', '–')} s, summary budget "
+        f"(`answer.summary_budget_s`) {r['settings'].get('summary_budget_s', '–')} s; embedder "
         f"{r['settings']['embed_model']}; top_k {r['settings']['top_k']}.",
         f"- Index: the bundled seeds ({ing['papers']} papers) ingested into a fresh temporary "
         f"PAPERCHAT_HOME in a child process ({_f(ing['ingest_s'], 1)} s under the load below).",
@@ -571,7 +581,9 @@ def render_md(r: dict[str, Any]) -> str:
             f"(answer route, evidence found); it survived verification (the answer has a summary line) on "
             f"**{sm['survived']} of {sm['attempted']}**; verification removed it on "
             f"{sm['dropped_by_verification']} (note \"removed a model sentence\"); empty on {sm['empty']}; "
-            f"skipped after waiting `answer.summary_wait_s` for a busy model on {sm.get('skipped_busy', 0)}.")
+            f"skipped after waiting `answer.summary_wait_s` for a busy model on {sm.get('skipped_busy', 0)}; "
+            f"stopped at `answer.summary_budget_s` on {sm.get('over_budget', 0)}; left out as restating the "
+            f"question (or giving no number when one was asked for) on {sm.get('uninformative', 0)}.")
         ll = s[x].get("llama")
         if ll:
             out.append(
