@@ -476,7 +476,7 @@ def test_three_turns_every_old_and_new_citation_opens_the_right_paper(page) -> N
     assert "couldn't find" not in more and paper_one in more, more
     assert answers.nth(1).locator('a.pc-cite[href="#pc-src-1"]').count() >= 1, answers.nth(1).inner_html()[:3000]
     # a new topic: new papers get new numbers, old ones keep theirs
-    ask(page, "What is Deep Gradient Compression?")
+    ask(page, "What is ReZero?")  # a paper of the 40 (Deep Gradient Compression is not among them)
     assert answers.count() == 3
     checked = _every_citation_opens_its_paper(page)
     assert checked >= 4
@@ -485,4 +485,42 @@ def test_three_turns_every_old_and_new_citation_opens_the_right_paper(page) -> N
     assert page.locator("#pc-src-1 .pc-title").inner_text() == paper_one
     page.wait_for_timeout(600)
     shot(page, "09-three-turns-citations", full_page=True)
+    assert not page.page_errors
+
+
+FRACTAL_TITLE = "Pre-training without Natural Images"
+FRACTAL_QUESTION = ("Which paper pre-trains convolutional networks on automatically generated fractal patterns "
+                    "with formula-derived category labels instead of photographs?")
+
+
+def test_a_clause_quote_shows_its_cut_and_its_citation_opens_the_paper(page, server: Server) -> None:
+    """The answer quotes the clause that answers, marks the cut with "…" (from the line's fields),
+    keeps the whole sentence as its tooltip and in the source card, and [n] opens that paper."""
+    paper = next(p for p in load_corpus(SEED_FILES).papers if p.title == FRACTAL_TITLE)
+    open_accordion(page, "Add papers")
+    upload(page, write_jsonl(server.tmp / "fractal.jsonl", [paper_record(paper)]))
+    ask(page, FRACTAL_QUESTION)
+    answer = page.locator("#pc-chat .pc-answer").last
+    item = answer.locator("li:has(.pc-cut)").first
+    item.wait_for(timeout=5_000)
+    clause = item.locator(".pc-clause").inner_text()
+    sentence = item.locator(".pc-clause").get_attribute("title")
+    assert clause and sentence.startswith(clause) and len(sentence) > len(clause) + 20
+    assert f"\u201c{clause}\u2026\u201d" in item.inner_text()  # the ellipsis where words were left out
+    link = item.locator("a.pc-cite").first
+    n = link.get_attribute("href").removeprefix("#pc-src-")  # Gradio's sanitizer drops data-* in chat
+    link.click()
+    card = page.locator(f"#pc-src-{n}")
+    assert card.locator(".pc-title").inner_text() == FRACTAL_TITLE
+    # the card shows the whole sentence with the quoted clause marked, and marks it in the abstract
+    assert card.locator("blockquote.pc-quote").inner_text() == sentence
+    assert card.locator("blockquote.pc-quote mark.pc-evidence").inner_text() == clause
+    mark = card.locator(".pc-abstract-text mark.pc-evidence").first
+    mark.wait_for(state="visible", timeout=5_000)
+    assert mark.inner_text() == clause
+    page.wait_for_timeout(600)
+    shot(page, "10-clause-quote-citation-opened")
+    item.locator(".pc-clause").hover()
+    page.wait_for_timeout(300)
+    shot(page, "10b-clause-quote")
     assert not page.page_errors
