@@ -211,6 +211,9 @@ def test_local_model_answer_on_the_real_default_stack(seed_index):
     assert a.backend.startswith("local:")
     assert "270x to 600x" in a.text and not a.refused
     assert all(c.supported for c in a.citations)
+    # the bundled model's summary is in the answer, or a note says why it is not
+    assert [ln for ln in a.lines if ln.kind == "summary"] or any(
+        n.startswith(("left out the model's summary", "removed a model sentence")) for n in a.notes), a.notes
 
 
 # --- LlamaIndex composition -------------------------------------------------------------------------
