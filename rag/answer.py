@@ -28,6 +28,7 @@ from rag.settings import Settings
 from rag.summary_check import why_uninformative
 from rag.text import Idf, stem
 from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, SearchResult, Source
+from rag.unknown import unknown_names, unknown_note
 
 REFUSAL = "I couldn't find this in the indexed papers."
 NO_LIST = "No paper in the index says this."
@@ -173,6 +174,11 @@ class AnswerEngine:
         else:
             ev = select_evidence(standalone, hits, self.idf, th)
             notes += claims.drop_opposed(standalone, ev.papers, self.idf)
+            missing = unknown_names(standalone, self.idf)
+            if missing:  # a name no abstract uses: no paper here can be about it
+                for pe in ev.papers:
+                    pe.relevant = False
+                notes.append(unknown_note(missing))
         chosen = ev.relevant[: max(cfg.max_papers, len(pinned))]
         named = (compare.named_papers(standalone, hits[: cfg.compare_depth])
                  if not pinned and compare.is_compare(standalone) else [])
@@ -363,7 +369,12 @@ class AnswerEngine:
             timings.setdefault("first_token_s", time.perf_counter() - t0)
             return Line(kind="item", text=j.quote, paper_id=p.paper_id, label=p.title, cites=[p.paper_id]), c
 
-        if self.llm is not None and getattr(self.llm, "capable_judge", False):
+        missing = unknown_names(standalone, self.idf)
+        if missing:  # whoever would judge: a name no abstract uses is in no paper here
+            judged = []
+            notes.append(unknown_note(missing))
+            backend = LIST_LEARNED if self.settings.listing.judge == "learned" else LIST_RULES
+        elif self.llm is not None and getattr(self.llm, "capable_judge", False):
             pool = hits[: cfg.judge_cap]
             confirmed: list[listing.Judgement] = []
             # items stream in arrival order, numbered on a scratch copy; the answer renumbers them
