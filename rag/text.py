@@ -254,9 +254,15 @@ def polarity(text: str) -> dict[str, set[str]]:
     """For each stemmed content term, how the text states it: "present", "absent" (a negator such as
     "without" / "removes" within a few words before it, or "<term>-free"), and "fewer" / "more"
     (a quantity word before it). A term said several ways has several entries."""
-    ws = words(text)
     out: dict[str, set[str]] = {}
     raw = text.lower()
+    # a negator ends with its sentence: "... a generator sample or not. Thorough experiments ..."
+    for sentence in _SENT_END.split(text):
+        _polarity_of(words(sentence), raw, out)
+    return out
+
+
+def _polarity_of(ws: list[str], raw: str, out: dict[str, set[str]]) -> None:
     for i, w in enumerate(ws):
         if w in STOPWORDS or len(w) < 2 or w in _NEGATORS or w in _FEWER or w in _MORE:
             continue
@@ -267,7 +273,6 @@ def polarity(text: str) -> dict[str, set[str]]:
             ways.add("fewer")
         if any(b in _MORE for b in before[-2:]):
             ways.add("more")
-    return out
 
 
 def polarity_conflict(claim: str, source: str) -> str | None:

@@ -98,6 +98,9 @@ def test_names_match_up_to_case_plural_and_hyphen():
     ("It uses a shorter warmup.", "We propose shorter warmup schedules.", False),
     ("It uses warmup.", "Prior work uses warmup; we train without warmup.", False),  # the source says both
     ("It is warmup-free.", "Training uses a warmup phase.", True),
+    # a negator does not reach into the next sentence (ELECTRA: "... a generator sample or not. Thorough ...")
+    ("Thorough experiments demonstrate it.", "We predict whether it was replaced or not. Thorough experiments "
+     "demonstrate it.", False),
 ])
 def test_polarity(claim, source, conflict):
     assert (polarity_conflict(claim, source) is not None) is conflict
