@@ -367,7 +367,12 @@ class AnswerEngine:
             c = Citation(n=numbers(p.paper_id), paper_id=p.paper_id, title=p.title, quote=j.quote,
                          supported=True, support_score=round(j.score, 3), reason=j.reason)
             timings.setdefault("first_token_s", time.perf_counter() - t0)
-            return Line(kind="item", text=j.quote, paper_id=p.paper_id, label=p.title, cites=[p.paper_id]), c
+            span = (answering_span(j.quote, standalone, keep_under_words=cfg.clause_keep_words)
+                    if cfg.clause_quotes else None)
+            cut = span is not None and not span.whole
+            return Line(kind="item", text=span.text if cut else j.quote, paper_id=p.paper_id, label=p.title,
+                        cites=[p.paper_id], context=j.quote if cut else "", cut_before=cut and span.cut_before,
+                        cut_after=cut and span.cut_after), c
 
         missing = unknown_names(standalone, self.idf)
         if missing:  # whoever would judge: a name no abstract uses is in no paper here

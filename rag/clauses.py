@@ -50,6 +50,7 @@ _NOT_A_CLAUSE = frozenset(("including",))  # "..., including X" continues a list
 _LIST_ITEM_WORDS = 4
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _WORD = re.compile(r"\S+")
+_ENUMERATOR = re.compile(r"\(?(?:[a-h]|[ivx]{1,4}|\d{1,2})\)\s")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def _boundaries(sentence: str) -> list[tuple[int, bool]]:
             words = sentence[i + 2:].split(None, 2)
             word = words[0].lower().strip(",;:.\"'") if words else ""
             if c in ";:":
-                out.append((i + 2, True))
+                if not _ENUMERATOR.match(sentence, i + 2):  # "(a) ...; (b) ...": items of one list
+                    out.append((i + 2, True))
             elif concessive and not out and word in _SUBJECTS and len(sentence[:i].split()) <= _CONCESSIVE_MAX_WORDS:
                 out.append((i + 2, True))
                 concessive = False

@@ -501,3 +501,17 @@ def test_a_silent_openai_compatible_server_costs_the_budget_not_its_delay(seed_i
         a = app.ask("What gradient compression ratio does Deep Gradient Compression achieve?")
         assert time.perf_counter() - t0 < 4.0
         assert not _summaries(a) and any("after 1s" in n for n in a.notes) and "270x to 600x" in a.text
+
+
+def test_list_items_quote_the_clause_that_answers(engine):
+    a = engine.ask("Which papers work with physics-informed neural networks (PINNs)?")
+    assert a.route == "aggregate" and not a.refused
+    cut = [line for line in a.lines if line.kind == "item" and (line.cut_before or line.cut_after)]
+    assert cut, "a long item sentence with padding around its answer is cut to the clause"
+    for line in cut:
+        assert line.text in line.context and len(line.text) < len(line.context)
+        assert "PINNs" in line.text
+    # the whole sentence travels with the citation, and the plain text marks the cut
+    by_id = {c.paper_id: c for c in a.citations}
+    assert all(by_id[line.paper_id].quote == line.context for line in cut)
+    assert "\u2026" in a.text

@@ -110,3 +110,12 @@ def test_every_cut_over_the_seed_abstracts_keeps_its_promises(sentences) -> None
             assert set(numbers(s)) <= set(numbers(span.text))
             assert len(words) - len(span.text.split()) >= MIN_CUT_WORDS
     assert cut >= 10  # the rule does cut real sentences
+
+
+def test_items_of_a_semicolon_enumeration_are_not_clauses(sentences) -> None:
+    # "(a) a Vision Transformer ... ; (b) deep architectures ...": a quote starting at "(b)" would
+    # lose what is enabled and by what
+    s = next(x for ss in sentences.values() for x in ss if "(c) speech recognition to competitive" in x)
+    span = answering_span(s, "Which papers skip warmup?")
+    assert not span.text.startswith("(b)")
+    assert not any(s[a:].startswith("(b)") for a, _, _ in clauses(s))
