@@ -173,12 +173,15 @@ class AnswerEngine:
                     pe.reason = "the sentences of the paper you asked about closest to the question"
         else:
             ev = select_evidence(standalone, hits, self.idf, th)
-            notes += claims.drop_opposed(standalone, ev.papers, self.idf)
+            said = claims.drop_opposed(standalone, ev.papers, self.idf)
             missing = unknown_names(standalone, self.idf)
             if missing:  # a name no abstract uses: no paper here can be about it
                 for pe in ev.papers:
                     pe.relevant = False
-                notes.append(unknown_note(missing))
+                said.append(unknown_note(missing))
+            for n in said:
+                notes.append(n)
+                yield Event(type="note", text=n)
         chosen = ev.relevant[: max(cfg.max_papers, len(pinned))]
         named = (compare.named_papers(standalone, hits[: cfg.compare_depth])
                  if not pinned and compare.is_compare(standalone) else [])
@@ -378,6 +381,7 @@ class AnswerEngine:
         if missing:  # whoever would judge: a name no abstract uses is in no paper here
             judged = []
             notes.append(unknown_note(missing))
+            yield Event(type="note", text=notes[-1])
             backend = LIST_LEARNED if self.settings.listing.judge == "learned" else LIST_RULES
         elif self.llm is not None and getattr(self.llm, "capable_judge", False):
             pool = hits[: cfg.judge_cap]
@@ -404,7 +408,9 @@ class AnswerEngine:
         if judged is None:
             if self.settings.listing.judge == "learned":
                 judged, opposed = self._learned_judgements(standalone, hits)
-                notes += opposed
+                for n in opposed:
+                    notes.append(n)
+                    yield Event(type="note", text=n)
                 backend = LIST_LEARNED
             elif prop.polarity == "absence":
                 judged = listing.judge_all(hits, prop, self.idf)
