@@ -25,6 +25,7 @@ from rag.embed import Embedder, embedder_from
 from rag.index import IngestReport
 from rag.paperchat import Paperchat
 from rag.settings import Settings, load_settings
+from rag.text import Idf
 
 # Every variable the settings (or chromadb, or an OpenAI client) could pick up from the outer shell.
 _ENV_PREFIXES = ("PAPERCHAT_", "CHROMA_", "OPENAI_")
@@ -83,6 +84,18 @@ def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
 @pytest.fixture(scope="session")
 def seed_corpus() -> CorpusLoad:
     return load_corpus(SEED_FILES)
+
+
+@pytest.fixture(scope="session")
+def seed_titles(seed_corpus: CorpusLoad) -> dict[str, Paper]:
+    """The seed papers by title, for tests that pick real abstracts by name."""
+    return {p.title: p for p in seed_corpus.papers}
+
+
+@pytest.fixture(scope="session")
+def seed_idf(seed_corpus: CorpusLoad) -> Idf:
+    """Corpus IDF over the seed papers' titles and abstracts (what the pure scoring code reads)."""
+    return Idf(f"{p.title}. {p.abstract}" for p in seed_corpus.papers)
 
 
 @dataclass

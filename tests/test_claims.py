@@ -9,23 +9,13 @@ import pytest
 from rag import claims
 from rag.cite import summary_lines
 from rag.list_features import Question, candidate_features
-from rag.text import Idf, split_sentences
+from rag.text import split_sentences
 from rag.types import Hit
 
 TO_CODE = "To Code, or Not To Code? Exploring Impact of Code in Pre-training"
 MM1 = "MM1: Methods, Analysis & Insights from Multimodal LLM Pre-training"
 TOKENIZER = "Tokenizer Choice For LLM Training: Negligible or Crucial?"
 PUBLIC = "Why Is Public Pretraining Necessary for Private Model Training?"
-
-
-@pytest.fixture(scope="module")
-def papers(seed_corpus):
-    return {p.title: p for p in seed_corpus.papers}
-
-
-@pytest.fixture(scope="module")
-def idf(seed_corpus):
-    return Idf(f"{p.title}. {p.abstract}" for p in seed_corpus.papers)
 
 
 def said(claim, paper, idf):
@@ -64,8 +54,8 @@ def test_the_direction_of_a_claim(claim, direction):
     (PUBLIC, "public pretraining is unnecessary for private training"),
     (MM1, "the vision-language connector design is the most important factor for multimodal LLM performance"),
 ])
-def test_a_paper_that_says_the_opposite_is_caught(papers, idf, title, claim):
-    assert said(claim, papers[title], idf)
+def test_a_paper_that_says_the_opposite_is_caught(seed_titles, seed_idf, title, claim):
+    assert said(claim, seed_titles[title], seed_idf)
 
 
 @pytest.mark.parametrize(("title", "claim"), [
@@ -76,35 +66,35 @@ def test_a_paper_that_says_the_opposite_is_caught(papers, idf, title, claim):
     (TO_CODE, "the method uses a cosine learning-rate schedule"),  # no direction at all
     (PUBLIC, "quantization hurts accuracy"),  # a subject the paper never evaluates
 ])
-def test_the_same_finding_or_another_subject_is_not_a_contradiction(papers, idf, title, claim):
-    assert said(claim, papers[title], idf) is None
+def test_the_same_finding_or_another_subject_is_not_a_contradiction(seed_titles, seed_idf, title, claim):
+    assert said(claim, seed_titles[title], seed_idf) is None
 
 
-def test_a_title_that_asks_does_not_state(papers, idf):
+def test_a_title_that_asks_does_not_state(seed_titles, seed_idf):
     # "Negligible or Crucial?" says neither; the abstract says it can significantly impact
-    tokenizer = papers[TOKENIZER]
+    tokenizer = seed_titles[TOKENIZER]
     only_title = claims.opposed("tokenizer choice is negligible", [tokenizer.title], ["token", "choic"])
     assert only_title is None
-    assert said("tokenizer choice is negligible", tokenizer, idf)
+    assert said("tokenizer choice is negligible", tokenizer, seed_idf)
 
 
-def test_the_list_judge_never_lists_a_paper_that_states_the_opposite_finding(papers, idf):
-    q = Question.read("Do any papers show that code data in LLM pre-training degrades non-code tasks?", idf)
-    code = candidate_features(q, Hit(paper=papers[TO_CODE], score=1.0, rank=1, best_chunk=""), idf)
+def test_the_list_judge_never_lists_a_paper_that_states_the_opposite_finding(seed_titles, seed_idf):
+    q = Question.read("Do any papers show that code data in LLM pre-training degrades non-code tasks?", seed_idf)
+    code = candidate_features(q, Hit(paper=seed_titles[TO_CODE], score=1.0, rank=1, best_chunk=""), seed_idf)
     assert code.vetoed and "helps" in code.opposite
-    q2 = Question.read("Do any papers show that code data in pre-training improves reasoning?", idf)
-    same = candidate_features(q2, Hit(paper=papers[TO_CODE], score=1.0, rank=1, best_chunk=""), idf)
+    q2 = Question.read("Do any papers show that code data in pre-training improves reasoning?", seed_idf)
+    same = candidate_features(q2, Hit(paper=seed_titles[TO_CODE], score=1.0, rank=1, best_chunk=""), seed_idf)
     assert not same.opposite
 
 
-def test_a_model_sentence_that_flips_the_finding_is_removed(papers, idf):
-    code = papers[TO_CODE]
+def test_a_model_sentence_that_flips_the_finding_is_removed(seed_titles, seed_idf):
+    code = seed_titles[TO_CODE]
     # every word but "hurts" is the abstract's: term coverage alone would pass it
     kept, dropped = summary_lines("The addition of code hurts natural language (NL) reasoning and world knowledge "
-                                  "[1].", [code], idf)
+                                  "[1].", [code], seed_idf)
     assert kept == [] and "hurts where the abstract says it helps" in dropped[0]
     kept, dropped = summary_lines("The addition of code improves natural language (NL) reasoning and world "
-                                  "knowledge [1].", [code], idf)
+                                  "knowledge [1].", [code], seed_idf)
     assert [line.cites for line in kept] == [[code.paper_id]] and dropped == []
 
 

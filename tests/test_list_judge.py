@@ -19,40 +19,30 @@ from rag.text import Idf
 from rag.types import Hit
 
 
-@pytest.fixture(scope="module")
-def papers(seed_corpus):
-    return {p.title: p for p in seed_corpus.papers}
-
-
-@pytest.fixture(scope="module")
-def idf(seed_corpus):
-    return Idf(f"{p.title}. {p.abstract}" for p in seed_corpus.papers)
-
-
 def hit(paper, rank=1, dense=0.5):
     return Hit(paper=paper, score=1.0 / rank, rank=rank, best_chunk=paper.abstract[:200], bm25_score=1.0 / rank,
                dense_score=dense)
 
 
-def test_question_reads_absence_topic_and_rare_terms(idf):
-    q = Question.read("Which papers skip warmup?", idf)
+def test_question_reads_absence_topic_and_rare_terms(seed_idf):
+    q = Question.read("Which papers skip warmup?", seed_idf)
     assert q.absence and q.topic == ("warmup",) and q.key == ("warmup",)
-    q = Question.read("Which papers improve the draft model used in speculative decoding?", idf)
+    q = Question.read("Which papers improve the draft model used in speculative decoding?", seed_idf)
     assert not q.absence
     assert ("specul", "decod") in q.pairs
     assert "specul" in q.key  # the rarest term of the question is a key term
-    q = Question.read("Which papers use zorblification of transformers?", idf)
+    q = Question.read("Which papers use zorblification of transformers?", seed_idf)
     assert q.oov == ("zorblif",)  # a word no abstract uses
 
 
-def test_absence_is_read_from_the_papers_own_sentence(papers, idf):
-    q = Question.read("Which papers skip warmup?", idf)
-    skip = candidate_features(q, hit(papers["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"]),
-                              idf)
-    rewarm = candidate_features(q, hit(papers["Continual Pre-Training of Large Language Models: How to (re)warm your "
-                                              "model?"]), idf)
+def test_absence_is_read_from_the_papers_own_sentence(seed_titles, seed_idf):
+    q = Question.read("Which papers skip warmup?", seed_idf)
+    skip = candidate_features(q, hit(seed_titles["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"]),
+                              seed_idf)
+    rewarm = candidate_features(q, hit(seed_titles["Continual Pre-Training of Large Language Models: How to (re)warm your "
+                                              "model?"]), seed_idf)
     assert skip.features["absence_stated"] > 0.5 and "warmup" in skip.quote.lower().replace("-", "")
-    assert skip.quote in papers["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"].abstract
+    assert skip.quote in seed_titles["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"].abstract
     assert rewarm.features["absence_stated"] == 0.0 and rewarm.features["absence_missing"] == 1.0
 
 
@@ -71,11 +61,11 @@ def test_phrase_and_soft_matching():
     assert soft_coverage(["token"], {"tokyo"}, Flat()) == 0.0
 
 
-def test_relative_features_compare_with_the_best_candidate(papers, idf):
-    q = Question.read("Which papers improve the draft model used in speculative decoding?", idf)
-    hydra = candidate_features(q, hit(papers["Hydra: Sequentially-Dependent Draft Heads for Medusa Decoding"], 1), idf,
+def test_relative_features_compare_with_the_best_candidate(seed_titles, seed_idf):
+    q = Question.read("Which papers improve the draft model used in speculative decoding?", seed_idf)
+    hydra = candidate_features(q, hit(seed_titles["Hydra: Sequentially-Dependent Draft Heads for Medusa Decoding"], 1), seed_idf,
                                [0.7, 0.2])
-    other = candidate_features(q, hit(papers["CLLMs: Consistency Large Language Models"], 2), idf, [0.3])
+    other = candidate_features(q, hit(seed_titles["CLLMs: Consistency Large Language Models"], 2), seed_idf, [0.3])
     relative_features([hydra, other])
     assert hydra.features["dense_gap"] == 0.0 and other.features["dense_gap"] == pytest.approx(-0.4)
     assert hydra.features["sent_title"] > other.features["sent_title"]
@@ -98,10 +88,10 @@ def _model(threshold=0.5, relative=0.0):
                      relative=relative)
 
 
-def test_judge_cuts_by_probability_and_relative_share(papers, idf):
-    q = Question.read("Which papers train transformers?", idf)
-    ps = list(papers.values())[:3]
-    cands = [candidate_features(q, hit(p, i + 1), idf) for i, p in enumerate(ps)]
+def test_judge_cuts_by_probability_and_relative_share(seed_titles, seed_idf):
+    q = Question.read("Which papers train transformers?", seed_idf)
+    ps = list(seed_titles.values())[:3]
+    cands = [candidate_features(q, hit(p, i + 1), seed_idf) for i, p in enumerate(ps)]
     for c, s in zip(cands, (0.9, 0.53, 0.3), strict=True):
         c.features["sent"] = s
     listed = judge(cands, _model(0.5))
@@ -125,21 +115,21 @@ def test_model_round_trip_and_the_shipped_model(tmp_path):
         ListModel.from_dict(bad)
 
 
-def test_an_absence_question_never_lists_a_paper_that_does_not_state_the_absence(papers, idf):
-    q = Question.read("Which papers skip warmup?", idf)
-    rewarm = candidate_features(q, hit(papers["Continual Pre-Training of Large Language Models: How to (re)warm your "
-                                              "model?"]), idf)
-    skip = candidate_features(q, hit(papers["Fast Certified Robust Training with Short Warmup"], 2), idf)
+def test_an_absence_question_never_lists_a_paper_that_does_not_state_the_absence(seed_titles, seed_idf):
+    q = Question.read("Which papers skip warmup?", seed_idf)
+    rewarm = candidate_features(q, hit(seed_titles["Continual Pre-Training of Large Language Models: How to (re)warm your "
+                                              "model?"]), seed_idf)
+    skip = candidate_features(q, hit(seed_titles["Fast Certified Robust Training with Short Warmup"], 2), seed_idf)
     for c in (rewarm, skip):
         c.features["sent"] = 0.9  # every other signal says yes
     assert rewarm.vetoed and not skip.vetoed
     assert [j.hit.paper.title for j in judge([rewarm, skip], _model(0.5))] == [skip.hit.paper.title]
     # a long property whose cue is a detail ("... without retraining or distillation") is not vetoed
-    long_q = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", idf)
+    long_q = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", seed_idf)
     assert not long_q.short_absence
 
 
-def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_path, embedder, papers):
+def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_path, embedder, seed_titles):
     from dataclasses import replace
 
     from rag.list_judge import SentenceSimilarity
@@ -156,7 +146,7 @@ def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_p
         def embed_query(self, text):
             return embedder.embed_query(text)
 
-    hits = [hit(p, i + 1) for i, p in enumerate(list(papers.values())[:3])]
+    hits = [hit(p, i + 1) for i, p in enumerate(list(seed_titles.values())[:3])]
     path = tmp_path / "sentences.npz"
     first = SentenceSimilarity(Counting(), path)("Which papers skip warmup?", hits)
     assert len(calls) == 1 and path.is_file()
@@ -172,17 +162,17 @@ def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_p
     assert SentenceSimilarity(Counting(), path)("q", hits[:1]) and len(calls) == 3
 
 
-def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_listed(papers, idf):
-    q = Question.read("Which papers train without learning-rate warmup?", idf)
+def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_listed(seed_titles, seed_idf):
+    q = Question.read("Which papers train without learning-rate warmup?", seed_idf)
     assert q.absent_key == "warmup" and not q.short_absence
-    daformer = candidate_features(q, hit(papers["DAFormer: Improving Network Architectures and Training Strategies for "
-                                                "Domain-Adaptive Semantic Segmentation"]), idf)
-    skip = candidate_features(q, hit(papers["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"],
-                                     2), idf)
+    daformer = candidate_features(q, hit(seed_titles["DAFormer: Improving Network Architectures and Training Strategies for "
+                                                "Domain-Adaptive Semantic Segmentation"]), seed_idf)
+    skip = candidate_features(q, hit(seed_titles["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"],
+                                     2), seed_idf)
     assert daformer.contradicts and daformer.vetoed  # "a learning rate warmup promote feature transfer"
     assert not skip.contradicts and not skip.vetoed  # "... without warmup ..."
     # a paper that never mentions the term is left to the model, not vetoed
-    q2 = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", idf)
-    other = candidate_features(q2, hit(papers["Stabilizing Transformer Training by Preventing Attention Entropy "
-                                              "Collapse"]), idf)
+    q2 = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", seed_idf)
+    other = candidate_features(q2, hit(seed_titles["Stabilizing Transformer Training by Preventing Attention Entropy "
+                                              "Collapse"]), seed_idf)
     assert q2.absent_key and not other.contradicts

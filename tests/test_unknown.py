@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text import Idf
 from rag.unknown import unknown_names
-
-
-@pytest.fixture(scope="module")
-def idf(seed_corpus):
-    return Idf(f"{p.title}. {p.abstract}" for p in seed_corpus.papers)
 
 
 @pytest.mark.parametrize(("question", "missing"), [
@@ -25,8 +19,8 @@ def idf(seed_corpus):
     ("Which papers train with Minecraft or Atari agents?", []),  # an alternative offered with "or"
     ("which papers use cheap tricks to fight overthinking?", []),  # ordinary words are not names
 ])
-def test_unknown_names(idf, question, missing):
-    assert unknown_names(question, idf) == missing
+def test_unknown_names(seed_idf, question, missing):
+    assert unknown_names(question, seed_idf) == missing
 
 
 def test_the_engine_refuses_and_says_which_name_no_paper_uses(seed_index):
