@@ -206,10 +206,9 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
     from tqdm import tqdm
 
     from rag.chunk import Chunk, Chunker, chunk_id, embed_text
-    from rag.derived import build_derived, derived_path
     from rag.embed import MINILM_TOKENIZER, token_counter
     from rag.settings import load_settings
-    from rag.store import Active, ChromaStore, chunk_metadata
+    from rag.store import ChromaStore, chunk_metadata
 
     res: dict[str, Any] = {"papers": n}
     proc, port = start_chroma(d / "chroma")
@@ -261,12 +260,69 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
         res["write"] = {"s": round(time.perf_counter() - t, 1), "chroma_add_s": round(add_s[0], 1), "records": records,
                         "records_per_s": round(records / (time.perf_counter() - t), 1), "batch": store.max_batch(),
                         "chunking_s": round(chunk_s, 1), "load_after": _loadavg()}
-        t = time.perf_counter()
-        build_derived(derived_path(settings, name), papers, chunk_ids)
-        res["derived_build_s"] = round(time.perf_counter() - t, 1)
-        store.set_active(Active(collection=name, generation=1, embedder=embedder.name, dim=embedder.dim))
+        _finish_generation(res, store, settings, name, embedder, papers, chunk_ids)
         del papers, chunk_ids
-        print(f"[bench] {n}: written, derived built in {res['derived_build_s']} s", file=sys.stderr, flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
+    (d / "build.json").write_text(json.dumps(res))
+    return res
+
+
+def _finish_generation(res: dict[str, Any], store: Any, settings: Any, name: str, embedder: Any,
+                       papers: list, chunk_ids: dict[str, list[str]]) -> None:
+    """What ingest does once the records are in: the generation's files, then the pointer flip."""
+    from rag.derived import build_derived, derived_path
+    from rag.store import Active
+
+    t = time.perf_counter()
+    build_derived(derived_path(settings, name), papers, chunk_ids)
+    res["derived_build_s"] = round(time.perf_counter() - t, 1)
+    res["derived_load_after"] = _loadavg()
+    store.set_active(Active(collection=name, generation=1, embedder=embedder.name, dim=embedder.dim))
+    print(f"[bench] {len(papers)}: derived built in {res['derived_build_s']} s", file=sys.stderr, flush=True)
+
+
+def derive_size(n: int, pool: list[str], title_words: list[str], embedder: Any, d: Path,
+                write: dict[str, Any]) -> dict[str, Any]:
+    """Finish a kept size whose Chroma write completed but whose process stopped before the
+    generation's files and the pointer were made: the papers are made again from the fixed RNG
+    seed (the same sequence :func:`build_size` wrote), a sample of them is checked against the
+    records in Chroma (ids and documents), then the files are built and the pointer set.
+    ``write`` is the write's numbers as recorded while it ran (they go into ``build.json``)."""
+    from bench_index import synthetic_papers
+
+    from rag.chunk import chunk_id, embed_text
+    from rag.settings import load_settings
+    from rag.store import ChromaStore
+
+    if (d / "build.json").exists():
+        raise SystemExit(f"{d / 'build.json'} exists: this size was finished already")
+    res: dict[str, Any] = {"papers": n, "write": write, "derived_after_restart": True}
+    proc, port = start_chroma(d / "chroma")
+    try:
+        settings = load_settings(home=d / "home", chroma_host="127.0.0.1", chroma_port=port)
+        store = ChromaStore(settings)
+        name = store.generation_name(1)
+        records = store.count(name)
+        if records != n:
+            raise SystemExit(f"{name} holds {records} records, not {n}: the write did not finish")
+        res["write"]["records"] = records
+        t = time.perf_counter()
+        papers, chunk_ids = [], {}
+        for paper, _ in synthetic_papers(n, pool, title_words, random.Random(RNG_SEED)):
+            papers.append(paper)
+            chunk_ids[paper.paper_id] = [chunk_id(embedder.name, embed_text(paper.title, paper.abstract))]
+        res["papers_made_s"] = round(time.perf_counter() - t, 1)
+        sample = random.Random(7).sample(range(n), 200)
+        got = store.collection(name).get(ids=[chunk_ids[papers[i].paper_id][0] for i in sample],
+                                         include=["documents", "metadatas"])
+        by_id = dict(zip(got["ids"], got["documents"]))
+        bad = [i for i in sample if by_id.get(chunk_ids[papers[i].paper_id][0]) != papers[i].abstract]
+        if bad:
+            raise SystemExit(f"{len(bad)} of 200 sampled papers differ from Chroma's records (first: row {bad[0]})")
+        res["sample_checked"] = len(sample)
+        _finish_generation(res, store, settings, name, embedder, papers, chunk_ids)
     finally:
         proc.terminate()
         proc.wait(timeout=120)
@@ -468,6 +524,10 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true", help="with --keep: build, measure nothing")
     ap.add_argument("--plot-with", default=None, help="a results JSON whose sizes the plot shows beside this "
                     "run's (e.g. 10k and 100k measured earlier, for 10k -> 100k -> 1M)")
+    ap.add_argument("--derive-only", default=None, metavar="WRITE_JSON",
+                    help="with --reuse: a size whose Chroma write finished but whose process stopped before the "
+                    "generation's files: make them (papers again from the fixed seed, a sample checked against "
+                    "Chroma) and set the pointer; WRITE_JSON is the write's numbers recorded while it ran")
     ap.add_argument("--idf-table", action="store_true", help="after adding papers, time making the IDF table of a "
                     "generation from before it was saved (one pass over every paper), then opening it")
     args = ap.parse_args()
@@ -517,7 +577,9 @@ def main() -> None:
                 raise SystemExit(f"{d} exists: --reuse it, or remove it first")
             d.mkdir(parents=True)
             build_size(n, pool, vecs, title_words, embedder, d, args.real_chunks)
-        if args.build_only:
+        elif args.derive_only:
+            derive_size(n, pool, title_words, embedder, d, json.loads(args.derive_only))
+        if args.build_only or args.derive_only:
             continue
         r["sizes"].append(measure_size(d, pool, vecs, title_words, embedder, qfile, args.add, args.idf_table))
         r["load_end"], r["total_s"] = loadavg(), round(time.perf_counter() - t0)
