@@ -317,7 +317,7 @@ def derive_size(n: int, pool: list[str], title_words: list[str], embedder: Any, 
         sample = random.Random(7).sample(range(n), 200)
         got = store.collection(name).get(ids=[chunk_ids[papers[i].paper_id][0] for i in sample],
                                          include=["documents", "metadatas"])
-        by_id = dict(zip(got["ids"], got["documents"]))
+        by_id = dict(zip(got["ids"], got["documents"], strict=True))
         bad = [i for i in sample if by_id.get(chunk_ids[papers[i].paper_id][0]) != papers[i].abstract]
         if bad:
             raise SystemExit(f"{len(bad)} of 200 sampled papers differ from Chroma's records (first: row {bad[0]})")
