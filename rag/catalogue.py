@@ -8,7 +8,9 @@ once by ingest and never changed, so every process opens them read-only and shar
 
 Files in the generation's directory: ``papers.sqlite`` (row, paper_id, content_hash, chunk ids,
 the paper as JSON; and chunk id -> row), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date),
-``upvotes.npy`` (-1 when unknown), ``live.npy`` (false for a removed paper's row) and
+``upvotes.npy`` (-1 when unknown), ``live.npy`` (false for a removed paper's row),
+``chunk_id.npy`` / ``chunk_row.npy`` (every chunk id of the chunks table and its paper's row, as
+columns: a selective filter turns into the passing papers' chunk ids without SQL) and
 ``facts.json`` (papers per source, for ``stats``).
 
 An update (:func:`update_catalogue`) does not rewrite the catalogue (220 s at 1M papers): it
@@ -75,6 +77,32 @@ def _save_columns(path: Path, date_ord: np.ndarray, upvotes: np.ndarray, live: n
     (path / "facts.json").write_text(json.dumps({"sources": dict(sorted(sources.items()))}), "utf-8")
 
 
+def _chunk_columns(first_row: int, chunk_ids: Sequence[Sequence[str]],
+                   taken: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The chunks table's new entries as columns, as ``INSERT OR IGNORE`` leaves them: a chunk id
+    already in ``taken`` or met earlier keeps its first row."""
+    seen = set() if taken is None else {bytes(x) for x in np.asarray(taken)}
+    ids, rows = [], []
+    for i, cids in enumerate(chunk_ids):
+        for cid in cids:
+            key = cid.encode("utf-8")
+            if key not in seen:
+                seen.add(key)
+                ids.append(key)
+                rows.append(first_row + i)
+    return _id_column(ids), np.array(rows, dtype=np.int64)
+
+
+def _id_column(ids: Sequence[bytes]) -> np.ndarray:
+    """Fixed-width bytes as wide as the longest id (24 for rag.chunk.chunk_id's)."""
+    return np.array(ids, dtype=bytes) if len(ids) else np.zeros(0, dtype="S1")
+
+
+def _save_chunk_columns(path: Path, ids: np.ndarray, rows: np.ndarray) -> None:
+    np.save(path / "chunk_id.npy", ids)
+    np.save(path / "chunk_row.npy", rows.astype(np.int64))
+
+
 def write_catalogue(path: Path, papers: Sequence[Paper], chunk_ids: Sequence[Sequence[str]]) -> None:
     """Write the catalogue of ``papers`` (row order) into directory ``path``."""
     path.mkdir(parents=True, exist_ok=True)
@@ -89,6 +117,7 @@ def write_catalogue(path: Path, papers: Sequence[Paper], chunk_ids: Sequence[Seq
         db.close()
     date_ord, upvotes = _columns(papers)
     _save_columns(path, date_ord, upvotes, np.ones(len(papers), dtype=bool), Counter(p.source for p in papers))
+    _save_chunk_columns(path, *_chunk_columns(0, chunk_ids))
 
 
 def update_catalogue(path: Path, previous: Catalogue, remove: Sequence[str], papers: Sequence[Paper],
@@ -122,6 +151,12 @@ def update_catalogue(path: Path, previous: Catalogue, remove: Sequence[str], pap
     date_ord[dead], upvotes[dead] = 0, -1
     sources = previous.sources() - old_sources + Counter(p.source for p in papers)
     _save_columns(path, date_ord, upvotes, live, sources)
+    old_ids, old_rows = previous.chunk_columns()
+    if dead.size:  # the DELETE above: a removed paper's chunks leave the table
+        kept = ~np.isin(old_rows, dead)
+        old_ids, old_rows = old_ids[kept], old_rows[kept]
+    new_ids, new_rows = _chunk_columns(previous.n_rows, chunk_ids, taken=old_ids)
+    _save_chunk_columns(path, np.concatenate([old_ids, new_ids]), np.concatenate([old_rows, new_rows]))
     return live
 
 
@@ -150,6 +185,40 @@ class Catalogue:
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='chunks'").fetchone() is not None
         self.n_chunks = (int(self._db().execute("SELECT count(*) FROM chunks").fetchone()[0])
                          if self.has_chunks else None)
+        self._chunk_cols = self._load_chunk_columns()
+
+    def _load_chunk_columns(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The chunk columns, or None for a catalogue written before them (or with a count that
+        disagrees with the table: then they are not trusted, and filters go the slower way)."""
+        try:
+            ids = np.load(self.path / "chunk_id.npy", mmap_mode="r", allow_pickle=False)
+            rows = np.load(self.path / "chunk_row.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if ids.shape != rows.shape or ids.shape[0] != self.n_chunks:
+            return None
+        return ids, rows
+
+    def chunk_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, their rows) of the chunks table; from SQL when this catalogue predates the
+        columns (an update then writes them, so the pass is paid once)."""
+        if self._chunk_cols is not None:
+            return np.asarray(self._chunk_cols[0]), np.asarray(self._chunk_cols[1])
+        if not self.has_chunks:
+            return _id_column([]), np.zeros(0, dtype=np.int64)
+        got = self._db().execute("SELECT chunk_id, row FROM chunks ORDER BY row").fetchall()
+        return _id_column([c.encode("utf-8") for c, _ in got]), np.array([r for _, r in got], dtype=np.int64)
+
+    def chunk_ids_passing(self, mask: np.ndarray, at_most: int) -> list[str] | None:
+        """Ids of the chunks whose paper passes ``mask`` (rows, as from :meth:`mask`); None when
+        there are more than ``at_most`` or this catalogue predates the chunk columns."""
+        if self._chunk_cols is None:
+            return None
+        ids, rows = self._chunk_cols
+        passing = np.asarray(mask)[np.asarray(rows)] > 0
+        if int(np.count_nonzero(passing)) > at_most:
+            return None
+        return [x.decode("utf-8") for x in np.asarray(ids)[passing].tolist()]
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

@@ -27,6 +27,9 @@ from rag.types import Filters, Hit, Mode, Paper, SearchResult
 # a filter keeping at least this share of the papers is applied to a deeper unfiltered dense query
 POSTFILTER_MIN_SHARE = 0.2
 POSTFILTER_MAX_ROWS = 1500
+# a filter passing up to this many chunks searches among their ids; beyond, Chroma's where
+# (1M chunks: 203k ids 221 ms, the same where 2218 ms; bench/results/scale-2026-12-02-1m.md)
+IDS_FILTER_MAX = 250_000
 
 
 class HybridRetriever:
@@ -137,7 +140,8 @@ class HybridRetriever:
         2.5 ms unfiltered, bench/results/index-2026-11-23.md). When the filter keeps a fair share
         of the papers, a deeper unfiltered query filtered here (by the catalogue's mask) returns
         the same chunks: once ``n`` of its rows pass, no passing chunk can rank above the last of
-        them. Otherwise, or when a deeper query does not yield ``n`` passing rows, Chroma filters."""
+        them. Otherwise the search runs among the passing papers' chunk ids (the catalogue's chunk
+        columns), or, for a catalogue without them or too many ids, with Chroma's ``where``."""
         where = where_clause(filters)
         if where is None:
             return self._catalogued(self._query(qv, n), None)
@@ -149,15 +153,19 @@ class HybridRetriever:
             kept = self._catalogued(rows, mask)
             if len(kept) >= n or len(rows) < wide:  # enough, or the whole collection was read
                 return kept[:n]
+        ids = self.catalogue.chunk_ids_passing(mask, IDS_FILTER_MAX) if mask is not None else None
+        if ids is not None:  # the passing papers' chunks by id: ~10x faster than the same where
+            return self._catalogued(self._query(qv, n, ids=ids), mask) if ids else []
         return self._catalogued(self._query(qv, n, where), mask)
 
-    def _query(self, qv: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float, str, dict]]:
+    def _query(self, qv: np.ndarray, n: int, where: dict | None = None,
+               ids: list[str] | None = None) -> list[tuple[str, float, str, dict]]:
         """Chroma's nearest chunks; with the catalogue's chunk table, ids and distances only (the
         catalogue says whose they are), and no count call (the table is a lower bound of it)."""
         if not self.catalogue.has_chunks:
             return self.store.query(self.active.collection, qv, n, where=where, documents=False)
         return self.store.query(self.active.collection, qv, n, where=where, documents=False, metadatas=False,
-                                at_most=self.catalogue.n_chunks)
+                                at_most=self.catalogue.n_chunks, ids=ids)
 
     def _catalogued(self, rows: list[tuple[str, float, str, dict]],
                     mask: np.ndarray | None) -> list[tuple[str, float, str, dict]]:

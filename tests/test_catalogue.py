@@ -110,6 +110,17 @@ def _contents(cat: Catalogue) -> dict:
             "n_chunks": cat.n_chunks, "summary": cat.summary(), "len": len(cat)}
 
 
+def _chunk_cols_equal_table(cat: Catalogue) -> bool:
+    """The chunk columns say what the SQL chunks table says (every id, its row), and a mask's
+    passing ids are the table's ids of the passing rows."""
+    ids, rows = np.load(cat.path / "chunk_id.npy"), np.load(cat.path / "chunk_row.npy")
+    cols = sorted(zip([x.decode() for x in ids.tolist()], rows.tolist(), strict=True))
+    table = sorted(cat._db().execute("SELECT chunk_id, row FROM chunks").fetchall())
+    mask, _, _ = cat.mask(Filters(min_upvotes=1))
+    passing = {c for c, r in table if mask[r] > 0}
+    return cols == table and len(cols) == cat.n_chunks and set(cat.chunk_ids_passing(mask, 10**9)) == passing
+
+
 def _passing(cat: Catalogue, filters: Filters) -> tuple[set[str], int, int]:
     mask, n, lacking = cat.mask(filters)
     rows = range(cat.n_rows) if mask is None else np.flatnonzero(mask).tolist()
@@ -150,6 +161,7 @@ def test_update_patches_the_previous_files_and_equals_a_rebuild(seed_corpus: Cor
 
     assert g3.catalogue.n_rows == 400 + len(fresh) + len(later[100:]) > len(final) == len(g3.catalogue)
     assert _contents(g3.catalogue) == _contents(full.catalogue)
+    assert _chunk_cols_equal_table(g3.catalogue) and _chunk_cols_equal_table(full.catalogue)
     for f in FILTERS + [Filters(date_to="2020-01-01"), Filters(min_upvotes=10)]:
         assert _passing(g3.catalogue, f) == _passing(full.catalogue, f), f.describe()
     # BM25: the same score for every paper; document frequencies: the same table
@@ -195,14 +207,16 @@ def test_files_from_before_updates_patched_them_still_open_and_update(seed_corpu
     papers = list(seed_corpus.papers)[:120]
     build_derived(tmp_path / "g1", papers[:100], _chunk_map(papers[:100]))
     want = open_derived(tmp_path / "g1").catalogue.summary()
-    for f in ("live.npy", "facts.json"):
+    for f in ("live.npy", "facts.json", "chunk_id.npy", "chunk_row.npy"):
         (tmp_path / "g1" / f).unlink()
     shutil.rmtree(tmp_path / "g1" / "idf")
     old = open_derived(tmp_path / "g1")
     assert old.catalogue.live is None and old.doc_freq is None
+    assert old.catalogue.chunk_ids_passing(np.ones(100, np.float32), 10**9) is None  # filters go to Chroma
     assert old.catalogue.summary() == want  # sources by one SQL pass
     update_derived(tmp_path / "g2", old, [papers[0].paper_id], papers[100:], _chunk_map(papers[100:]))
     new = open_derived(tmp_path / "g2")
     assert new.doc_freq is None and len(new.catalogue) == 119 and new.catalogue.live is not None
+    assert _chunk_cols_equal_table(new.catalogue)  # the update wrote the chunk columns from the table
     table = doc_freq_of(new)
     assert table.n == 119 and open_derived(tmp_path / "g2").doc_freq.n == 119  # saved for the next process

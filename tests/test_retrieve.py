@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.errors import ConfigError
@@ -359,6 +360,7 @@ def test_post_filtered_dense_query_equals_chromas_where(seed_index, monkeypatch,
         return real_query(name, vector, n, where=where, **kw)
 
     monkeypatch.setattr(retriever.store, "query", spy)
+    monkeypatch.setattr(retrieve, "IDS_FILTER_MAX", 0)  # "where" here means Chroma's where itself
     results = {}
     for path, share in (("where", 2.0), ("post", 0.0)):
         monkeypatch.setattr(retrieve, "POSTFILTER_MIN_SHARE", share)
@@ -371,14 +373,40 @@ def test_post_filtered_dense_query_equals_chromas_where(seed_index, monkeypatch,
     assert results["post"] == results["where"] and any(results["where"])
 
 
-def test_a_selective_filter_is_left_to_chroma(seed_index, monkeypatch):
+@pytest.mark.parametrize("filters", [Filters(min_upvotes=2), Filters(date_from="2024-01-01", min_upvotes=1),
+                                     Filters(date_to="2019-06-30")], ids=["upvotes", "both", "old"])
+def test_a_selective_filter_searches_among_the_passing_chunk_ids(seed_index, monkeypatch, filters):
+    """A filter passing few papers: Chroma searches among their chunk ids (the catalogue's chunk
+    columns), with the same papers, scores and passages as Chroma's ``where``; above the id cap,
+    ``where`` does it."""
+    import rag.retrieve as retrieve
+
     retriever = seed_index.app.retriever()
-    wheres: list[dict | None] = []
+    calls: list[tuple] = []
     real_query = retriever.store.query
-    monkeypatch.setattr(retriever.store, "query",
-                        lambda name, v, n, where=None, **kw: wheres.append(where) or real_query(name, v, n, where=where, **kw))
-    res = retriever.search("training", k=5, filters=Filters(min_upvotes=2), mode="dense")  # 7 of 540 papers
-    assert wheres == [{"upvotes": {"$gte": 2}}] and len(res.hits) == 5
-    wheres.clear()
+
+    def spy(name, v, n, where=None, ids=None, **kw):
+        calls.append((where, ids))
+        return real_query(name, v, n, where=where, ids=ids, **kw)
+
+    monkeypatch.setattr(retriever.store, "query", spy)
+    mask, matching, _ = retriever.catalogue.mask(filters)
+    assert 0 < matching / len(retriever.catalogue) < retrieve.POSTFILTER_MIN_SHARE
+    results = {}
+    for path, cap in (("ids", retrieve.IDS_FILTER_MAX), ("where", 0)):
+        monkeypatch.setattr(retrieve, "IDS_FILTER_MAX", cap)
+        calls.clear()
+        results[path] = [[(h.paper.paper_id, round(h.score, 6), h.best_chunk)
+                          for h in retriever.search(q, k=5, filters=filters, mode=mode).hits]
+                         for q in ("training", "diffusion models for images") for mode in ("dense", "hybrid")]
+        if path == "ids":
+            assert all(w is None and ids for w, ids in calls)
+            passing = {c for pid, cs in retriever.catalogue.chunk_ids(
+                retriever.catalogue.ids_at(np.flatnonzero(mask).tolist())).items() for c in cs}
+            assert all(set(ids) == passing for _, ids in calls)
+        else:
+            assert all(w is not None and ids is None for w, ids in calls)
+    assert results["ids"] == results["where"] and all(results["ids"])
+    calls.clear()
     retriever.search("training", k=5, mode="dense")
-    assert wheres == [None]
+    assert calls == [(None, None)]
