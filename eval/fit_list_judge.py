@@ -48,10 +48,17 @@ class Case:
         return self.item.group or self.item.id
 
 
-def training_items(lists: Path, gold: Path) -> list[GoldItem]:
-    """The tune split of the list set, and the list and unanswerable questions of the main set."""
+def training_items(lists: Path, gold: Path, extra: Sequence[Path] = ()) -> list[GoldItem]:
+    """The tune split of the list set, the list and unanswerable questions of the main set, and
+    those of every ``extra`` set (all splits: a set goes here only after it was scored, once, as
+    a held-out measure; its score is then spent)."""
     out = [i for i in load_gold(lists) if i.split == "tune"]
     out += [i for i in load_gold(gold) if i.kind in ("list", "unanswerable")]
+    for path in extra:
+        out += [i for i in load_gold(path) if i.kind in ("list", "unanswerable")]
+    ids = [i.id for i in out]
+    if len(ids) != len(set(ids)):
+        raise SystemExit(f"question ids repeat across the training sets: {sorted({x for x in ids if ids.count(x) > 1})}")
     return out
 
 
@@ -175,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gold", type=Path, default=ROOT / "gold.jsonl")
     ap.add_argument("--out", type=Path, default=None, help="write the fitted model here")
     ap.add_argument("--report", type=Path, default=None)
+    ap.add_argument("--extra", type=Path, action="append", default=[],
+                    help="another scored-once set whose list and unanswerable questions join the training data")
     ap.add_argument("--cache", type=Path, default=None, help="reuse/save the gathered features (dev loop)")
     ap.add_argument("--features", default=None, help="comma-separated subset of rag.list_features.FEATURES")
     args = ap.parse_args(argv)
@@ -182,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.list_features import FEATURES
 
     names = tuple(args.features.split(",")) if args.features else FEATURES
-    items = training_items(args.lists, args.gold)
+    items = training_items(args.lists, args.gold, args.extra)
     if args.cache and args.cache.is_file():
         cases = load_cases(args.cache, items, names)
     else:
@@ -220,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         ListModel(features=names, mean=tuple(map(float, mean)), scale=tuple(map(float, scale)),
                   weights=tuple(map(float, w)), bias=b, threshold=t, relative=rel,
                   info={"l2": l2, "cv": best[1], "training_questions": len(cases),
-                        "data": [str(args.lists.name) + " (tune split)", str(args.gold.name) + " (list, unanswerable)"]},
+                        "data": [str(args.lists.name) + " (tune split)", str(args.gold.name) + " (list, unanswerable)"]
+                        + [f"{x.name} (list, unanswerable)" for x in args.extra]},
                   ).save(args.out)
     if args.report:
         args.report.write_text(text + "\n", "utf-8")
@@ -260,6 +270,8 @@ def load_cases(path: Path, items: Sequence[GoldItem], names: Sequence[str]) -> l
     by_id = {i.id: i for i in items}
     out = []
     for c in data["cases"]:
+        if c["id"] not in by_id:  # a cache gathered for more sets than this run trains on
+            continue
         x = np.array(c["x"]) if c["x"] else np.zeros((0, len(stored)))
         out.append(Case(item=by_id[c["id"]], pids=c["pids"], x=x[:, idx] if len(x) else np.zeros((0, len(idx))),
                         labels=np.array(c["labels"]), rules=c["rules"], veto=np.array(c["veto"], dtype=bool)))
