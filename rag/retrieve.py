@@ -28,7 +28,7 @@ from rag.types import Filters, Hit, Mode, Paper, SearchResult
 POSTFILTER_MIN_SHARE = 0.2
 POSTFILTER_MAX_ROWS = 1500
 # a filter passing up to this many chunks searches among their ids; beyond, Chroma's where
-# (1M chunks: 203k ids 221 ms, the same where 2218 ms; bench/results/scale-2026-12-02-1m.md)
+# (1M chunks: 203k ids 221 ms, the same where 2218 ms; bench/results/chroma-ids-2026-12-02.md)
 IDS_FILTER_MAX = 250_000
 
 

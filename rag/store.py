@@ -289,7 +289,7 @@ class ChromaStore:
         asked for without counting the collection first (a count costs 10 ms at 100k chunks).
         ``ids``: search only among these chunks (all of which the caller knows exist): at 1M
         chunks, 36k ids took 58 ms where the same filter as ``where`` took 609 ms
-        (bench/results/scale-2026-12-02-1m.md)."""
+        (bench/results/chroma-ids-2026-12-02.md)."""
         col = self.collection(name)
         include = ["distances"] + (["metadatas"] if metadatas else []) + (["documents"] if documents else [])
         try:
