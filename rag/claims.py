@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from rag.text import STOPWORDS, stem, terms, words
+from rag.frames import frame_conflict, question_frame
+from rag.text import STOPWORDS, split_sentences, stem, terms, words
 
 Direction = Literal["up", "down", "none"]
 
@@ -154,8 +155,101 @@ def anchors(claim: str, text_terms: Iterable[str], idf, k: int = 2) -> list[str]
     return sorted((t for t in subject if t in have), key=lambda t: -idf(t))[:k]
 
 
+# --- comparisons: which side wins ------------------------------------------------------------------
+# A comparison names a winner and a loser ("Adam converges faster than SGD": Adam wins). Families
+# keep measures apart: "A is faster than B" says nothing against "B is cheaper than A".
+_BETTER = {"better": 1, "outperform": 1, "outperforms": 1, "outperformed": 1, "outperforming": 1, "beat": 1,
+           "beats": 1, "surpass": 1, "surpasses": 1, "surpassed": 1, "exceed": 1, "exceeds": 1, "outpace": 1,
+           "outpaces": 1, "stronger": 1, "superior": 1, "worse": -1, "weaker": -1, "inferior": -1,
+           "underperform": -1, "underperforms": -1, "underperformed": -1}
+_FASTER = {"faster": 1, "quicker": 1, "slower": -1}
+_CHEAPER = {"cheaper": 1, "costlier": -1}
+_FAMILIES = {w: (name, sign) for name, table in (("better", _BETTER), ("faster", _FASTER), ("cheaper", _CHEAPER))
+             for w, sign in table.items()}
+_MORE_LESS = {"accurate": "better", "effective": "better", "efficient": "faster", "expensive": "cheaper"}
+_SIDE_WORDS = 8  # words each side of the comparative that can name what is compared
+# a side ends at a clause break, a complementiser before it ("why Adam converges ...") or a
+# qualifier after it ("... than SGD when training transformers")
+_LEFT_STOP = frozenset("that why which because whether if while whereas but".split())
+_RIGHT_STOP = frozenset("when for on in at while whereas across by with under and but which that".split())
+_BREAK = re.compile(r"[,;:()\[\]]|\.(?=\s|$)")
+
+
+def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
+    """(family, winner terms, loser terms) of each comparison in ``text``: "X <better> than Y",
+    "X outperforms Y", "X is superior to Y", "more accurate than"; inverse words ("slower",
+    "under-performs", "inferior") swap the sides. Terms are stemmed content terms."""
+    out = []
+    for part in _BREAK.split(_COMPOUND.sub(r"\1\2", text.lower())):
+        ws = words(part)
+        for i, w in enumerate(ws):
+            fam = _FAMILIES.get(w)
+            j = i + 1  # where the loser starts
+            if fam is None and w in ("more", "less") and i + 1 < len(ws) and ws[i + 1] in _MORE_LESS:
+                fam = (_MORE_LESS[ws[i + 1]], 1 if (w == "more") != (ws[i + 1] == "expensive") else -1)
+                j = i + 2
+            if fam is None:
+                continue
+            rest = ws[j:]
+            if rest[:1] in (["than"], ["to"]):
+                rest = rest[1:]
+            elif not w.startswith(("out", "under", "beat", "surpass", "exceed")):
+                continue  # "a better model" compares nothing named
+            left: list[str] = []
+            for x in reversed(ws[max(0, i - _SIDE_WORDS):i]):
+                if x in _LEFT_STOP:
+                    break
+                left.insert(0, x)
+            right: list[str] = []
+            for x in rest[:_SIDE_WORDS]:
+                if x in _RIGHT_STOP:
+                    break
+                right.append(x)
+            lt = frozenset(t for t in terms(" ".join(left), joined=False) if t not in _COMPARE_NOISE)
+            rt = frozenset(t for t in terms(" ".join(right), joined=False) if t not in _COMPARE_NOISE)
+            if lt and rt:
+                out.append((fam[0], lt, rt) if fam[1] > 0 else (fam[0], rt, lt))
+    return out
+
+
+_COMPARE_NOISE = frozenset(stem(w) for w in """
+better worse faster slower cheaper stronger weaker superior inferior than more less accurate effective efficient
+reliably consistently significantly substantially even much far plain
+""".split())
+
+
+def reversed_comparison(claim: str, texts: Sequence[str]) -> str | None:
+    """Why ``texts`` state the claim's comparison the other way round ("SGD converges faster than
+    Adam" against "Adam converges faster than SGD"), or None. Each side is read by the terms only
+    it names, so "few-shot PEFT beats few-shot ICL" has PEFT and ICL as its sides; any statement
+    in the claim's direction, or a crossing that is not clean, gives no verdict."""
+    wanted = comparisons(claim)
+    if len(wanted) != 1:
+        return None
+    fam, win, lose = wanted[0]
+    win, lose = win - lose, lose - win
+    if not win or not lose:
+        return None
+    crossed = agreed = False
+    for t in texts:
+        for f, w, lo in comparisons(t):
+            if f != fam:
+                continue
+            w_only, lo_only = w - lo, lo - w
+            if (win & w_only) and (lose & lo_only):
+                agreed = True
+            elif (win & lo_only) and (lose & w_only):
+                crossed = True
+    if crossed and not agreed:
+        return "the claim's comparison is stated the other way round in the abstract"
+    return None
+
+
 def contradiction(claim: str, title: str, sentences: Sequence[str], idf) -> str | None:
     """Why a paper (its title and sentences) says the opposite of ``claim`` about its subject, or None."""
+    flipped = reversed_comparison(claim, [title, *sentences])
+    if flipped:
+        return flipped
     if claim_direction(claim) is None:
         return None
     have = set(terms(title))
@@ -185,16 +279,20 @@ def opposed(claim: str, sentences: Sequence[str], subject: Sequence[str]) -> str
 def drop_opposed(question: str, papers: Sequence, idf) -> list[str]:
     """Mark as not relevant the evidence papers (``PaperEvidence``) that state the opposite of the
     finding a question asks for ("Which paper finds that code hurts reasoning?" and a paper
-    reporting that code helps it). Returns a note per paper dropped, in words."""
+    reporting that code helps it), or stand on the other side of an attack / defence question
+    (``rag.frames``). Returns a note per paper dropped, in words."""
     claim = claim_of(question)
-    if claim is None or claim_direction(claim) is None:
+    framed = question_frame(question) is not None
+    if claim is None and not framed:
         return []
     notes = []
     for pe in papers:
         if not pe.relevant:
             continue
         p = pe.hit.paper
-        why = contradiction(claim, p.title, [s.text for s in pe.sentences], idf)
+        why = contradiction(claim, p.title, [s.text for s in pe.sentences], idf) if claim else None
+        if why is None and framed:
+            why = frame_conflict(question, p.title, split_sentences(p.abstract))
         if why:
             pe.relevant, pe.reason = False, f"says the opposite ({why})"
             notes.append(f"not cited: “{p.title}” says the opposite of what the question asks ({why})")

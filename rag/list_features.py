@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.claims import claim_of, contradiction
+from rag.frames import frame_conflict
 from rag.listing import ABSENCE_CUES, Property, judge_sentence, parse_property
 from rag.text import Idf, coverage, is_instruction_like, polarity, query_terms, split_sentences, terms
 from rag.types import Hit
@@ -81,7 +82,8 @@ class Candidate:
         """Listing it would claim what its abstract does not say: the question asks for the absence
         of its topic and no sentence states it, or the question asks for the absence of a term
         ("train without learning-rate warmup") that the paper mentions only as present, or the
-        question asks for a finding ("... hurts reasoning") the paper states the opposite way."""
+        question asks for a finding ("... hurts reasoning") the paper states the opposite way, or for a
+        defence where the paper presents an attack (or the other way round)."""
         return ((self.must_state_absence and self.features["absence_missing"] == 1.0) or self.contradicts
                 or bool(self.opposite))
 
@@ -156,7 +158,14 @@ def candidate_features(q: Question, hit: Hit, idf: Idf, sentence_sims: Sequence[
     reason = _reason(f)
     return Candidate(hit=hit, features=f, quote=quote, reason=reason, sentences=sents,
                      must_state_absence=q.short_absence, contradicts=_contradicts(q, paper.title, sents, idf),
-                     opposite=(contradiction(q.claim, paper.title, sents, idf) or "") if q.claim else "")
+                     opposite=_opposite(q, paper.title, sents, idf))
+
+
+def _opposite(q: Question, title: str, sents: Sequence[str], idf: Idf) -> str:
+    """Why the paper says the opposite of the finding asked for, or is on the other side of an
+    attack / defence question; empty when neither."""
+    why = contradiction(q.claim, title, sents, idf) if q.claim else None
+    return why or frame_conflict(q.text, title, sents) or ""
 
 
 def relative_features(cands: Sequence[Candidate]) -> None:

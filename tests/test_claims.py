@@ -109,3 +109,52 @@ def test_the_engine_refuses_a_finding_the_paper_reports_the_other_way(seed_index
     # asked the right way round, the same paper answers
     b = engine.ask("Which paper finds that adding code to the pre-training mix improves natural-language reasoning?")
     assert not b.refused and any(c.title == TO_CODE for c in b.citations)
+
+
+ADAM = "Toward Understanding Why Adam Converges Faster Than SGD for Transformers"
+PEFT = "Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than In-Context Learning"
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Adam converges faster than SGD", [("faster", {"adam", "converg"}, {"sgd"})]),
+    ("SGD is slower than Adam", [("faster", {"adam"}, {"sgd"})]),  # an inverse word swaps the sides
+    ("RS2 outperforms thirty pruning methods", [("better", {"rs2"}, {"thirti", "prune"})]),
+    ("pruning is inferior to random sampling", [("better", {"random", "sampl"}, {"prune"})]),
+    ("a better model of language", []),  # compares nothing named
+    ("ensembles are more accurate than single networks", [("better", {"ensembl"}, {"singl", "network"})]),
+])
+def test_the_sides_of_a_comparison(text, found):
+    assert [(f, set(w), set(lo)) for f, w, lo in claims.comparisons(text)] == found
+
+
+@pytest.mark.parametrize(("title", "claim"), [
+    (ADAM, "plain SGD converges faster than Adam when training transformers"),
+    (ADAM, "Adam converges slower than SGD on transformers"),
+    (PEFT, "few-shot in-context learning is more accurate and cheaper than parameter-efficient fine-tuning"),
+])
+def test_a_comparison_stated_the_other_way_round_is_caught(seed_titles, seed_idf, title, claim):
+    assert "other way round" in said(claim, seed_titles[title], seed_idf)
+
+
+@pytest.mark.parametrize(("title", "claim"), [
+    (ADAM, "Adam converges faster than SGD on transformers"),
+    (PEFT, "few-shot parameter-efficient fine-tuning is cheaper than in-context learning"),
+    (ADAM, "SGD is cheaper than Adam"),  # another measure: the paper says nothing about it
+])
+def test_the_same_comparison_or_another_measure_is_not_a_contradiction(seed_titles, seed_idf, title, claim):
+    assert said(claim, seed_titles[title], seed_idf) is None
+
+
+def test_no_seed_abstract_contradicts_its_own_comparisons(seed_titles):
+    for paper in seed_titles.values():
+        texts = [paper.title, *split_sentences(paper.abstract)]
+        for t in texts:
+            assert claims.reversed_comparison(t, texts) is None, (paper.title, t)
+
+
+def test_a_model_sentence_that_reverses_a_comparison_is_removed(seed_titles, seed_idf):
+    adam = seed_titles[ADAM]
+    kept, dropped = summary_lines("SGD converges faster than Adam on Transformers [1].", [adam], seed_idf)
+    assert kept == [] and "other way round" in dropped[0]
+    kept, dropped = summary_lines("Adam converges faster than SGD on Transformers [1].", [adam], seed_idf)
+    assert [line.cites for line in kept] == [[adam.paper_id]]

@@ -1,0 +1,110 @@
+"""Attack or defence: which side of a security question a paper stands on.
+
+"Which papers make safety training resistant to malicious fine-tuning?" and an abstract showing
+that LoRA fine-tuning *undoes* safety training share every topic word; so do "which paper proposes
+an attack that fools text detectors?" and a paper that builds such a detector. Term coverage and
+embeddings both take one for the other. This module reads the *frame*: whether the question asks
+for an attack or a defence, and whether the paper's own contribution (its title and the sentences
+in which it speaks of itself) is one. Pure logic over a small lexicon.
+
+A cue is the act only when it is not the object of the other side: in "robust against attacks"
+or "vulnerabilities underlying these attacks" the attack is what is defended against, and in
+"our attack bypasses existing defences" the defence is what is attacked. A paper with no clear
+majority has no frame, and a paper or question without a frame never conflicts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from rag.text import stem, words
+
+Frame = Literal["attack", "defence"]
+
+_ATTACK = frozenset(stem(w) for w in """
+attack attacks attacking attacked jailbreak jailbreaks jailbreaking jailbroken evade evades evading evasion
+steal steals stealing hijack hijacks hijacking poison poisons poisoning poisoned undo undoes undoing
+subversive subversively subvert fool fools fooling
+""".split())
+_DEFENCE = frozenset(stem(w) for w in """
+defend defends defending defence defences defense defenses defensive protect protects protecting protection
+prevent prevents preventing prevention resist resists resistant resistance robust robustness mitigate
+mitigates mitigating mitigation safeguard safeguards immunize immunise immunization detect detects detecting
+detection detector detectors countermeasure countermeasures harden hardening
+""".split())
+# words after which a cue names what is acted against, not the act: "robust against attacks"
+_OBJECT_MARKERS = frozenset(stem(w) for w in """
+against vulnerability vulnerabilities vulnerable susceptible underlying
+""".split())
+_MODIFIED = frozenset(("agnostic", "free", "aware"))  # "attack-agnostic" names no attack
+_OBJECT_REACH = 6  # "increases robustness -- even for attack types", "bypasses all existing defences"
+# sentences in which a paper speaks of its own work
+_OWN = re.compile(r"\b(?:we|our|ours|us|this (?:paper|work|study|article))\b", re.IGNORECASE)
+
+
+def _kind(token: str) -> Frame | None:
+    s = stem(token)
+    if s in _ATTACK:
+        return "attack"
+    if s in _DEFENCE:
+        return "defence"
+    return None
+
+
+def acts(text: str) -> list[Frame]:
+    """The frame of each cue in ``text`` that is an act, in order (cues that are the object of the
+    other side's cue or of "against" / "vulnerable to" are left out)."""
+    ws = words(text.lower())
+    kinds = [_kind(w) for w in ws]
+    out: list[Frame] = []
+    for i, k in enumerate(kinds):
+        if k is None:
+            continue
+        after = ws[i + 1] if i + 1 < len(ws) else ""
+        if (kinds[i + 1] if after else None) not in (None, k) or after in _MODIFIED:
+            continue  # "attack detection", "jailbreak defences", "attack-agnostic": the next word is the act
+        # "defend against attacks", "robust ... to attacks" (an opposite cue right before is a
+        # compound's modifier, handled above, so it does not count here)
+        before = range(max(0, i - _OBJECT_REACH), i - 1)
+        if any(kinds[j] is not None and kinds[j] != k for j in before):
+            continue
+        if any(stem(ws[j]) in _OBJECT_MARKERS for j in range(max(0, i - _OBJECT_REACH), i)):
+            continue
+        out.append(k)
+    return out
+
+
+def question_frame(question: str) -> Frame | None:
+    """What a question asks for: the first act cue it names ("a defence that hides ... from
+    inference attacks" asks for a defence; "an attack so that detectors fail" for an attack)."""
+    found = acts(question)
+    return found[0] if found else None
+
+
+def paper_frame(title: str, sentences: Sequence[str]) -> Frame | None:
+    """The side a paper's own contribution is on: the majority of the act cues in its title and in
+    the sentences where it speaks of its own work, by a clear margin (twice the other side's)."""
+    own = [title, *(s for s in sentences if _OWN.search(s))]
+    n = {"attack": 0, "defence": 0}
+    for text in own:
+        for k in acts(text):
+            n[k] += 1
+    if n["attack"] > 2 * n["defence"]:
+        return "attack"
+    if n["defence"] > 2 * n["attack"]:
+        return "defence"
+    return None
+
+
+def frame_conflict(question: str, title: str, sentences: Sequence[str]) -> str | None:
+    """Why a paper is on the other side from what the question asks, in words, or None."""
+    want = question_frame(question)
+    if want is None:
+        return None
+    have = paper_frame(title, sentences)
+    if have is None or have == want:
+        return None
+    return f"the question asks for {'an attack' if want == 'attack' else 'a defence'} and the paper " \
+           f"presents {'an attack' if have == 'attack' else 'a defence or detector'}"
