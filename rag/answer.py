@@ -343,11 +343,12 @@ class AnswerEngine:
     # --- aggregate questions -------------------------------------------------------------------
     def _learned_judgements(self, question: str, hits: Sequence[Hit]) -> tuple[list[listing.Judgement], list[str]]:
         """The fitted list judge over the pool (``rag.list_judge``), and a note for each likely
-        paper left out because it states the opposite of the finding asked for."""
+        paper left out because it states the opposite of the finding asked for or is on the other
+        side of an attack / defence question."""
         cfg = self.settings.listing
         cands = list_judge.pool_candidates(self.retriever, question, hits, cfg.sentence_depth)
         model = list_judge.shipped_model(cfg.model_path)
-        notes = [f"not listed: “{c.hit.paper.title}” says the opposite of what the question asks ({c.opposite})"
+        notes = [f"not listed: “{c.hit.paper.title}” {c.opposite}"
                  for c in cands if c.opposite and model.probability(c.features) >= model.threshold]
         return list_judge.judge(cands, model), notes
 

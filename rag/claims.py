@@ -291,9 +291,12 @@ def drop_opposed(question: str, papers: Sequence, idf) -> list[str]:
             continue
         p = pe.hit.paper
         why = contradiction(claim, p.title, [s.text for s in pe.sentences], idf) if claim else None
-        if why is None and framed:
-            why = frame_conflict(question, p.title, split_sentences(p.abstract))
         if why:
             pe.relevant, pe.reason = False, f"says the opposite ({why})"
             notes.append(f"not cited: “{p.title}” says the opposite of what the question asks ({why})")
+            continue
+        side = frame_conflict(question, p.title, split_sentences(p.abstract)) if framed else None
+        if side:
+            pe.relevant, pe.reason = False, side
+            notes.append(f"not cited: “{p.title}” {side}")
     return notes

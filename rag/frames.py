@@ -99,12 +99,13 @@ def paper_frame(title: str, sentences: Sequence[str]) -> Frame | None:
 
 
 def frame_conflict(question: str, title: str, sentences: Sequence[str]) -> str | None:
-    """Why a paper is on the other side from what the question asks, in words, or None."""
+    """Why a paper is on the other side from what the question asks ("presents an attack, and the
+    question asks for a defence"), or None."""
     want = question_frame(question)
     if want is None:
         return None
     have = paper_frame(title, sentences)
     if have is None or have == want:
         return None
-    return f"the question asks for {'an attack' if want == 'attack' else 'a defence'} and the paper " \
-           f"presents {'an attack' if have == 'attack' else 'a defence or detector'}"
+    return (f"presents {'an attack' if have == 'attack' else 'a defence or detector'}, and the question asks for "
+            f"{'an attack' if want == 'attack' else 'a defence'}")

@@ -75,7 +75,7 @@ class Candidate:
     sentences: list[str] = field(default_factory=list)
     must_state_absence: bool = False  # "which papers skip warmup?": listed only if a sentence says so
     contradicts: bool = False  # mentions what the question asks to be absent, never as absent
-    opposite: str = ""  # why the paper says the opposite of the finding asked for (rag.claims)
+    opposite: str = ""  # why it is not what was asked, as a phrase: "says the opposite of ...", "presents an attack, ..."
 
     @property
     def vetoed(self) -> bool:
@@ -165,7 +165,9 @@ def _opposite(q: Question, title: str, sents: Sequence[str], idf: Idf) -> str:
     """Why the paper says the opposite of the finding asked for, or is on the other side of an
     attack / defence question; empty when neither."""
     why = contradiction(q.claim, title, sents, idf) if q.claim else None
-    return why or frame_conflict(q.text, title, sents) or ""
+    if why:
+        return f"says the opposite of what the question asks ({why})"
+    return frame_conflict(q.text, title, sents) or ""
 
 
 def relative_features(cands: Sequence[Candidate]) -> None:
