@@ -189,9 +189,10 @@ def relative_features(cands: Sequence[Candidate]) -> None:
 
 
 def _absent_key(question: str, topic: Sequence[str], idf: Idf) -> str | None:
-    """The rarest topic term the question states as absent or reduced (a negator or quantity word
-    just before it, as :func:`rag.text.polarity` reads it)."""
-    stated = {t for t, ways in polarity(question).items() if ways & {"absent", "fewer"}}
+    """The rarest topic term the question states as absent (a negator just before it, as
+    :func:`rag.text.polarity` reads it). Not one it asks to reduce: "reduce overconfident
+    predictions" names a problem, which a paper states as present before it addresses it."""
+    stated = {t for t, ways in polarity(question).items() if "absent" in ways}
     wanted = [t for t in topic if t in stated]
     return max(wanted, key=idf) if wanted else None
 

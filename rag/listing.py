@@ -24,7 +24,7 @@ _AGGREGATE = re.compile(
     r"|(?:which|what)\s+(?:[\w-]+\s+){1,4}?(?:papers|studies|articles)\b"  # "which federated learning papers"
     r"|(?:list|name|find|show(?:\s+me)?|give(?:\s+me)?)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+){0,3}?"
     r"(?:papers|works|studies|articles)\b"
-    r"|find\s+(?:work|research|literature)\s+(?:on|about|that|which|using)\b"
+    r"|find\s+(?:[\w-]+\s+){0,3}?(?:work|research|literature|surveys|reviews)\b"  # "find preference-tuning work"
     r"|how\s+many\s+(?:papers|works|studies|articles)\b"
     r"|(?:are\s+there\s+)?any\s+(?:papers|works|studies)\b"
     r"|are\s+there\s+(?:\w+\s+){0,2}?(?:papers|works|studies)\b"
@@ -115,8 +115,11 @@ def judge_sentence(sentence: str, prop: Property, idf: Idf) -> tuple[float, str]
     stems = [stem(w) for w in ws]
     anchor = [i for ps in pos.values() for i in ps]
     best = 0.0
+    lowered = sentence.lower()
     for i in anchor:
-        lo, hi = max(0, i - _WINDOW), min(len(stems), i + 4)
+        # the window starts at a hyphenated compound's first word: "without ... training or fine-tuning"
+        start = i - 1 if i > 0 and f"{ws[i - 1]}-{ws[i]}" in lowered else i
+        lo, hi = max(0, start - _WINDOW), min(len(stems), i + 4)
         window = stems[lo:hi]
         cues = [s for s in window if s in ABSENCE_CUES]
         if not cues:

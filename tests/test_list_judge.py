@@ -176,3 +176,22 @@ def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_l
     other = candidate_features(q2, hit(seed_titles["Stabilizing Transformer Training by Preventing Attention Entropy "
                                               "Collapse"]), seed_idf)
     assert q2.absent_key and not other.contradicts
+
+
+def test_an_absence_stated_across_a_coordination_of_compounds_is_read(seed_titles, seed_idf):
+    # "without the need for additional training or fine-tuning": the cue is seven words before
+    # "tuning" but within reach of the compound "fine-tuning"
+    q = Question.read("Do any papers get more temporally consistent generated videos by changing only the "
+                      "sampling procedure, with no fine-tuning?", seed_idf)
+    guide = candidate_features(q, hit(seed_titles["VideoGuide: Improving Video Diffusion Models without Training "
+                                                  "Through a Teacher's Guide"]), seed_idf)
+    assert q.absent_key and not guide.contradicts and not guide.vetoed
+
+
+def test_asking_to_reduce_a_problem_does_not_veto_papers_that_name_the_problem(seed_titles, seed_idf):
+    # the paper states the problem ("known to be overconfident") before it addresses it
+    q = Question.read("Papers that reduce overconfident softmax predictions so that predicted probabilities better "
+                      "reflect whether the model is right.", seed_idf)
+    ensemble = candidate_features(q, hit(seed_titles["Leveraging Ensemble Diversity for Robust Self-Training in the "
+                                                     "Presence of Sample Selection Bias"]), seed_idf)
+    assert q.absent_key is None and not ensemble.vetoed
