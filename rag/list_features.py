@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rag.claims import claim_of, contradiction
 from rag.frames import frame_conflict
 from rag.listing import ABSENCE_CUES, Property, judge_sentence, parse_property
-from rag.text import Idf, coverage, is_instruction_like, polarity, query_terms, split_sentences, terms
+from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, terms, words
 from rag.types import Hit
 
 _CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]]|\.(?=\s|$)")
@@ -188,11 +188,23 @@ def relative_features(cands: Sequence[Candidate]) -> None:
         c.features["bm25_rel"] = (c.hit.bm25_score or 0.0) / top_bm25
 
 
+# the grammatical negators: "without X", "no X", "do not use X". Verbs that drop or shorten
+# ("token dropping or shorter input sequences", "reduce overconfident predictions") name a method
+# or a problem that papers state as present, so they do not make a present-only mention contradict.
+_STRICT_NEGATORS = frozenset("without no not never nor none".split())
+_NEGATED_REACH = 3  # "without any learning rate warmup", "do not use a warmup phase"
+
+
 def _absent_key(question: str, topic: Sequence[str], idf: Idf) -> str | None:
-    """The rarest topic term the question states as absent (a negator just before it, as
-    :func:`rag.text.polarity` reads it). Not one it asks to reduce: "reduce overconfident
-    predictions" names a problem, which a paper states as present before it addresses it."""
-    stated = {t for t, ways in polarity(question).items() if "absent" in ways}
+    """The rarest topic term the question states as absent: within a few words after "without",
+    "no", "not" or "never"."""
+    ws = words(question)
+    stated: set[str] = set()
+    for i, w in enumerate(ws):
+        if w not in _STRICT_NEGATORS:
+            continue
+        # "without retraining or distillation": the negation covers the whole phrase
+        stated.update(terms(" ".join(ws[i + 1:i + 1 + _NEGATED_REACH])))  # joined too: "warm up" -> warmup
     wanted = [t for t in topic if t in stated]
     return max(wanted, key=idf) if wanted else None
 

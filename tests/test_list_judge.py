@@ -195,3 +195,16 @@ def test_asking_to_reduce_a_problem_does_not_veto_papers_that_name_the_problem(s
     ensemble = candidate_features(q, hit(seed_titles["Leveraging Ensemble Diversity for Robust Self-Training in the "
                                                      "Presence of Sample Selection Bias"]), seed_idf)
     assert q.absent_key is None and not ensemble.vetoed
+
+
+@pytest.mark.parametrize(("question", "key"), [
+    ("Which papers train without learning-rate warmup?", "warmup"),
+    ("Do any papers not use a warmup phase?", "warmup"),
+    ("Which papers speed up diffusion model sampling without retraining or distillation?", "retrain"),
+    # a verb that drops or shortens names a method, not an absence the paper must state
+    ("Which papers cut transformer training compute by processing fewer tokens per example, e.g. token dropping "
+     "or shorter input sequences?", None),
+    ("Papers that reduce overconfident softmax predictions", None),
+])
+def test_what_a_question_asks_to_be_absent(seed_idf, question, key):
+    assert Question.read(question, seed_idf).absent_key == key
