@@ -5,7 +5,8 @@ Gaussian splatting, so coverage and similarity rank them high; but if no abstrac
 says "SLAM", none of them can be about it, and listing them would be a wrong answer. A name
 (an acronym, a CamelCase or capitalised word: what :func:`rag.text.names` reads) whose words the
 corpus never uses, in any common variant ("NPU" / "NPUs", "Africa" / "African"), makes the
-question unanswerable from this index. Ordinary words are not checked this way: a question's
+question unanswerable from this index, unless it only qualifies the last word of a name the papers
+use ("Mandarin Chinese"; but "Gaussian Splatting SLAM" still needs "SLAM"). Ordinary words are not checked this way: a question's
 verbs and adjectives ("cheap", "blame") are often not the abstracts' words, names rarely are.
 Pure logic over corpus IDF.
 """
@@ -36,6 +37,8 @@ def unknown_names(question: str, idf: Idf) -> list[str]:
             continue
         if any(f" or {w} " in lowered or f" {w} or " in lowered for w in missing):
             continue
+        if len(parts) > 1 and parts[-1] not in missing:
+            continue  # "Mandarin Chinese": a word no abstract uses qualifies a name the papers use
         # the words themselves, as the question writes them ("SLAM", not "Gaussian-splatting-based SLAM")
         out += [t for t in re.findall(r"[A-Za-z0-9]+", name) if t.lower() in missing and t not in out]
     return out

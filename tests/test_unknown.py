@@ -18,6 +18,8 @@ from rag.unknown import unknown_names
     ("What FID does Min-SNR weighting reach on ImageNet 256x256?", []),  # a size, not a name
     ("Which papers train with Minecraft or Atari agents?", []),  # an alternative offered with "or"
     ("which papers use cheap tricks to fight overthinking?", []),  # ordinary words are not names
+    ("Is there work building models or benchmarks in Mandarin Chinese?", []),  # qualifies a name papers use
+    ("Which papers use 3D Gaussian Splatting SLAM?", ["SLAM"]),  # the name's head is what no paper uses
 ])
 def test_unknown_names(seed_idf, question, missing):
     assert unknown_names(question, seed_idf) == missing
