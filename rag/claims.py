@@ -282,8 +282,8 @@ def drop_opposed(question: str, papers: Sequence, idf) -> list[str]:
     reporting that code helps it), or stand on the other side of an attack / defence question
     (``rag.frames``). Returns a note per paper dropped, in words."""
     claim = claim_of(question)
-    framed = question_frame(question) is not None
-    if claim is None and not framed:
+    want = question_frame(question)
+    if claim is None and want is None:
         return []
     notes = []
     for pe in papers:
@@ -295,7 +295,7 @@ def drop_opposed(question: str, papers: Sequence, idf) -> list[str]:
             pe.relevant, pe.reason = False, f"says the opposite ({why})"
             notes.append(f"not cited: “{p.title}” says the opposite of what the question asks ({why})")
             continue
-        side = frame_conflict(question, p.title, split_sentences(p.abstract)) if framed else None
+        side = frame_conflict(want, p.title, split_sentences(p.abstract))
         if side:
             pe.relevant, pe.reason = False, side
             notes.append(f"not cited: “{p.title}” {side}")

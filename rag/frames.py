@@ -98,10 +98,9 @@ def paper_frame(title: str, sentences: Sequence[str]) -> Frame | None:
     return None
 
 
-def frame_conflict(question: str, title: str, sentences: Sequence[str]) -> str | None:
-    """Why a paper is on the other side from what the question asks ("presents an attack, and the
-    question asks for a defence"), or None."""
-    want = question_frame(question)
+def frame_conflict(want: Frame | None, title: str, sentences: Sequence[str]) -> str | None:
+    """Why a paper is on the other side from ``want``, what the question asks for
+    (:func:`question_frame`): "presents an attack, and the question asks for a defence"; or None."""
     if want is None:
         return None
     have = paper_frame(title, sentences)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.claims import claim_of, contradiction
-from rag.frames import frame_conflict
+from rag.frames import Frame, frame_conflict, question_frame
 from rag.listing import ABSENCE_CUES, Property, judge_sentence, parse_property
 from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, terms, words
 from rag.types import Hit
@@ -47,6 +47,7 @@ class Question:
     short_absence: bool = False  # the absence is the whole property ("skip warmup"), not a detail of it
     absent_key: str | None = None  # the rarest term the question asks to be absent ("without ... warmup")
     claim: str | None = None  # the finding asked for ("... show that code data degrades non-code tasks")
+    frame: Frame | None = None  # an attack or a defence asked for (rag.frames)
 
     @classmethod
     def read(cls, question: str, idf: Idf) -> Question:
@@ -61,6 +62,7 @@ class Question:
         return cls(text=question, topic=topic, absence=absence, key=key, oov=oov, prop=absent_prop,
                    short_absence=prop.polarity == "absence",
                    absent_key=_absent_key(question, topic, idf), claim=claim_of(question),
+                   frame=question_frame(question),
                    pairs=frozenset(p for p in pairs(question) if p[0] not in ABSENCE_CUES and p[1] not in ABSENCE_CUES))
 
 
@@ -167,7 +169,7 @@ def _opposite(q: Question, title: str, sents: Sequence[str], idf: Idf) -> str:
     why = contradiction(q.claim, title, sents, idf) if q.claim else None
     if why:
         return f"says the opposite of what the question asks ({why})"
-    return frame_conflict(q.text, title, sents) or ""
+    return frame_conflict(q.frame, title, sents) or ""
 
 
 def relative_features(cands: Sequence[Candidate]) -> None:

@@ -5,9 +5,10 @@ Gaussian splatting, so coverage and similarity rank them high; but if no abstrac
 says "SLAM", none of them can be about it, and listing them would be a wrong answer. A name
 (an acronym, a CamelCase or capitalised word: what :func:`rag.text.names` reads) whose words the
 corpus never uses, in any common variant ("NPU" / "NPUs", "Africa" / "African"), makes the
-question unanswerable from this index, unless it only qualifies the last word of a name the papers
-use ("Mandarin Chinese"; but "Gaussian Splatting SLAM" still needs "SLAM"). Ordinary words are not checked this way: a question's
-verbs and adjectives ("cheap", "blame") are often not the abstracts' words, names rarely are.
+question unanswerable from this index, unless it only qualifies the last word of a name the
+papers use ("Mandarin Chinese"; "Gaussian Splatting SLAM" still needs "SLAM"). Ordinary words are
+not checked this way: a question's verbs and adjectives ("cheap", "blame") are often not the
+abstracts' words, names rarely are.
 Pure logic over corpus IDF.
 """
 
