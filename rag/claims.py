@@ -173,6 +173,11 @@ _SIDE_WORDS = 8  # words each side of the comparative that can name what is comp
 _LEFT_STOP = frozenset("that why which because whether if while whereas but".split())
 _RIGHT_STOP = frozenset("when for on in at while whereas across by with under and but which that".split())
 _BREAK = re.compile(r"[,;:()\[\]]|\.(?=\s|$)")
+# words a side carries that name no compared thing ("plain SGD", "reliably beats")
+_COMPARE_NOISE = frozenset(stem(w) for w in """
+better worse faster slower cheaper stronger weaker superior inferior than more less accurate effective efficient
+reliably consistently significantly substantially even much far plain
+""".split())
 
 
 def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
@@ -210,12 +215,6 @@ def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
             if lt and rt:
                 out.append((fam[0], lt, rt) if fam[1] > 0 else (fam[0], rt, lt))
     return out
-
-
-_COMPARE_NOISE = frozenset(stem(w) for w in """
-better worse faster slower cheaper stronger weaker superior inferior than more less accurate effective efficient
-reliably consistently significantly substantially even much far plain
-""".split())
 
 
 def reversed_comparison(claim: str, texts: Sequence[str]) -> str | None:

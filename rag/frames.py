@@ -56,14 +56,14 @@ def _kind(token: str) -> Frame | None:
 def acts(text: str) -> list[Frame]:
     """The frame of each cue in ``text`` that is an act, in order (cues that are the object of the
     other side's cue or of "against" / "vulnerable to" are left out)."""
-    ws = words(text.lower())
+    ws = words(text)
     kinds = [_kind(w) for w in ws]
     out: list[Frame] = []
     for i, k in enumerate(kinds):
         if k is None:
             continue
-        after = ws[i + 1] if i + 1 < len(ws) else ""
-        if (kinds[i + 1] if after else None) not in (None, k) or after in _MODIFIED:
+        nxt = i + 1 < len(ws)
+        if (nxt and kinds[i + 1] not in (None, k)) or (nxt and ws[i + 1] in _MODIFIED):
             continue  # "attack detection", "jailbreak defences", "attack-agnostic": the next word is the act
         # "defend against attacks", "robust ... to attacks" (an opposite cue right before is a
         # compound's modifier, handled above, so it does not count here)
