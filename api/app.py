@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import wire
@@ -32,11 +33,13 @@ from rag.errors import (
     CorpusError,
     IndexMissingError,
     PaperchatError,
+    QuestionError,
     StoreError,
     UploadTooLargeError,
 )
+from rag.sanitize import markdown_literal
 from rag.settings import Settings
-from rag.stream import TextStream
+from rag.stream import TextStream, fold
 from rag.types import Filters
 from rag.uploads import check_upload, safe_name
 
@@ -55,7 +58,7 @@ class ApiError(Exception):
 def _status(e: PaperchatError) -> tuple[int, str, str | None]:
     if isinstance(e, UploadTooLargeError):
         return 413, "invalid_request_error", "file_too_large"
-    if isinstance(e, ConfigError | CorpusError):
+    if isinstance(e, ConfigError | CorpusError | QuestionError):
         return 400, "invalid_request_error", None
     if isinstance(e, IndexMissingError):
         return 503, "service_unavailable", "index_empty"
@@ -108,11 +111,7 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
     async def _http(_: Request, e: StarletteHTTPException):
         return _json_error(e.status_code, str(e.detail), "invalid_request_error")
 
-    @api.exception_handler(Exception)
-    async def _unexpected(_: Request, e: Exception):
-        log.exception("unexpected error in the API")
-        return _json_error(500, f"internal error ({type(e).__name__}); the details are in the server log",
-                           "server_error")
+    api.add_middleware(_AnswerUnexpected)
 
     # --- auth --------------------------------------------------------------------------------
     def bearer(request: Request) -> str | None:
@@ -124,7 +123,9 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         if not keys:
             return
         token = bearer(request)
-        if token is None or not any(secrets.compare_digest(token, k) for k in keys):
+        # bytes: compare_digest refuses non-ASCII str, and a header may carry any byte
+        given = token.encode("utf-8", "surrogateescape") if token is not None else None
+        if given is None or not any(secrets.compare_digest(given, k.encode("utf-8")) for k in keys):
             raise ApiError(401, "missing or wrong API key: send Authorization: Bearer <one of PAPERCHAT_API_KEYS>",
                            code="invalid_api_key")
 
@@ -143,39 +144,44 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
 
     @api.post("/v1/chat/completions", dependencies=authed)
     async def chat_completions(request: Request):
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, "the request body is not JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "the request body must be a JSON object")
-        model = body.get("model") or wire.MODEL
+        body = await _json_body(request, settings.chat_body_max_kb * 1024)
+        model = body.get("model", wire.MODEL)
+        if not isinstance(model, str):
+            raise ApiError(400, "'model' must be a string, e.g. \"paperchat\"", param="model")
+        model = model or wire.MODEL
         if model not in models:
-            raise ApiError(404, f"The model `{model}` does not exist; this server has {', '.join(models)}",
+            raise ApiError(404, f"The model `{model[:80]}` does not exist; this server has {', '.join(models)}",
                            code="model_not_found", param="model")
         messages = body.get("messages")
         if not isinstance(messages, list):
             raise ApiError(400, "'messages' is a required property: a list of {role, content}", param="messages")
         question, history = question_and_history(messages, store)
-        backend = pool.get(models[model])
         cid = wire.completion_id()
+        # the library is synchronous (retrieval, embedding, a model): it runs in worker threads,
+        # never on the event loop, so one answer does not hold up other requests
         if body.get("stream"):
-            events = app.ask_stream(question, history=history or None, backend=backend)  # errors before streaming
+            events = await run_in_threadpool(_start, question, history, model)  # errors before streaming
             return StreamingResponse(_sse(events, cid, model), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        answer = app.ask(question, history=history or None, backend=backend)
+        answer = await run_in_threadpool(lambda: fold(_start(question, history, model)))
         text = wire.content(answer)
         store.put(text, answer)
         return wire.completion(answer, model, cid, text)
 
+    def _start(question: str, history: list, model: str):
+        """The answer's event stream (blocking work: picking the backend may build it)."""
+        backend = pool.get(models[model])
+        return app.ask_stream(question, history=history or None, backend=backend)
+
     def _sse(events, cid: str, model: str) -> Iterator[str]:
         """Server-sent chunks: the role at once, each quote line as it is found, the verified rest,
-        then the sources list and a final chunk with the ``paperchat`` field; ``[DONE]`` last."""
+        then the sources list and a final chunk with the ``paperchat`` field; ``[DONE]`` last.
+        A failure half-way is an error chunk, then ``[DONE]``: a client never sees a cut stream."""
         def data(obj: dict) -> str:
             return f"data: {json.dumps(obj)}\n\n"
 
         yield data(wire.chunk(cid, model, role=True, content_delta=""))
-        text = TextStream()
+        text = TextStream(literal=markdown_literal)
         sent: list[str] = []
         try:
             for ev in events:
@@ -188,6 +194,12 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         except PaperchatError as e:
             status, type_, code = _status(e)
             yield data(wire.error_body(" ".join(str(e).split()), type_, code))
+            yield "data: [DONE]\n\n"
+            return
+        except Exception as e:  # noqa: BLE001 - a stream cannot change its status any more
+            log.exception("unexpected error while streaming an answer")
+            yield data(wire.error_body(f"internal error ({type(e).__name__}); the details are in the server log",
+                                       "server_error"))
             yield "data: [DONE]\n\n"
             return
         answer = text.fold.answer
@@ -255,6 +267,61 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         return JSONResponse(body, status_code=200 if stats.get("papers") else 503)
 
     return api
+
+
+class _AnswerUnexpected:
+    """An unexpected error becomes a 500 in OpenAI's shape, answered here rather than by the
+    server-error layer, which re-raises and so makes the ASGI server drop the keep-alive
+    connection: a client's next request would fail with "connection reset". Pure ASGI, so
+    streamed responses pass through untouched."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as e:  # noqa: BLE001 - the last place an error can be answered
+            log.exception("unexpected error in the API")
+            if started:  # the status is sent already: end the body so the connection stays usable
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await _json_error(500, f"internal error ({type(e).__name__}); the details are in the server log",
+                              "server_error")(scope, receive, send)
+
+
+async def _json_body(request: Request, limit: int) -> dict:
+    """The request's JSON object, read up to ``limit`` bytes: 413 past it, 400 for what is not a
+    JSON object (malformed, not UTF-8, nested too deeply for the parser)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the request body is {int(declared) / 1024:.0f} KB; at most {limit // 1024} KB "
+                       "(PAPERCHAT_CHAT_BODY_MAX_KB)", code="request_too_large")
+    raw = bytearray()
+    async for block in request.stream():
+        raw += block
+        if len(raw) > limit:
+            raise ApiError(413, f"the request body is over {limit // 1024} KB (PAPERCHAT_CHAT_BODY_MAX_KB)",
+                           code="request_too_large")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "the request body is not JSON") from None
+    except RecursionError:
+        raise ApiError(400, "the request body is nested too deeply") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    return body
 
 
 def _save(upload: UploadFile, path: Path, limit: float) -> int:

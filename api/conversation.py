@@ -18,7 +18,7 @@ from rag.types import Answer
 
 
 def _key(text: str) -> str:
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class AnswerStore:

@@ -4,31 +4,15 @@ faces share them (and the backends visitors pick). The UI is mounted at ``/``, t
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from typing import Any
 
-from rag.errors import ConfigError
+from rag.exposure import check_exposure, is_loopback
 from rag.settings import Settings
 
+__all__ = ["build_server", "check_exposure", "is_loopback", "serve"]
+
 UI_CONCURRENCY = 8  # answers the UI streams at once; the model's own slot limit queues the rest
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return host == "localhost"
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_exposure(settings: Settings, host: str, allow_no_auth: bool) -> None:
-    """Refuse to serve beyond this machine with nobody's key required, unless told to."""
-    if not is_loopback(host) and not settings.api_key_list and not allow_no_auth:
-        raise ConfigError(
-            f"refusing to listen on {host} without PAPERCHAT_API_KEYS: anyone who can reach it could use the "
-            "server's models and keys; set PAPERCHAT_API_KEYS, listen on 127.0.0.1, or pass --allow-no-auth")
 
 
 def build_server(settings: Settings, app: Any = None):
@@ -37,6 +21,7 @@ def build_server(settings: Settings, app: Any = None):
 
     from api.app import build_api
     from rag.backend_choice import BackendPool
+    from ui.access import gradio_auth, uploads_allowed
     from ui.app import asset, build_app, head_html
 
     if app is None:
@@ -45,16 +30,9 @@ def build_server(settings: Settings, app: Any = None):
         app = Paperchat(settings)
     pool = BackendPool(settings)
     server = build_api(app, settings, pool)
-    demo = build_app(app, settings, pool)
+    demo = build_app(app, settings, pool, uploads=uploads_allowed(settings, None))
     demo.queue(default_concurrency_limit=UI_CONCURRENCY)
-    keys = settings.api_key_list
-    if keys:
-        auth: Any = lambda _user, password: password in keys  # noqa: E731 - what Gradio takes
-        message = "paperchat: log in with any user name and one of PAPERCHAT_API_KEYS as the password"
-    elif settings.auth:
-        auth, message = tuple(settings.auth.split(":", 1)), "paperchat: log in with PAPERCHAT_AUTH's user and password"
-    else:
-        auth, message = None, None
+    auth, message = gradio_auth(settings)
     server = gr.mount_gradio_app(
         server, demo, path="/", auth=auth, auth_message=message, show_error=False, footer_links=[],
         max_file_size=int(settings.upload_max_mb * 1024 * 1024), css=asset("app.css"), head=head_html())

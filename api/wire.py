@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rag.types import Answer
+from rag.errors import ConfigError
+from rag.sanitize import markdown_literal
+from rag.types import Answer, answer_text
 
 MODEL = "paperchat"
 
@@ -23,16 +25,19 @@ def completion_id() -> str:
 
 
 def sources_text(answer: Answer) -> str:
-    """The short sources list that follows the answer in ``content``."""
+    """The short sources list that follows the answer in ``content`` (titles Markdown-inert)."""
     if not answer.citations:
         return ""
-    return "Sources:\n" + "\n".join(f"[{c.n}] {c.title}" for c in answer.citations)
+    return "Sources:\n" + "\n".join(f"[{c.n}] {markdown_literal(c.title)}" for c in answer.citations)
 
 
 def content(answer: Answer) -> str:
-    """What a plain chat client shows: the answer text, then its sources."""
+    """What a plain chat client shows: the answer text, then its sources. ``content`` is Markdown
+    to the clients that render it (Open WebUI, LibreChat), so every word a paper or a model wrote
+    is escaped to render as itself: no image, link or HTML a paper planted reaches them live. The
+    ``paperchat`` field carries the same text unescaped, as data."""
     src = sources_text(answer)
-    return answer.text + (f"\n\n{src}" if src else "")
+    return answer_text(answer.lines, answer.numbers(), markdown_literal) + (f"\n\n{src}" if src else "")
 
 
 def extension(answer: Answer) -> dict[str, Any]:
@@ -99,10 +104,14 @@ def error_body(message: str, type_: str = "invalid_request_error", code: str | N
 
 
 def message_text(message: Mapping[str, Any]) -> str:
-    """The text of one chat message: a string, or the text parts of a list of content parts."""
+    """The text of one chat message: a string, or the text parts of a list of content parts.
+    ConfigError (a 400) for a text part whose ``text`` is not a string."""
     c = message.get("content")
     if isinstance(c, str):
         return c
     if isinstance(c, Sequence):
-        return "".join(p.get("text", "") for p in c if isinstance(p, Mapping) and p.get("type") == "text")
+        parts = [p for p in c if isinstance(p, Mapping) and p.get("type") == "text"]
+        if any(not isinstance(p.get("text", ""), str) for p in parts):
+            raise ConfigError("a message's text part must have a string 'text'")
+        return "".join(p.get("text", "") for p in parts)
     return ""

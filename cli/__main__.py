@@ -1,5 +1,5 @@
 """``python -m cli`` runs the ``paperchat`` command line."""
 
-from cli.main import main
+from cli.main import run
 
-main(prog_name="paperchat")
+run()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cli.output import OneLineErrors, echo, styled
+from cli.output import OneLineErrors, echo, exit_process, styled
 from rag.llm.registry import CHOICES
 
 
@@ -67,8 +67,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], replace: bool, as_json: 
         return
     for w in corpus.warnings:
         echo(f"warning: {w}", err=True)
-    if corpus.warnings:
-        echo(f"warning: {len(corpus.warnings)} records skipped (see above)", err=True)
+    skipped = sum(f.skipped for f in corpus.files)
+    if skipped:
+        echo(f"warning: {skipped} record{'s' if skipped != 1 else ''} skipped (see above)", err=True)
     echo(f"parsed {corpus.records} records from {len(corpus.files)} files: "
                f"{len(corpus.papers)} unique papers, {corpus.duplicates} duplicates merged")
     if report.up_to_date:
@@ -101,8 +102,11 @@ def _filter_options(f):
 @click.pass_context
 def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to, min_upvotes, as_json: bool) -> None:
     """Show the papers that best match QUERY (no LLM involved)."""
+    from rag.sanitize import check_question
+
     if not query.strip():
         raise click.UsageError("QUERY is empty")
+    check_question(query, "query")
     filters = _filters(date_from, date_to, min_upvotes)
     res = _app(ctx).search(query, k=k, filters=filters, mode=mode)
     if as_json:
@@ -215,6 +219,9 @@ def chat(ctx: click.Context, k, backend) -> None:
 
     app = _app(ctx, llm_backend=backend)
     history = []
+    # a line that is not UTF-8 becomes an error for that question, not the end of the session
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="surrogateescape")
     echo("paperchat - ask about the indexed papers; empty line or Ctrl-D to quit, /new to reset.")
     while True:
         try:
@@ -237,12 +244,14 @@ def chat(ctx: click.Context, k, backend) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=7860, show_default=True, type=int)
 @click.option("--share", is_flag=True, help="Create a public Gradio share link (off by default).")
+@click.option("--allow-no-auth", is_flag=True,
+              help="Serve on a non-loopback address (or a share link) without a login (anyone who reaches it may use it).")
 @click.pass_context
-def ui(ctx: click.Context, host: str, port: int, share: bool) -> None:
-    """Start the web UI (Gradio) on HOST:PORT."""
+def ui(ctx: click.Context, host: str, port: int, share: bool, allow_no_auth: bool) -> None:
+    """Start the web UI (Gradio) on HOST:PORT. PAPERCHAT_API_KEYS or PAPERCHAT_AUTH asks for a login."""
     from ui.app import launch
 
-    launch(_settings(ctx), host=host, port=port, share=share)
+    launch(_settings(ctx), host=host, port=port, share=share, allow_no_auth=allow_no_auth)
 
 
 @main.command()
@@ -287,6 +296,10 @@ def config(ctx: click.Context) -> None:
             continue
         if name in ("openai_api_key", "api_keys") and value is not None:
             value = "****"
+        if name.endswith("base_url") and value:
+            from rag.sanitize import public_url
+
+            value = public_url(value)  # a password or token in the URL is a secret too
         if name == "auth" and value is not None:
             value = value.split(":", 1)[0] + ":****"
         echo(f"{name} = {value}    # {fld.description or ''}".rstrip(" #"))
@@ -306,5 +319,16 @@ def _attach_plugins() -> None:
 
 _attach_plugins()
 
+
+def run() -> None:
+    """The ``paperchat`` program: :func:`main`, then an exit that a loaded model cannot crash
+    (:func:`cli.output.exit_process`). Tests call :func:`main` itself."""
+    try:
+        main(prog_name="paperchat")
+    except SystemExit as e:
+        exit_process(e.code)
+    exit_process(0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -8,6 +8,8 @@ escapes from a hostile title, a model's output or a file name) with U+FFFD.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from typing import Any
 
@@ -59,3 +61,28 @@ class OneLineErrors(click.Group):
         except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
             _fail("interrupted", 130)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def exit_process(code: object) -> None:
+    """End the process with ``code`` (as ``sys.exit`` takes it). When a native model runtime was
+    loaded (llama.cpp), the interpreter's teardown is skipped: its threads may still be inside
+    the library (a summary stopped at its time budget stops at the model's next token, and a
+    loaded CPU can take seconds to reach it), and tearing Python down under them ends the
+    process with SIGSEGV or SIGABRT after the answer was printed. Everything the CLI writes is
+    flushed first; nothing else is pending at this point (files are closed as they are written)."""
+    if isinstance(code, int):
+        status = code
+    elif code is None:
+        status = 0
+    else:  # sys.exit("message") prints it and exits 1
+        echo(str(code), err=True)
+        status = 1
+    if "xllamacpp" not in sys.modules:
+        sys.exit(status)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be written anyway
+            pass
+    os._exit(status)

@@ -145,11 +145,16 @@ class BackendPool:
 
     def get(self, choice: str, model: str = "", url: str = "", api_key: str = ""):
         """The backend for a visitor's choice (:func:`visitor_settings` decides what is allowed and
-        which key goes where); None for the server's own. ConfigError for a choice not offered."""
+        which key goes where); None for the server's own, ``NO_MODEL`` for evidence only (which
+        must not wait for the server's model). ConfigError for a choice not offered."""
+        from rag.llm import NO_MODEL
+
         derived = visitor_settings(self.settings, choice, model, url, api_key)
         if derived is None:
             return None
         base = self.settings
+        if derived.resolved_backend() == "none":
+            return None if base.resolved_backend() == "none" else NO_MODEL
         if (derived.llm_backend == base.resolved_backend() and derived.openai_model == base.openai_model
                 and derived.openai_base_url == base.openai_base_url
                 and derived.openai_api_key == base.openai_api_key):

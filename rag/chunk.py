@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from rag.text import sentence_spans
 from rag.types import Paper
 
+# A paper's chunks are bounded by its abstract (rag.corpus.MAX_ABSTRACT_CHARS: ~20 chunks at the
+# default size); this bound holds whatever the chunk size is set to.
+MAX_CHUNKS_PER_PAPER = 64
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -64,8 +68,11 @@ class Chunker:
             parts = [paper.abstract]
         else:
             parts = self._splitter(budget).split_text(paper.abstract) or [paper.abstract]
+        # a passage the abstract repeats is one chunk: the same text is the same id (and adds
+        # nothing to retrieval), and a store refuses two records with one id
+        unique = list(dict.fromkeys(parts))[:MAX_CHUNKS_PER_PAPER]
         out = []
-        for i, part in enumerate(parts):
+        for i, part in enumerate(unique):
             et = embed_text(paper.title, part)
             out.append(Chunk(chunk_id=chunk_id(self._embedder, et), paper_id=paper.paper_id, index=i,
                              text=part, embed_text=et))

@@ -69,6 +69,15 @@ _MAX_COUNT_DIGITS = 9
 _MAX_JSON_INT_DIGITS = 4300
 # Parsing holds the bytes, the text and its lines at once; beyond this, split the file.
 _MAX_FILE_BYTES = 256 * 2**20
+# What one paper may cost: an abstract longer than this is not an abstract (arXiv allows 1,920
+# characters; the longest seed has about 2,500), and embedding one of 19 MB took ~100 minutes
+# and 3 GB. It also bounds a paper's chunks (:data:`rag.chunk.MAX_CHUNKS_PER_PAPER`).
+MAX_ABSTRACT_CHARS = 20_000
+# One JSONL line longer than this is skipped before it is decoded (a paper record with an
+# abstract at the limit and a long author list is far shorter).
+_MAX_RECORD_CHARS = 1_000_000
+# Papers one file may hold: parsing keeps them all in memory at once (bench/bench_limits.py).
+MAX_RECORDS_PER_FILE = 200_000
 # Optional sign, ASCII digits, an optional all-zero fraction: "3", "+3", "3.0" (pandas writes
 # integer columns that have gaps as floats).
 _WHOLE_NUMBER = re.compile(r"(?P<sign>[+-]?)(?P<digits>[0-9]+)(?:\.0*)?")
@@ -271,6 +280,11 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
             i += 1
             continue
         abstract = lines[i + 1][1]
+        if len(abstract) > MAX_ABSTRACT_CHARS:
+            warnings.append(f"{source}:{lines[i + 1][0]}: abstract of {title[:60]!r} is over "
+                            f"{MAX_ABSTRACT_CHARS:,} characters; skipped")
+            i += 2
+            continue
         i += 2
         authors = organization = iso = date_text = None
         upvotes = None
@@ -316,6 +330,7 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
                 upvotes=upvotes,
             )
         )
+        _check_count(papers, source)
     return papers, warnings, layout
 
 
@@ -428,16 +443,50 @@ def _record_date(value: object, where: str) -> tuple[str | None, str | None]:
         raise CorpusError(f"{where}: date {_show(date_text)} is not a real date ({e})") from None
 
 
+class _Skipped(Exception):
+    """A record left out for ``reason``; the file's other records are kept (reference-manager
+    exports often hold a few entries without an abstract)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _skip_warnings(source: str, skipped: Sequence[_Skipped]) -> list[str]:
+    """One warning per reason, naming the lines: "x.jsonl: 2 records skipped (no abstract):
+    lines 3, 7"."""
+    by_reason: dict[str, list[int]] = {}
+    for s in skipped:
+        by_reason.setdefault(s.reason, []).append(s.line)
+    out = []
+    for reason, lines in by_reason.items():
+        shown = ", ".join(map(str, lines[:20])) + (f" and {len(lines) - 20} more" if len(lines) > 20 else "")
+        out.append(f"{source}: {len(lines)} record{'s' if len(lines) != 1 else ''} skipped ({reason}): "
+                   f"line{'s' if len(lines) != 1 else ''} {shown}")
+    return out
+
+
+def _check_count(papers: Sequence[Paper], source: str) -> None:
+    if len(papers) > MAX_RECORDS_PER_FILE:
+        raise CorpusError(f"{source}: more than {MAX_RECORDS_PER_FILE:,} papers in one file; split it into smaller files")
+
+
 def _record_to_paper(rec: dict, source: str, line: int) -> Paper:
-    """Validate one user record; any problem is a CorpusError naming file and line."""
+    """Validate one user record; any problem is a CorpusError naming file and line, except a
+    missing or oversized abstract, which skips the record (:class:`_Skipped`)."""
     where = f"{source}:{line}"
     lowered = {_clean(str(k)).lower(): v for k, v in rec.items() if k is not None}
     title = _text_field(lowered.get("title"), "title", where)
     if not title:
         raise CorpusError(f"{where}: record has no title")
-    abstract = _text_field(lowered.get("abstract"), "abstract", where)
+    raw_abstract = lowered.get("abstract")
+    if isinstance(raw_abstract, str) and len(raw_abstract) > 4 * MAX_ABSTRACT_CHARS:  # before cleaning it
+        raise _Skipped(line, f"abstract over {MAX_ABSTRACT_CHARS:,} characters")
+    abstract = _text_field(raw_abstract, "abstract", where)
     if not abstract:
-        raise CorpusError(f"{where}: record {title[:60]!r} has no abstract")
+        raise _Skipped(line, "no abstract")
+    if len(abstract) > MAX_ABSTRACT_CHARS:
+        raise _Skipped(line, f"abstract over {MAX_ABSTRACT_CHARS:,} characters")
     if len(title) > _MAX_TITLE_CHARS:
         # the title is embedded with every chunk; one this long would be truncated silently
         raise CorpusError(
@@ -469,10 +518,16 @@ def _record_to_paper(rec: dict, source: str, line: int) -> Paper:
     )
 
 
-def parse_jsonl(text: str, source: str) -> list[Paper]:
-    """One JSON object per line (JSON Lines); blank lines are skipped."""
-    papers = []
+def parse_jsonl(text: str, source: str) -> tuple[list[Paper], list[str], int]:
+    """One JSON object per line (JSON Lines); blank lines are skipped. Returns (papers,
+    warnings, records skipped): records without an abstract, or with one over the limit, are
+    skipped and named in one warning per reason."""
+    papers: list[Paper] = []
+    skipped: list[_Skipped] = []
     for lineno, line in enumerate(_universal_lines(text), start=1):
+        if len(line) > _MAX_RECORD_CHARS:
+            skipped.append(_Skipped(lineno, f"record over {_MAX_RECORD_CHARS:,} characters"))
+            continue
         # whitespace json does not know (FF, U+0085, NBSP...) can only sit outside the value here
         body = line.lstrip()
         indent = len(line) - len(body)
@@ -495,8 +550,12 @@ def parse_jsonl(text: str, source: str) -> list[Paper]:
             )
         if not isinstance(rec, dict):
             raise CorpusError(f"{where}: expected a JSON object with title and abstract, got {_show(rec)}")
-        papers.append(_record_to_paper(rec, source, lineno))
-    return papers
+        try:
+            papers.append(_record_to_paper(rec, source, lineno))
+        except _Skipped as e:
+            skipped.append(e)
+        _check_count(papers, source)
+    return papers, _skip_warnings(source, skipped), len(skipped)
 
 
 def _header_list(fields: Sequence[str]) -> str:
@@ -504,9 +563,10 @@ def _header_list(fields: Sequence[str]) -> str:
     return ", ".join(shown) + (f", … ({len(fields)} columns)" if len(fields) > 12 else "")
 
 
-def parse_csv(text: str, source: str) -> list[Paper]:
+def parse_csv(text: str, source: str) -> tuple[list[Paper], list[str], int]:
     """A header row naming (at least) title and abstract, then one paper per row. Records are
-    numbered by the line they start on; a quoted field may span lines."""
+    numbered by the line they start on; a quoted field may span lines. Returns (papers,
+    warnings), as :func:`parse_jsonl`."""
     # A field can never be longer than the text holding it, and the text is bounded by
     # _MAX_FILE_BYTES, so raising the limit (process-wide, only ever upwards) cannot let a field
     # grow without bound; the default 128 KiB would reject a long abstract.
@@ -514,7 +574,8 @@ def parse_csv(text: str, source: str) -> list[Paper]:
         csv.field_size_limit(len(text))
     # newline="" hands \r, \r\n and \n to the csv module, which ends a row at any of them
     reader = csv.reader(io.StringIO(text, newline=""))
-    papers = []
+    papers: list[Paper] = []
+    skipped: list[_Skipped] = []
     header: list[str] | None = None
     start = 1
     try:
@@ -533,12 +594,16 @@ def parse_csv(text: str, source: str) -> list[Paper]:
                 continue
             if len(row) > len(header):
                 raise CorpusError(f"{source}:{line}: row has more fields than the header")
-            papers.append(_record_to_paper(dict(zip(header, row, strict=False)), source, line))
+            try:
+                papers.append(_record_to_paper(dict(zip(header, row, strict=False)), source, line))
+            except _Skipped as e:
+                skipped.append(e)
+            _check_count(papers, source)
     except csv.Error as e:
         raise CorpusError(f"{source}:{reader.line_num}: malformed CSV ({e})") from None
     if header is None:
         raise CorpusError(f"{source}:1: CSV header must have columns title and abstract (found: nothing)")
-    return papers
+    return papers, _skip_warnings(source, skipped), len(skipped)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -610,16 +675,18 @@ def parse_file(path: Path, source: str | None = None) -> tuple[list[Paper], File
         )
     text = read_text(path)
     warnings: list[str] = []
-    if suffix == ".jsonl":
-        papers, layout = parse_jsonl(text, source), "jsonl"
-    elif suffix == ".csv":
-        papers, layout = parse_csv(text, source), "csv"
+    if suffix in (".jsonl", ".csv"):
+        papers, warnings, skipped = (parse_jsonl if suffix == ".jsonl" else parse_csv)(text, source)
+        layout = suffix[1:]
     else:
         papers, warnings, layout = parse_page_dump(text, source)
+        skipped = len(warnings)
     if not papers:
-        detail = f" ({len(warnings)} records skipped: {warnings[0]})" if warnings else ""
+        first = warnings[0].removeprefix(f"{source}: ") if warnings else ""
+        detail = "" if not warnings else (f" ({first})" if suffix in (".jsonl", ".csv")
+                                          else f" ({skipped} records skipped: {first})")
         raise CorpusError(f"{path}: no papers found{detail}")
-    stats = FileStats(path=str(path), layout=layout, records=len(papers), skipped=len(warnings))
+    stats = FileStats(path=str(path), layout=layout, records=len(papers), skipped=skipped)
     return papers, stats, warnings
 
 

@@ -139,11 +139,14 @@ def build_from_store(settings: Settings, store, active) -> Derived:
 
 
 def drop_derived(settings: Settings, keep: set[str]) -> None:
-    """Remove the directories of generations other than ``keep`` (this collection prefix only)."""
+    """Remove the directories of generations other than ``keep`` (this collection prefix only),
+    and the half-written ones a killed build left (:func:`rag.fsutil.atomic_dir`'s temporary
+    ``.<name>.*`` siblings: only one ingest runs at a time, and this one has finished)."""
     root = settings.lexical_dir
     if not root.is_dir():
         return
     ours = re.compile(rf"^{re.escape(settings.collection)}_g\d+$")
+    unfinished = re.compile(rf"^\.{re.escape(settings.collection)}_g\d+\.")
     for d in root.iterdir():
-        if d.is_dir() and ours.match(d.name) and d.name not in keep:
+        if d.is_dir() and ((ours.match(d.name) and d.name not in keep) or unfinished.match(d.name)):
             shutil.rmtree(d, ignore_errors=True)

@@ -24,6 +24,7 @@ import numpy as np
 
 from rag.errors import ModelError
 from rag.llm.registry import OPENAI_URL
+from rag.sanitize import public_url
 from rag.settings import Settings
 
 _RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -132,7 +133,7 @@ class OpenAIEmbedder:
                 r = self._http().post(url, json=body)
             except httpx.TransportError as e:  # refused, reset, timed out
                 if last:
-                    raise ModelError(f"embeddings server {url} unreachable after {attempt + 1} tries: "
+                    raise ModelError(f"embeddings server {public_url(url)} unreachable after {attempt + 1} tries: "
                                      f"{type(e).__name__}: {e}") from e
                 time.sleep(self._backoff(attempt, None))
                 continue
@@ -141,7 +142,7 @@ class OpenAIEmbedder:
             if r.status_code in _RETRY_STATUS and not last:
                 time.sleep(self._backoff(attempt, r.headers.get("retry-after")))
                 continue
-            raise ModelError(f"embeddings server {url} answered {r.status_code}"
+            raise ModelError(f"embeddings server {public_url(url)} answered {r.status_code}"
                              + (f" after {attempt + 1} tries" if attempt else "") + f": {_message(r)}")
         raise AssertionError("unreachable")
 
@@ -159,16 +160,16 @@ class OpenAIEmbedder:
             rows = sorted(data, key=lambda d: d["index"])
             vecs = [_vector(d["embedding"]) for d in rows]
         except (ValueError, KeyError, TypeError) as e:
-            raise ModelError(f"embeddings server {url} sent a reply that is not an embeddings list: "
+            raise ModelError(f"embeddings server {public_url(url)} sent a reply that is not an embeddings list: "
                              f"{r.text[:200]!r}") from e
         if len(vecs) != n or [d["index"] for d in rows] != list(range(n)):
-            raise ModelError(f"embeddings server {url} returned {len(vecs)} vectors for {n} texts")
+            raise ModelError(f"embeddings server {public_url(url)} returned {len(vecs)} vectors for {n} texts")
         out = np.asarray(vecs, dtype=np.float32)
         with self._lock:
             if self._dim is None:
                 self._dim = out.shape[1]
             if out.shape[1] != self._dim:
-                raise ModelError(f"embeddings server {url} returned {out.shape[1]}-dimensional vectors for "
+                raise ModelError(f"embeddings server {public_url(url)} returned {out.shape[1]}-dimensional vectors for "
                                  f"model {self.model!r}, expected {self._dim}")
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.maximum(norms, 1e-12)).astype(np.float32)

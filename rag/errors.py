@@ -9,6 +9,10 @@ class ConfigError(PaperchatError):
     """A setting is missing, malformed or contradicts another."""
 
 
+class QuestionError(PaperchatError):
+    """A question that cannot be asked: empty, too long, or not valid Unicode text."""
+
+
 class CorpusError(PaperchatError):
     """An input file cannot be parsed (empty, binary, malformed); names file and line."""
 

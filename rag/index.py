@@ -20,6 +20,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -264,6 +265,7 @@ def _ingest_in_place(fresh: list[Paper], old_hash: dict[str, str], gone: list[st
 
     store.set_active(Active(collection=live, generation=generation, embedder=embedder.name, dim=embedder.dim))
     store.delete(live, stale)
+    _sweep_orphans(store, live, path)
     (path / _PENDING).unlink(missing_ok=True)
     for other in store.generations():  # staging collections left by killed full rebuilds
         if other != live:
@@ -277,6 +279,18 @@ def _ingest_in_place(fresh: list[Paper], old_hash: dict[str, str], gone: list[st
         chunks_total=total, chunks_embedded=len(todo), chunks_reused=total - len(todo),
         generation=generation, collection=live, seconds=0.0,
     )
+
+
+def _sweep_orphans(store: ChromaStore, live: str, path: Path) -> None:
+    """Delete the chunks the new generation does not list: those a killed update wrote for papers
+    that were never ingested again (an upload not retried). Only when the collection holds more
+    chunks than the generation lists, so an ordinary update pays one count."""
+    listed = try_open(path)
+    if listed is None or not listed.catalogue.has_chunks or store.count(live) <= (listed.catalogue.n_chunks or 0):
+        return
+    ids, _ = listed.catalogue.chunk_columns()
+    known = {x.decode("utf-8") for x in ids.tolist()}
+    store.delete(live, sorted(store.ids(live) - known))
 
 
 def _pending_stale(previous: Derived) -> list[str]:

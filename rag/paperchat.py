@@ -43,7 +43,8 @@ class Paperchat:
         self._llm = None
         self._llm_loaded = False
         self._judge_cache = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards building the shared objects; held for moments only
+        self._ingest_lock = threading.Lock()  # one ingest at a time in this process
 
     @property
     def embedder(self) -> Embedder:
@@ -71,19 +72,23 @@ class Paperchat:
         Parsing finishes before anything is written, so a bad file changes nothing. The facts
         file is removed before the index is touched and rewritten once the ingest is done, so a
         killed ingest leaves no stale facts behind (``stats()`` then asks Chroma).
+
+        Searches and answers go on while an ingest runs (they hold no lock it needs): readers use
+        the live generation until the pointer moves, then reopen on their next call.
         """
         from rag.corpus import bundled_seed_paths, load_corpus
         from rag.index import ingest
 
         paths = list(paths) if paths else bundled_seed_paths()
         corpus = load_corpus(paths)
-        with self._lock:
+        store, embedder = self.store, self.embedder
+        with self._ingest_lock:
             if not self.settings.chroma_host:
                 index_facts.forget(index_facts.facts_path(self.settings))
-            report = ingest(corpus.papers, self.store, self.embedder, self.settings, replace=replace,
-                            progress=progress)
+            report = ingest(corpus.papers, store, embedder, self.settings, replace=replace, progress=progress)
             report.warnings = corpus.warnings
-            self._retriever = None
+            with self._lock:
+                self._retriever = None
             if self._facts is not None:
                 index_facts.save(self._facts, self.settings, self._stats_from_store())
         return corpus, report
@@ -128,13 +133,16 @@ class Paperchat:
 
     def answer_engine(self, llm=None):
         """The answer engine over the live index; ``llm`` overrides the configured backend (an
-        override costs one small object: the retriever, IDF and judge cache are shared)."""
+        override costs one small object: the retriever, IDF and judge cache are shared);
+        ``rag.llm.NO_MODEL`` asks for the evidence only."""
         from rag.answer import AnswerEngine
+        from rag.llm import NO_MODEL
 
         with self._lock:
             retriever = self.retriever()
             if llm is not None:
-                return AnswerEngine(retriever, llm, settings=self.settings, judge_cache=self.judge_cache)
+                return AnswerEngine(retriever, None if llm is NO_MODEL else llm, settings=self.settings,
+                                    judge_cache=self.judge_cache)
             if self._engine is None or self._engine.retriever is not retriever:
                 self._engine = AnswerEngine(retriever, self.llm, settings=self.settings, judge_cache=self.judge_cache)
             return self._engine
@@ -142,12 +150,9 @@ class Paperchat:
     def ask_stream(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
                    backend=None):
         """Stream events for ``question`` (see rag.types.Event); ``backend`` overrides the LLM."""
-        from rag.errors import PaperchatError
+        from rag.sanitize import check_question
 
-        if not question or not question.strip():
-            raise PaperchatError("the question is empty")
-        if len(question) > 2000:
-            raise PaperchatError(f"the question is {len(question)} characters long; keep it under 2000")
+        check_question(question)
         return self.answer_engine(backend).stream(question, history, k, filters)
 
     def ask(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,

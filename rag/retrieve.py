@@ -144,7 +144,7 @@ class HybridRetriever:
         columns), or, for a catalogue without them or too many ids, with Chroma's ``where``."""
         where = where_clause(filters)
         if where is None:
-            return self._catalogued(self._query(qv, n), None)
+            return self._nearest_catalogued(qv, n)
         matching = int(mask.sum()) if mask is not None else len(self.catalogue)
         share = matching / max(1, len(self.catalogue))
         if share > 0 and share >= POSTFILTER_MIN_SHARE:
@@ -158,14 +158,28 @@ class HybridRetriever:
             return self._catalogued(self._query(qv, n, ids=ids), mask) if ids else []
         return self._catalogued(self._query(qv, n, where), mask)
 
+    def _nearest_catalogued(self, qv: np.ndarray, n: int) -> list[tuple[str, float, str, dict]]:
+        """The ``n`` nearest chunks that belong to this generation. Chunks it does not list (an
+        update still running in another process, or one killed before its pointer moved) can be
+        the nearest of all, so the query widens until ``n`` catalogued ones are found or the
+        collection is read: otherwise a killed ingest would leave dense search with no hits."""
+        wide = n
+        while True:
+            rows = self._query(qv, wide, exact=wide > n)
+            kept = self._catalogued(rows, None)
+            if len(kept) >= n or len(rows) < wide:
+                return kept[:n]
+            wide *= 4
+
     def _query(self, qv: np.ndarray, n: int, where: dict | None = None,
-               ids: list[str] | None = None) -> list[tuple[str, float, str, dict]]:
+               ids: list[str] | None = None, exact: bool = False) -> list[tuple[str, float, str, dict]]:
         """Chroma's nearest chunks; with the catalogue's chunk table, ids and distances only (the
-        catalogue says whose they are), and no count call (the table is a lower bound of it)."""
+        catalogue says whose they are), and no count call (the table is a lower bound of it),
+        unless ``exact``: asking past the catalogue's size needs the collection's own count."""
         if not self.catalogue.has_chunks:
             return self.store.query(self.active.collection, qv, n, where=where, documents=False)
         return self.store.query(self.active.collection, qv, n, where=where, documents=False, metadatas=False,
-                                at_most=self.catalogue.n_chunks, ids=ids)
+                                at_most=None if exact else self.catalogue.n_chunks, ids=ids)
 
     def _catalogued(self, rows: list[tuple[str, float, str, dict]],
                     mask: np.ndarray | None) -> list[tuple[str, float, str, dict]]:

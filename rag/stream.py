@@ -3,11 +3,11 @@ eval harness and the HTTP API, so none of them assembles answers by hand."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rag.errors import PaperchatError
-from rag.types import Answer, Citation, Event, Line, Source, line_text
+from rag.types import Answer, Citation, Event, Line, Source, answer_text, line_text
 
 
 @dataclass
@@ -68,10 +68,12 @@ class TextStream:
     an SSE stream): each quote or list line as it arrives, never the model's unverified draft; at
     the end what the verified answer adds (a list's count, the verified summary), or, when
     verification changed what was already sent, the whole verified answer after :data:`REVISED`.
-    Nothing is sent twice and nothing unverified is sent."""
+    Nothing is sent twice and nothing unverified is sent. ``literal`` renders paper and model
+    words (see :func:`rag.types.line_text`): Markdown-inert for a client that renders Markdown."""
 
     fold: Fold = field(default_factory=Fold)
     sent: list[tuple] = field(default_factory=list)
+    literal: Callable[[str], str] = str
 
     def add(self, ev: Event) -> list[str]:
         """The text lines to emit for ``ev`` (often none)."""
@@ -79,23 +81,24 @@ class TextStream:
         if ev.type == "line" and ev.line is not None:
             numbers = {ev.citation.paper_id: ev.citation.n} if ev.citation is not None else {}
             self.sent.append(_key(ev.line))
-            return [line_text(ev.line, numbers)]
+            return [line_text(ev.line, numbers, self.literal)]
         if ev.type == "done" and ev.answer is not None:
             return self._tail(ev.answer)
         return []
 
     def _tail(self, answer: Answer) -> list[str]:
         numbers = answer.numbers()
+        whole = answer_text(answer.lines, numbers, self.literal).splitlines()
         if not self.sent:
-            return answer.text.splitlines()
+            return whole
         body = [_key(ln) for ln in answer.lines if ln.kind not in ("heading", "summary")]
         if body != [k for k in self.sent if k[0] != "heading"]:
-            return [REVISED, *answer.text.splitlines()]
+            return [REVISED, *whole]
         out = []
         for ln in answer.lines:
             if ln.kind == "heading" and _key(ln) not in self.sent:
                 # a list's count is known only once every item has streamed, so it closes the list
-                out.append(ln.text[:-1] + "." if ln.text.endswith(":") else ln.text)
+                out.append(self.literal(ln.text[:-1] + "." if ln.text.endswith(":") else ln.text))
             elif ln.kind == "summary":
-                out.append(line_text(ln, numbers))
+                out.append(line_text(ln, numbers, self.literal))
         return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -228,26 +228,32 @@ def quoted(line: Line) -> str:
     return f"{ELLIPSIS if line.cut_before else ''}{line.text}{ELLIPSIS if line.cut_after else ''}"
 
 
-def line_text(line: Line, numbers: Mapping[str, int]) -> str:
-    """One line as text (a summary sentence without its paragraph)."""
+def _plain(text: str) -> str:
+    return text
+
+
+def line_text(line: Line, numbers: Mapping[str, int], literal: Callable[[str], str] = _plain) -> str:
+    """One line as text (a summary sentence without its paragraph). ``literal`` renders the words
+    that came from a paper or a model (labels, quotes, the summary), so a face that speaks Markdown
+    can make them inert (:func:`rag.sanitize.markdown_literal`) while the markers stay ours."""
     if line.kind in ("quote", "item"):
         mark = _markers(line.cites or ([line.paper_id] if line.paper_id else []), numbers)
-        return f"- {line.label}: \u201c{quoted(line)}\u201d" + (f" {mark}" if mark else "")
+        return f"- {literal(line.label)}: \u201c{literal(quoted(line))}\u201d" + (f" {mark}" if mark else "")
     if line.kind == "nearest":
-        return f"- {line.label or line.text}"
+        return f"- {literal(line.label or line.text)}"
     if line.kind == "summary":
         mark = _markers(line.cites, numbers)
         body = line.text.rstrip()
         end = body[-1] if body and body[-1] in ".!?" else ""
-        body = body[:-1] if end else body
+        body = literal(body[:-1] if end else body)
         return f"{body} {mark}{end or '.'}" if mark else f"{body}{end or '.'}"
-    return line.text
+    return literal(line.text)
 
 
-def answer_text(lines: Sequence[Line], numbers: Mapping[str, int]) -> str:
+def answer_text(lines: Sequence[Line], numbers: Mapping[str, int], literal: Callable[[str], str] = _plain) -> str:
     """All lines, one per text line (a summary of two sentences is two lines, each with its
     markers, so every claim stands next to its citation)."""
-    return "\n".join(line_text(line, numbers) for line in lines)
+    return "\n".join(line_text(line, numbers, literal) for line in lines)
 
 
 @dataclass

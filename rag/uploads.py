@@ -30,5 +30,5 @@ def check_upload(name: str, size: int, settings: Settings) -> None:
         raise CorpusError(f"{name}: unsupported file type; upload {', '.join(SUPPORTED_SUFFIXES)}")
     limit = settings.upload_max_mb
     if size > limit * 1024 * 1024:
-        raise UploadTooLargeError(
-            f"{name} is {size / 1048576:.3g} MB; the upload limit is {limit:g} MB (PAPERCHAT_UPLOAD_MAX_MB)")
+        # the API stops reading at the limit, so the true size is not known: say what is
+        raise UploadTooLargeError(f"{name} is larger than the upload limit of {limit:g} MB (PAPERCHAT_UPLOAD_MAX_MB)")

@@ -191,7 +191,7 @@ def test_ingest_needs_a_key_rejects_bad_files_and_keeps_the_index(served, tmp_pa
         bad = http.post("/v1/ingest", files={"files": ("../../etc/evil.jsonl", b'{"title": "x"}\n')})
         assert bad.status_code == 400
         msg = bad.json()["error"]["message"]
-        assert msg.startswith("evil.jsonl:1:") and "/tmp" not in msg and ".." not in msg
+        assert msg == "evil.jsonl: no papers found (1 record skipped (no abstract): line 1)", msg
         assert http.post("/v1/ingest", files={"files": ("x.pdf", b"%PDF")}).status_code == 400
         big = b"x" * int(served.app.settings.upload_max_mb * 1024 * 1024 + 10)
         assert http.post("/v1/ingest", files={"files": ("big.jsonl", big)}).status_code == 413

@@ -134,7 +134,7 @@ def test_ingest_reports_skipped_records(tmp_path: Path, small_papers):
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         "warning: dump.txt:5: title 'Orphan Title' has no abstract after it; skipped",
-        "warning: 1 records skipped (see above)",
+        "warning: 1 record skipped (see above)",
     ]
     assert result.stdout.startswith("parsed 1 records from 1 files: 1 unique papers")
 

@@ -335,8 +335,6 @@ MALFORMED = [
     ("no-suffix", "papers", b"whatever", r": unsupported file type \(none\)"),
     ("bad-json", "bad.jsonl", (_GOOD + "\n{'title': 'single quotes'}\n").encode(), r":2: invalid JSON"),
     ("json-not-object", "list.jsonl", b'["title", "abstract"]\n', r":1: expected a JSON object"),
-    ("jsonl-no-abstract", "noabs.jsonl", (_GOOD + '\n\n{"title": "Lonely Title"}\n').encode(),
-     r":3: record 'Lonely Title' has no abstract"),
     ("jsonl-bad-upvotes", "up.jsonl", json.dumps({"title": "T", "abstract": ABSTRACT, "upvotes": "lots"}).encode(),
      r":1: upvotes must be a whole number"),
     ("jsonl-negative-upvotes", "neg.jsonl", json.dumps({"title": "T", "abstract": ABSTRACT, "upvotes": -1}).encode(),
@@ -589,9 +587,12 @@ def test_csv_bare_cr_in_header_is_one_line_naming_file_and_line(tmp_path: Path):
 
 
 def test_csv_field_larger_than_the_csv_module_limit_parses(tmp_path: Path):
+    """A field over csv's own limit (131072) is read, then judged by ours: the oversized abstract
+    is skipped with a warning, the next row is kept."""
     long_abstract = " ".join([ABSTRACT] * 1000)  # ~190 KB, csv.field_size_limit() is 131072 by default
-    (p,), _ = _parse(tmp_path, "long.csv", f'title,abstract\nLong,"{long_abstract}"\n')
-    assert p.abstract == long_abstract
+    (p,), warnings = _parse(tmp_path, "long.csv", f'title,abstract\nLong,"{long_abstract}"\nShort,"{ABSTRACT}"\n')
+    assert p.abstract == ABSTRACT
+    assert warnings == ["long.csv: 1 record skipped (abstract over 20,000 characters): line 2"]
 
 
 def test_csv_nul_and_controls_are_cleaned(tmp_path: Path):
@@ -664,3 +665,51 @@ def test_utf16_and_oversized_files_are_named(tmp_path: Path, monkeypatch: pytest
 
 def test_invalid_utf8_line_counts_cr_only_lines(tmp_path: Path):
     assert _error(tmp_path, "cr.txt", b"Title\r\rAbstract\r\xff\r") == f"{tmp_path / 'cr.txt'}:4: not valid UTF-8 text"
+
+
+def test_records_without_an_abstract_are_skipped_and_named_in_one_warning(tmp_path: Path):
+    """A reference-manager export often has a few entries without an abstract: the others are
+    kept, and one warning names the skipped lines (it used to reject the whole file)."""
+    lines = [_GOOD, "", json.dumps({"title": "Lonely Title"}),
+             json.dumps({"title": "Second good", "abstract": ABSTRACT}), json.dumps({"title": "Also alone", "abstract": ""})]
+    path = tmp_path / "noabs.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    papers, stats, warnings = parse_file(path)
+    assert [p.title for p in papers] == ["Good", "Second good"]
+    assert warnings == ["noabs.jsonl: 2 records skipped (no abstract): lines 3, 5"]
+    assert stats.skipped == 2
+    csv_path = tmp_path / "noabs.csv"
+    csv_path.write_text(f'title,abstract\nGood,"{ABSTRACT}"\nLonely,\n', "utf-8")
+    papers, stats, warnings = parse_file(csv_path)
+    assert [p.title for p in papers] == ["Good"] and warnings == ["noabs.csv: 1 record skipped (no abstract): line 3"]
+
+
+def test_an_oversized_abstract_is_skipped_before_it_costs_memory(tmp_path: Path):
+    """One huge abstract took 18.5 GB: a record over the abstract limit (or a JSONL line over the
+    record limit) is skipped with a warning naming it, in every format; the others are kept."""
+    from rag.corpus import _MAX_RECORD_CHARS, MAX_ABSTRACT_CHARS
+
+    big = "word " * (MAX_ABSTRACT_CHARS // 5 + 10)
+    huge = "x" * (_MAX_RECORD_CHARS + 1)
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join([_GOOD, json.dumps({"title": "Big", "abstract": big}),
+                               json.dumps({"title": "Huge", "abstract": huge})]) + "\n", "utf-8")
+    papers, stats, warnings = parse_file(path)
+    assert [p.title for p in papers] == ["Good"]
+    assert warnings == [f"big.jsonl: 1 record skipped (abstract over {MAX_ABSTRACT_CHARS:,} characters): line 2",
+                        f"big.jsonl: 1 record skipped (record over {_MAX_RECORD_CHARS:,} characters): line 3"]
+    dump = tmp_path / "big.txt"
+    dump.write_text(f"Good title\n\n{ABSTRACT}\n\nBig title\n\n{big}\n", "utf-8")
+    papers, _, warnings = parse_file(dump)
+    assert [p.title for p in papers] == ["Good title"]
+    assert warnings == [f"big.txt:7: abstract of 'Big title' is over {MAX_ABSTRACT_CHARS:,} characters; skipped"]
+
+
+def test_a_file_with_more_papers_than_the_limit_is_refused(tmp_path: Path, monkeypatch):
+    import rag.corpus as corpus
+
+    monkeypatch.setattr(corpus, "MAX_RECORDS_PER_FILE", 2)
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(json.dumps({"title": f"T{i}", "abstract": ABSTRACT}) for i in range(3)), "utf-8")
+    with pytest.raises(CorpusError, match=r"many\.jsonl: more than 2 papers in one file; split it"):
+        parse_file(path)

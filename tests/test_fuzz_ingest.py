@@ -301,7 +301,8 @@ def check_papers(papers: Sequence[Paper], max_line: int, chunk: bool = True) -> 
             chunked += 1
 
 
-_PARSERS = {".txt": lambda text, src: parse_page_dump(text, src)[0], ".jsonl": parse_jsonl, ".csv": parse_csv}
+_PARSERS = {".txt": lambda text, src: parse_page_dump(text, src)[0], ".jsonl": lambda text, src: parse_jsonl(text, src)[0],
+            ".csv": lambda text, src: parse_csv(text, src)[0]}
 
 
 def check_case(case: Case, tmp_dir: Path) -> None:

@@ -434,7 +434,7 @@ def test_upload_size_limit_comes_from_settings(home, fake, tmp_path) -> None:
     settings = load_settings(llm_backend="none", upload_max_mb=0.001)
     big = write_jsonl(tmp_path / "big.jsonl", [{"title": "Big", "abstract": "word " * 400}])
     status, _ = upload(Services(fake, settings), [str(big)])
-    assert "the upload limit is 0.001 MB (PAPERCHAT_UPLOAD_MAX_MB)" in html.unescape(status)
+    assert "is larger than the upload limit of 0.001 MB (PAPERCHAT_UPLOAD_MAX_MB)" in html.unescape(status)
     assert fake.ingested == []
 
 

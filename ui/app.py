@@ -14,7 +14,7 @@ import gradio as gr
 from rag.backend_choice import BackendPool, offers
 from rag.settings import Settings
 from ui import render
-from ui.handlers import UPLOAD_TYPES, Panel, Services, new_chat, respond, toggle_cited, upload
+from ui.handlers import UPLOAD_TYPES, UPLOADS_OFF, Panel, Services, new_chat, respond, toggle_cited, upload
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 EXAMPLES = [
@@ -34,12 +34,15 @@ def head_html() -> str:
     return f"<script>\n{asset('cites.js')}</script>\n"
 
 
-def build_app(app: Any, settings: Settings, pool: BackendPool | None = None) -> gr.Blocks:
+def build_app(app: Any, settings: Settings, pool: BackendPool | None = None, *,
+              uploads: bool = True) -> gr.Blocks:
     """The whole UI over ``app`` (a :class:`rag.paperchat.Paperchat` or anything with its methods).
 
+    ``uploads``: whether visitors may add papers (see :func:`ui.access.uploads_allowed`); when
+    not, the upload box says why and the upload handler refuses, whoever calls it.
     Launch it with ``css=asset("app.css"), head=head_html()`` (as :func:`launch` does) for the
     styles and the citation links' scrolling."""
-    services = Services(app, settings, pool)
+    services = Services(app, settings, pool, uploads=uploads)
     with gr.Blocks(title="paperchat", fill_width=True, analytics_enabled=False) as demo:
         with gr.Column(elem_classes="pc-header"):
             gr.HTML(
@@ -134,6 +137,7 @@ def build_app(app: Any, settings: Settings, pool: BackendPool | None = None) -> 
             gr.Markdown(
                 f"Upload Daily Papers page dumps (.txt), JSONL or CSV (title and abstract required; "
                 f"at most {settings.upload_max_mb:g} MB per file). A file that cannot be read adds nothing."
+                if uploads else UPLOADS_OFF
             )
             files = gr.File(
                 file_types=UPLOAD_TYPES, file_count="multiple", label="Paper files", elem_id="pc-upload"
@@ -175,26 +179,34 @@ def launch(
     *,
     app: Any = None,
     block: bool = True,
+    allow_no_auth: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Build the UI over one shared Paperchat and serve it. No public link unless ``share``.
 
-    ``block=False`` returns the running Blocks (tests); ``app`` replaces the default Paperchat.
+    The same rules as ``paperchat serve``: PAPERCHAT_API_KEYS (or PAPERCHAT_AUTH) asks for a
+    login; a non-loopback host (or a share link) without either is refused unless
+    ``allow_no_auth``. ``block=False`` returns the running Blocks (tests); ``app`` replaces the
+    default Paperchat.
     """
+    from rag.exposure import check_exposure
+    from ui.access import gradio_auth, uploads_allowed
+
+    check_exposure(settings, "0.0.0.0" if share else host, allow_no_auth, ui_only=True)
     if app is None:
         from rag.paperchat import Paperchat
 
         app = Paperchat(settings)
-    demo = build_app(app, settings)
+    demo = build_app(app, settings, uploads=uploads_allowed(settings, host, share=share))
     threading.Thread(target=demo.services.warm_up, name="paperchat-warm-up", daemon=True).start()
-    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    auth, message = gradio_auth(settings)
     demo.queue(default_concurrency_limit=4)
     demo.launch(
         server_name=host,
         server_port=port,
         share=share,
         auth=auth,
-        auth_message="paperchat: log in with PAPERCHAT_AUTH's user and password" if auth else None,
+        auth_message=message,
         max_file_size=int(settings.upload_max_mb * 1024 * 1024),
         show_error=False,
         css=asset("app.css"),

@@ -57,10 +57,12 @@ class Services:
     """What every session shares: the Paperchat facade and the backends built from the settings
     panel, one per distinct configuration."""
 
-    def __init__(self, app: Any, settings: Settings, pool: BackendPool | None = None) -> None:
+    def __init__(self, app: Any, settings: Settings, pool: BackendPool | None = None, *,
+                 uploads: bool = True) -> None:
         self.app = app
         self.settings = settings
         self.pool = pool or BackendPool(settings)
+        self.uploads = uploads  # whether visitors may add papers (ui.access.uploads_allowed)
 
     def default_backend_label(self) -> str:
         return default_label(self.settings)
@@ -243,6 +245,10 @@ def new_chat() -> tuple:
     return ([], [], _last(), render.sources_panel([], []), render.papers_table([]), "", "")
 
 
+UPLOADS_OFF = ("Adding papers here needs a login: the operator sets PAPERCHAT_API_KEYS (or PAPERCHAT_AUTH), "
+               "or adds them with `paperchat ingest`.")
+
+
 def _upload_status(ok: bool, text: str, details: Sequence[str] = (), paths: Sequence[Path] = ()) -> str:
     """The upload's outcome. Gradio's temp folders are cut from messages: the user knows the file
     by its own name."""
@@ -261,6 +267,8 @@ def _upload_status(ok: bool, text: str, details: Sequence[str] = (), paths: Sequ
 
 def upload(services: Services, files: Any, progress: Any = None) -> tuple[str, str]:
     """Ingest uploaded files; returns (status html, stats html). A bad file changes nothing."""
+    if not services.uploads:
+        return _upload_status(False, UPLOADS_OFF), services.stats_html()
     if not files:
         return _upload_status(False, "Choose a .txt, .jsonl or .csv file first."), services.stats_html()
     paths = [
@@ -294,7 +302,7 @@ def upload(services: Services, files: Any, progress: Any = None) -> tuple[str, s
         f"{', '.join(p.name for p in paths)}; the index holds {report.papers_total} papers."
     )
     details = warnings[:5] + (
-        [f"\u2026 and {len(warnings) - 5} more skipped records"] if len(warnings) > 5 else []
+        [f"\u2026 and {len(warnings) - 5} more warnings"] if len(warnings) > 5 else []
     )
     return _upload_status(True, text, details, paths), services.stats_html()
 

@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from rag.settings import Settings
 
 
+class _NoModel:
+    """An explicit choice of no model (evidence only), where ``None`` means "the default one"."""
+
+    def __repr__(self) -> str:
+        return "NO_MODEL"
+
+
+NO_MODEL = _NoModel()
+
+
 def _openai_like(settings: Settings, *, api_base: str, api_key: str, max_retries: int) -> Any:
     from llama_index.llms.openai_like import OpenAILike
 
@@ -42,11 +52,14 @@ def _openai_like(settings: Settings, *, api_base: str, api_key: str, max_retries
 
 
 def _remote(settings: Settings, kind: str, name: str, url: str, key: str, *, retries: int) -> LLMBackend:
-    """An OpenAI-protocol backend at ``url`` (the key given here is the only one it will send)."""
+    """An OpenAI-protocol backend at ``url`` (the key given here is the only one it will send).
+    Its name and the URL its errors show are the public part of ``url``: a password or a token in
+    OPENAI_BASE_URL stays out of every note a visitor sees."""
     from rag.llm.backend import LLMBackend
+    from rag.sanitize import public_url
 
     llm = _openai_like(settings, api_base=url, api_key=key, max_retries=retries)
-    return LLMBackend(name=name, llm=llm, kind=kind, url=url, model=settings.openai_model,
+    return LLMBackend(name=name, llm=llm, kind=kind, url=public_url(url), model=settings.openai_model,
                       timeout_s=settings.llm_timeout_s)
 
 
@@ -91,8 +104,11 @@ def llm_from(settings: Settings, *, bundled: BundledName | None = None) -> LLMBa
             raise ConfigError(
                 "llm_backend=openai-compatible needs OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)"
             )
+        from rag.sanitize import public_url
+
         url = settings.openai_base_url.rstrip("/")
         # no retries: a dead local server should fail fast, not three times
-        return _remote(settings, "openai-compatible", f"openai-compatible:{url} model {settings.openai_model}",
+        return _remote(settings, "openai-compatible",
+                       f"openai-compatible:{public_url(url)} model {settings.openai_model}",
                        url, key or "not-needed", retries=0)
     raise ConfigError(f"unknown llm_backend {which!r}")
