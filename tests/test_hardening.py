@@ -397,7 +397,7 @@ def test_paperchat_none_never_waits_for_the_servers_local_model(seed_index):
     with _serving(app) as served:
         r = served.client().chat.completions.create(
             model="paperchat:none", messages=[{"role": "user", "content": "What is Deep Gradient Compression?"}])
-    assert r.model_extra["paperchat"]["backend"] == "none"
+    assert r.model_extra["paperchat"]["backend"].startswith("none")
     assert local._servers == loaded  # no model was loaded for it
     assert not app._llm_loaded
 
