@@ -111,11 +111,16 @@ def main() -> None:
         _wait_up(url, proc)
         client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=600)
         http = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"})
+        http2 = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"})
+
+        streamer = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=600)
 
         def stream_first() -> None:
-            for _ in client.chat.completions.create(model="paperchat:none", stream=True, messages=[
-                    {"role": "user", "content": "What is Deep Gradient Compression?"}]):
-                return
+            # its own client, closed at once: an abandoned stream left to the garbage collector
+            # inside another request deadlocks httpcore's pool (a client-side hang, not the server's)
+            with streamer.chat.completions.create(model="paperchat:none", stream=True, messages=[
+                    {"role": "user", "content": "What is Deep Gradient Compression?"}]) as stream:
+                next(iter(stream))
 
         # phase 1: concurrent non-streaming chats
         health = Prober(lambda: http.get("/healthz").raise_for_status(), 0.1)
@@ -160,7 +165,7 @@ def main() -> None:
                         .raise_for_status(), 0.5)
         chat = Prober(lambda: client.chat.completions.create(model="paperchat:none", messages=[
             {"role": "user", "content": "What is Deep Gradient Compression?"}]), 0.5)
-        health = Prober(lambda: http.get("/healthz").raise_for_status(), 0.5)
+        health = Prober(lambda: http2.get("/healthz").raise_for_status(), 0.5)
         result: dict = {}
 
         def ingest() -> None:

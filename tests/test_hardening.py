@@ -77,7 +77,8 @@ def test_a_chat_inside_the_library_does_not_stall_health_search_or_a_stream(gate
             assert time.monotonic() - t0 < 10  # before: both waited for the held chat (forever here)
         stream = served.client().chat.completions.create(
             model="paperchat", stream=True, messages=[{"role": "user", "content": "What is Deep Gradient Compression?"}])
-        first = next(iter(stream))
+        with stream:
+            first = next(iter(stream))
         assert first.choices[0].delta.role == "assistant"
         assert t.is_alive()  # the held chat is still inside the library
     finally:
