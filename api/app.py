@@ -37,7 +37,7 @@ from rag.errors import (
     StoreError,
     UploadTooLargeError,
 )
-from rag.sanitize import markdown_literal
+from rag.sanitize import check_question, markdown_literal
 from rag.settings import Settings
 from rag.stream import TextStream, fold
 from rag.types import Filters
@@ -160,7 +160,10 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         # the library is synchronous (retrieval, embedding, a model): it runs in worker threads,
         # never on the event loop, so one answer does not hold up other requests
         if body.get("stream"):
-            events = await run_in_threadpool(_start, question, history, model)  # errors before streaming
+            # what can be refused is refused before the stream starts (4xx / 503); opening the
+            # index and the engine happens inside it, after the first chunk is on its way
+            backend = await run_in_threadpool(_preflight, question, model)
+            events = lambda: app.ask_stream(question, history=history or None, backend=backend)  # noqa: E731
             return StreamingResponse(_sse(events, cid, model), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         answer = await run_in_threadpool(lambda: fold(_start(question, history, model)))
@@ -173,7 +176,16 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         backend = pool.get(models[model])
         return app.ask_stream(question, history=history or None, backend=backend)
 
-    def _sse(events, cid: str, model: str) -> Iterator[str]:
+    def _preflight(question: str, model: str):
+        """The checks a stream cannot report as a status once it has started: the question, the
+        backend, an index to answer from. Returns the backend."""
+        check_question(question)
+        backend = pool.get(models[model])
+        if not app.stats().get("papers"):
+            raise IndexMissingError("the index is empty: run `paperchat ingest` first")
+        return backend
+
+    def _sse(start, cid: str, model: str) -> Iterator[str]:
         """Server-sent chunks: the role at once, each quote line as it is found, the verified rest,
         then the sources list and a final chunk with the ``paperchat`` field; ``[DONE]`` last.
         A failure half-way is an error chunk, then ``[DONE]``: a client never sees a cut stream."""
@@ -184,7 +196,7 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         text = TextStream(literal=markdown_literal)
         sent: list[str] = []
         try:
-            for ev in events:
+            for ev in start():
                 for line in text.add(ev):
                     piece = ("\n" if sent else "") + line
                     sent.append(piece)
