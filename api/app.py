@@ -14,14 +14,14 @@ import logging
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import wire
@@ -185,14 +185,18 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
             raise IndexMissingError("the index is empty: run `paperchat ingest` first")
         return backend
 
-    def _sse(start, cid: str, model: str) -> Iterator[str]:
-        """Server-sent chunks: the role at once, each quote line as it is found, the verified rest,
-        then the sources list and a final chunk with the ``paperchat`` field; ``[DONE]`` last.
-        A failure half-way is an error chunk, then ``[DONE]``: a client never sees a cut stream."""
-        def data(obj: dict) -> str:
-            return f"data: {json.dumps(obj)}\n\n"
+    async def _sse(start, cid: str, model: str) -> AsyncIterator[str]:
+        """Server-sent chunks: the role at once (from the event loop, so no worker thread has to be
+        free for it), then the answer's chunks, made in worker threads (:func:`_sse_body`)."""
+        yield _data(wire.chunk(cid, model, role=True, content_delta=""))
+        async for piece in iterate_in_threadpool(_sse_body(start, cid, model)):
+            yield piece
 
-        yield data(wire.chunk(cid, model, role=True, content_delta=""))
+    def _sse_body(start, cid: str, model: str) -> Iterator[str]:
+        """Each quote line as it is found, the verified rest, then the sources list and a final
+        chunk with the ``paperchat`` field; ``[DONE]`` last. A failure half-way is an error chunk,
+        then ``[DONE]``: a client never sees a cut stream."""
+        data = _data
         text = TextStream(literal=markdown_literal)
         sent: list[str] = []
         try:
@@ -279,6 +283,11 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         return JSONResponse(body, status_code=200 if stats.get("papers") else 503)
 
     return api
+
+
+def _data(obj: dict) -> str:
+    """One server-sent event."""
+    return f"data: {json.dumps(obj)}\n\n"
 
 
 class _AnswerUnexpected:
