@@ -262,7 +262,7 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
                 check_upload(name, size, settings)
                 paths.append(path)
             try:
-                corpus, report = app.ingest(paths)
+                corpus, report = app.ingest(paths, max_papers=settings.upload_max_papers)
             except PaperchatError as e:
                 # name the file as the client knows it, not by our temp folder
                 raise type(e)(re.sub(re.escape(tmp) + r"/\d{3}/", "", str(e))) from None

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,27 +35,33 @@ WORDS = ("model training data attention layer gradient token image robot policy 
          "transformer diffusion graph language vision learning optimizer benchmark").split()
 
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 t0 = time.monotonic()
 mode, path = sys.argv[1], Path(sys.argv[2])
-if mode == "parse":
-    from rag.chunk import Chunker
-    from rag.corpus import load_corpus
-    from rag.embed import embedder_from
-    from rag.settings import load_settings
-    load = load_corpus([path])
-    s = load_settings()
-    e = embedder_from(s)
-    ch = Chunker(e.count_tokens, e.name, s.chunk_size, s.chunk_overlap)
-    chunks = sum(len(ch.chunks(p)) for p in load.papers)
-    print(json.dumps({"papers": len(load.papers), "skipped": sum(f.skipped for f in load.files),
-                      "chunks": chunks, "warnings": load.warnings[:2], "seconds": round(time.monotonic() - t0, 1)}))
-else:
-    from rag.paperchat import Paperchat
-    from rag.settings import load_settings
-    _, r = Paperchat(load_settings()).ingest([path])
-    print(json.dumps({"papers": r.papers_total, "chunks": r.chunks_embedded, "seconds": round(time.monotonic() - t0, 1)}))
+out = {}
+try:
+    if mode == "parse":
+        from rag.chunk import Chunker
+        from rag.corpus import load_corpus
+        from rag.embed import embedder_from
+        from rag.settings import load_settings
+        load = load_corpus([path])
+        s = load_settings()
+        e = embedder_from(s)
+        ch = Chunker(e.count_tokens, e.name, s.chunk_size, s.chunk_overlap)
+        out = {"papers": len(load.papers), "skipped": sum(f.skipped for f in load.files),
+               "chunks": sum(len(ch.chunks(p)) for p in load.papers), "warnings": load.warnings[:2]}
+    else:
+        from rag.paperchat import Paperchat
+        from rag.settings import load_settings
+        _, r = Paperchat(load_settings()).ingest([path])
+        out = {"papers": r.papers_total, "chunks": r.chunks_embedded}
+except Exception as e:
+    out = {"refused": " ".join(str(e).split())[-200:]}
+out.update(seconds=round(time.monotonic() - t0, 1),
+           peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+print(json.dumps(out))
 """
 
 
@@ -84,14 +89,11 @@ def _write(path: Path, records, limit_bytes: int | None = None) -> Path:
 def _run(mode: str, path: Path, home: Path) -> dict:
     import os
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.monotonic()
     r = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], capture_output=True, text=True,
                        env={**os.environ, "PAPERCHAT_HOME": str(home)}, cwd=ROOT)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {"error": r.stderr[-400:]}
-    out.update(file_mb=round(path.stat().st_size / 2**20, 1), wall_s=round(time.monotonic() - t0, 1),
-               peak_rss_mib=round(peak / 1024, 1) if peak > before else "<= an earlier case")
+    out.update(file_mb=round(path.stat().st_size / 2**20, 1), wall_s=round(time.monotonic() - t0, 1))
     return out
 
 
@@ -132,11 +134,13 @@ def main() -> None:
         stem.with_suffix(".json").write_text(json.dumps(out, indent=2) + "\n", "utf-8")
         md = [f"# Input limits: peak memory ({out['date']}, {out['git'].get('commit', '?')[:7]})", "",
               f"Machine: {out['machine'].get('cpu_model', '?')}; load before {out['load_before']}, after "
-              f"{out['load_after']}. Each case is a fresh process; peak RSS is its ru_maxrss.", "",
-              "| case | file MB | papers | skipped | chunks | wall s | peak RSS MiB |", "|---|---|---|---|---|---|---|"]
+              f"{out['load_after']}. Each case is a fresh process; peak RSS is its own ru_maxrss (the "
+              "interpreter, the embedder and the parsed corpus).", "",
+              "| case | file MB | papers | skipped | chunks | wall s | peak RSS MiB | refused |",
+              "|---|---|---|---|---|---|---|---|"]
         for name, c in out["cases"].items():
             md.append(f"| {name} | {c.get('file_mb')} | {c.get('papers', '-')} | {c.get('skipped', '-')} | "
-                      f"{c.get('chunks', '-')} | {c.get('wall_s')} | {c.get('peak_rss_mib')} |")
+                      f"{c.get('chunks', '-')} | {c.get('wall_s')} | {c.get('peak_rss_mib')} | {c.get('refused', '')} |")
         stem.with_suffix(".md").write_text("\n".join(md) + "\n", "utf-8")
 
 

@@ -66,7 +66,7 @@ class Paperchat:
 
     # --- ingest --------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path] | None = None, *, replace: bool = False,
-               progress: Progress | None = None) -> tuple[CorpusLoad, IngestReport]:
+               progress: Progress | None = None, max_papers: int | None = None) -> tuple[CorpusLoad, IngestReport]:
         """Parse ``paths`` (default: the bundled seeds) and merge them into the index.
 
         Parsing finishes before anything is written, so a bad file changes nothing. The facts
@@ -75,12 +75,19 @@ class Paperchat:
 
         Searches and answers go on while an ingest runs (they hold no lock it needs): readers use
         the live generation until the pointer moves, then reopen on their next call.
+        ``max_papers`` bounds what one upload may make the server embed (UploadTooLargeError).
         """
         from rag.corpus import bundled_seed_paths, load_corpus
         from rag.index import ingest
 
         paths = list(paths) if paths else bundled_seed_paths()
         corpus = load_corpus(paths)
+        if max_papers is not None and len(corpus.papers) > max_papers:
+            from rag.errors import UploadTooLargeError
+
+            raise UploadTooLargeError(
+                f"the upload holds {len(corpus.papers):,} papers; at most {max_papers:,} are added per upload "
+                "(PAPERCHAT_UPLOAD_MAX_PAPERS); add more with `paperchat ingest`")
         store, embedder = self.store, self.embedder
         with self._ingest_lock:
             if not self.settings.chroma_host:

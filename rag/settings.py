@@ -231,6 +231,8 @@ class Settings(BaseSettings):
         default=None, description="user:password to require a login in the web UI."
     )
     upload_max_mb: float = Field(default=20.0, gt=0, le=1024, description="Largest file an upload may be (UI and API).")
+    upload_max_papers: int = Field(default=20_000, ge=1, le=1_000_000,
+                                   description="Most papers one upload may add (UI and API); `paperchat ingest` has no such cap.")
     chat_body_max_kb: int = Field(default=2048, ge=16, le=65536,
                                   description="Largest chat request body the API reads (the whole conversation), in KB.")
     api_keys: str | None = Field(

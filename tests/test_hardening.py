@@ -449,6 +449,16 @@ def _env() -> dict[str, str]:
     return dict(os.environ)
 
 
+def test_an_upload_may_add_at_most_upload_max_papers(app, tmp_path):
+    from rag.errors import UploadTooLargeError
+
+    many = write_jsonl(tmp_path / "many.jsonl", [{"title": f"Tiny paper {i}", "abstract": f"{ABSTRACT} {i}"}
+                                                for i in range(12)])
+    with pytest.raises(UploadTooLargeError, match=r"^the upload holds 12 papers; at most 10 are added per upload"):
+        app.ingest([many], max_papers=10)
+    assert app.store.active() is None  # nothing was written
+
+
 def test_upload_limit_message_does_not_guess_the_size():
     from rag.errors import UploadTooLargeError
     from rag.uploads import check_upload

@@ -288,7 +288,8 @@ def upload(services: Services, files: Any, progress: Any = None) -> tuple[str, s
     try:
         if progress is not None:
             progress(0, desc="Reading files")
-        corpus, report = services.app.ingest(paths, progress=on_progress)
+        corpus, report = services.app.ingest(paths, progress=on_progress,
+                                             max_papers=services.settings.upload_max_papers)
     except PaperchatError as e:
         return _upload_status(False, f"Nothing was added: {_one_line(e)}", paths=paths), services.stats_html()
     except Exception as e:  # noqa: BLE001
