@@ -44,6 +44,7 @@ from rag.types import Filters
 from rag.uploads import check_upload, safe_name
 
 log = logging.getLogger("paperchat.api")
+MAX_UPLOAD_FILES = 20  # files per POST /v1/ingest, each up to PAPERCHAT_UPLOAD_MAX_MB
 
 
 class ApiError(Exception):
@@ -155,11 +156,14 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         messages = body.get("messages")
         if not isinstance(messages, list):
             raise ApiError(400, "'messages' is a required property: a list of {role, content}", param="messages")
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool) and stream is not None:
+            raise ApiError(400, "'stream' must be true or false", param="stream")
         question, history = question_and_history(messages, store)
         cid = wire.completion_id()
         # the library is synchronous (retrieval, embedding, a model): it runs in worker threads,
         # never on the event loop, so one answer does not hold up other requests
-        if body.get("stream"):
+        if stream:
             # what can be refused is refused before the stream starts (4xx / 503); opening the
             # index and the engine happens inside it, after the first chunk is on its way
             backend = await run_in_threadpool(_preflight, question, model)
@@ -252,6 +256,9 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
     def ingest(files: list[UploadFile] = File(...)):  # noqa: B008 - FastAPI's way to declare uploads
         if not files:
             raise ApiError(400, "send one or more files as multipart field 'files'", param="files")
+        if len(files) > MAX_UPLOAD_FILES:
+            raise ApiError(413, f"{len(files)} files in one upload; send at most {MAX_UPLOAD_FILES}", param="files",
+                           code="too_many_files")
         with tempfile.TemporaryDirectory(prefix="paperchat-upload-") as tmp:
             paths = []
             for i, f in enumerate(files):

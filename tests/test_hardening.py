@@ -347,6 +347,7 @@ _BAD_BODIES = [
                               '"messages": [{"role": "user", "content": "warmup \\ud800"}]}', 400),
     ("long-question", {"model": "paperchat", "messages": [{"role": "user", "content": "warmup " * 400}]}, 400),
     ("deep-json", "[" * 100_000 + "]" * 100_000, 400),
+    ("stream-not-bool", {"model": "paperchat", "stream": "yes", "messages": [{"role": "user", "content": "hi"}]}, 400),
 ]
 
 
@@ -366,6 +367,8 @@ def test_bad_chat_bodies_get_a_4xx_and_keep_the_connection(seed_index):
         big = json.dumps({"model": "paperchat", "messages": [{"role": "user", "content": "x" * (2 * 2**20)}]})
         r = http.post("/v1/chat/completions", content=big, headers={"Content-Type": "application/json"})
         assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+        r = http.post("/v1/ingest", files=[("files", (f"f{i}.jsonl", b"{}")) for i in range(21)])
+        assert r.status_code == 413 and r.json()["error"]["code"] == "too_many_files"
         r = http.get("/v1/models", headers={"Authorization": "Bearer clé-sécrète-ünicode".encode()})
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
         assert http.get("/healthz").status_code == 200
