@@ -89,6 +89,9 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/corpora/arxiv-2025-train/papers.jsonl")
     ap.add_argument("--papers", type=int, default=3000)
     ap.add_argument("--chats", type=int, default=10)
+    ap.add_argument("--checkout", type=Path, default=None,
+                    help="run another checkout's paperchat (python -m cli with it first on the path), e.g. the commit before")
+    ap.add_argument("--out", default=None, help="results file stem (default server-<date>)")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
 
@@ -97,16 +100,19 @@ def main() -> None:
     key = secrets.token_hex(16)
     tmp = Path(tempfile.mkdtemp(prefix="paperchat-bench-server-"))
     env = {**os.environ, "PAPERCHAT_HOME": str(tmp / "home"), "PAPERCHAT_API_KEYS": key}
-    exe = str(Path(sys.executable).with_name("paperchat"))
-    subprocess.run([exe, "ingest"], env=env, check=True, capture_output=True)
+    exe: list[str] = [str(Path(sys.executable).with_name("paperchat"))]
+    if a.checkout is not None:
+        exe = [sys.executable, "-m", "cli"]
+        env["PYTHONPATH"] = str(a.checkout.resolve())
+    subprocess.run([*exe, "ingest"], env=env, check=True, capture_output=True)
     port = 18000 + os.getpid() % 1000
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([exe, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*exe, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=a.checkout or ROOT)
     load = LoadSampler()
     load.__enter__()
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine_info(),
-                 "git": git_info(), "targets": TARGETS}
+                 "git": git_info(), "targets": TARGETS, "checkout": str(a.checkout) if a.checkout else None}
     try:
         _wait_up(url, proc)
         client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=600)
@@ -205,9 +211,10 @@ def main() -> None:
     out["met"] = {k: v is not None and v <= TARGETS[k] for k, v in checks.items()}
     print(json.dumps(out, indent=2))
     if not a.no_write:
-        stem = RESULTS / f"server-{datetime.now(UTC).date().isoformat()}"
+        stem = RESULTS / (a.out or f"server-{datetime.now(UTC).date().isoformat()}")
         stem.with_suffix(".json").write_text(json.dumps(out, indent=2) + "\n", "utf-8")
-        md = [f"# Server under load ({out['date']}, {out['git'].get('commit', '?')[:7]})", "",
+        md = [f"# Server under load ({out['date']}, {out['git'].get('commit', '?')[:7]}"
+              f"{', code of ' + str(a.checkout) if a.checkout else ''})", "",
               f"Machine: {out['machine'].get('cpu_model', '?')}, {out['machine'].get('logical_cpus', '?')} cores; "
               f"load during the run: {out['load']}", "", "| figure | value | target | met |", "|---|---|---|---|"]
         for k, v in checks.items():
