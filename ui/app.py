@@ -139,8 +139,9 @@ def build_app(app: Any, settings: Settings, pool: BackendPool | None = None, *,
                 f"at most {settings.upload_max_mb:g} MB per file). A file that cannot be read adds nothing."
                 if uploads else UPLOADS_OFF
             )
-            files = gr.File(
-                file_types=UPLOAD_TYPES, file_count="multiple", label="Paper files", elem_id="pc-upload"
+            files = gr.File(  # hidden when uploads are off; the handler refuses whoever calls it anyway
+                file_types=UPLOAD_TYPES, file_count="multiple", label="Paper files", elem_id="pc-upload",
+                visible=uploads,
             )
             upload_status = gr.HTML("", elem_id="pc-upload-status", js_on_load=None)
 
