@@ -118,12 +118,16 @@ class FakePaperchat:
             yield ev
 
     def ingest(
-        self, paths: list[Path], *, replace: bool = False, progress: Any = None
+        self, paths: list[Path], *, replace: bool = False, progress: Any = None, max_papers: int | None = None
     ) -> tuple[CorpusLoad, IngestReport]:
         self.ingested.append(list(paths))
         if self.ingest_error is not None:
             raise self.ingest_error
         corpus = load_corpus(paths)  # the real parser: a bad file raises the real CorpusError
+        if max_papers is not None and len(corpus.papers) > max_papers:
+            from rag.errors import UploadTooLargeError
+
+            raise UploadTooLargeError(f"the upload holds {len(corpus.papers)} papers; at most {max_papers}")
         if progress is not None:
             progress(0, 2)
             progress(2, 2)
