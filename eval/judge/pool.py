@@ -4,7 +4,7 @@ papers, and a few random papers (seeded), so the judge sees easy negatives too.
 
     python -m eval.judge.pool --home /tmp/pc-train --corpus ../shared/corpora/arxiv-2025-train/papers.jsonl
 
-The corpus is ingested into ``--home`` first (``paperchat --home DIR ingest papers.jsonl``); the
+``pool.jsonl`` was made with the defaults (``-k 20``). The corpus is ingested into ``--home`` first (``paperchat --home DIR ingest papers.jsonl``); the
 pool refers to papers by arXiv id, as the labels do.
 """
 
@@ -67,7 +67,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--corpus", type=Path, required=True)
-    ap.add_argument("-k", type=int, default=30)
+    ap.add_argument("-k", type=int, default=20)
     ap.add_argument("--randoms", type=int, default=4)
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--out", type=Path, default=HERE / "pool.jsonl")

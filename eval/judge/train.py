@@ -79,10 +79,6 @@ class CrossEncoder:
         return self.head(h[:, 0, :]).squeeze(-1)
 
 
-class _Module:
-    """A torch.nn.Module wrapper for export."""
-
-
 def _tokenizer(base: Path, max_len: int):
     from tokenizers import Tokenizer
 
@@ -225,7 +221,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=4e-5)
-    ap.add_argument("--max-len", type=int, default=160)
+    ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="train on the first N pairs (a smoke run)")
