@@ -200,7 +200,6 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         """Each quote line as it is found, the verified rest, then the sources list and a final
         chunk with the ``paperchat`` field; ``[DONE]`` last. A failure half-way is an error chunk,
         then ``[DONE]``: a client never sees a cut stream."""
-        data = _data
         text = TextStream(literal=markdown_literal)
         sent: list[str] = []
         try:
@@ -208,17 +207,17 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
                 for line in text.add(ev):
                     piece = ("\n" if sent else "") + line
                     sent.append(piece)
-                    yield data(wire.chunk(cid, model, content_delta=piece))
+                    yield _data(wire.chunk(cid, model, content_delta=piece))
                 if text.fold.done:
                     break
         except PaperchatError as e:
             status, type_, code = _status(e)
-            yield data(wire.error_body(" ".join(str(e).split()), type_, code))
+            yield _data(wire.error_body(" ".join(str(e).split()), type_, code))
             yield "data: [DONE]\n\n"
             return
         except Exception as e:  # noqa: BLE001 - a stream cannot change its status any more
             log.exception("unexpected error while streaming an answer")
-            yield data(wire.error_body(f"internal error ({type(e).__name__}); the details are in the server log",
+            yield _data(wire.error_body(f"internal error ({type(e).__name__}); the details are in the server log",
                                        "server_error"))
             yield "data: [DONE]\n\n"
             return
@@ -227,10 +226,10 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
             src = wire.sources_text(answer)
             if src:
                 sent.append(f"\n\n{src}")
-                yield data(wire.chunk(cid, model, content_delta=sent[-1]))
+                yield _data(wire.chunk(cid, model, content_delta=sent[-1]))
             # what a client accumulates is what it will send back as history
             store.put("".join(sent), answer)
-            yield data(wire.chunk(cid, model, finish="stop", answer=answer))
+            yield _data(wire.chunk(cid, model, finish="stop", answer=answer))
         yield "data: [DONE]\n\n"
 
     # --- REST --------------------------------------------------------------------------------
