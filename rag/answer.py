@@ -16,25 +16,26 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, nullcontext
 from dataclasses import replace
 
-from rag import claims, compare, list_judge, listing
+from rag import claims, compare, listing
+from rag.answer_parts import EXTRACTIVE, NO_LIST, REFUSAL, filter_left_nothing, nearest, source
 from rag.cite import summary_lines, verify_lines
 from rag.clauses import answering_span
 from rag.errors import BackendError
 from rag.evidence import PaperEvidence, select_evidence, wants_number
 from rag.followup import rewrite
+from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
+from rag.lists.route import run_list
 from rag.llm.budget import OutOfTime, within
-from rag.model_judge import JudgeCache, judge_with_llm
+from rag.model_judge import JudgeCache
 from rag.settings import Settings
 from rag.summary_check import why_uninformative
 from rag.text import Idf, stem
-from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, SearchResult, Source
+from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, SearchResult
 from rag.unknown import unknown_names, unknown_note
 
-REFUSAL = "I couldn't find this in the indexed papers."
-NO_LIST = "No paper in the index says this."
-EXTRACTIVE = "none (extractive)"  # the answer's backend when no model wrote any of it
-LIST_RULES = "rules (aggregate)"
-LIST_LEARNED = "list judge (fitted)"
+__all__ = ["EXTRACTIVE", "LIST_LEARNED", "LIST_READER", "LIST_RULES", "NO_LIST", "REFUSAL", "AnswerEngine",
+           "filter_left_nothing"]
+
 
 # words a follow-up uses to point and ask for more, not to name a topic (stemmed)
 _FOLLOW_UP_WORDS = frozenset(stem(w) for w in """
@@ -52,36 +53,6 @@ def _contribution_sentences(sentences: list) -> list:
     """The sentences that say what a paper does ("we propose ..."), else its first two."""
     picked = [s for s in sentences if _CONTRIBUTION.search(s.text)][:2]
     return picked or sorted(sentences, key=lambda s: s.index)[:2]
-
-
-def _source(hit: Hit, cited: bool = False) -> Source:
-    p = hit.paper
-    return Source(paper_id=p.paper_id, title=p.title, score=round(hit.score, 6), abstract=p.abstract,
-                  date=p.date or p.date_text, upvotes=p.upvotes, authors=p.authors,
-                  organization=p.organization, cited=cited)
-
-
-def filter_left_nothing(res: SearchResult) -> str | None:
-    """Why a filter left no paper to answer from, in words (None when it left some)."""
-    f = res.filters
-    if not f.active or res.papers_matching_filters > 0:
-        return None
-    dated, voted = bool(f.date_from or f.date_to), f.min_upvotes is not None
-    what = ("full date (with its year) or upvote count" if dated and voted
-            else "full date (with its year)" if dated else "upvote count")
-    total, missing = res.papers_total, res.papers_missing_field
-    if missing >= total:
-        return f"No paper passes the filter ({f.describe()}): none of the {total} indexed papers has a {what}."
-    return (f"No paper passes the filter ({f.describe()}): {missing} of the {total} indexed papers have no {what}, "
-            f"and none of the other {total - missing} matches.")
-
-
-def _nearest(hits: Sequence[Hit], head: str) -> list[Line]:
-    near = list(hits[:3])
-    if not near:
-        return [Line(kind="heading", text=head)]
-    return [Line(kind="heading", text=f"{head} The nearest papers are:")] + [
-        Line(kind="nearest", text=h.paper.title, paper_id=h.paper.paper_id, label=h.paper.title) for h in near]
 
 
 class AnswerEngine:
@@ -120,7 +91,7 @@ class AnswerEngine:
         shown_as = standalone.question if standalone.rewritten else None
         cfg = self.settings.answer
         if cfg.aggregate_route and listing.is_aggregate(standalone.question) and not standalone.pinned:
-            yield from self._aggregate(question, standalone.question, shown_as, filters, numbering, t0)
+            yield from run_list(self, question, standalone.question, shown_as, filters, numbering, t0)
         else:
             yield from self._answer(question, standalone.question, shown_as, standalone.pinned, k, filters,
                                     numbering, t0)
@@ -148,7 +119,7 @@ class AnswerEngine:
         hits, res = self._hits(self._search_query(standalone, pinned), pinned, k, filters)
         notes = [res.filter_note] if res.filter_note else []
         timings = {"retrieve_s": time.perf_counter() - t0}
-        sources = [_source(h) for h in hits]
+        sources = [source(h) for h in hits]
         yield Event(type="sources", sources=sources)
         for n in notes:
             yield Event(type="note", text=n)
@@ -192,7 +163,7 @@ class AnswerEngine:
                     pinned=list(pinned), sources=sources, notes=notes)
         if not chosen:
             empty = filter_left_nothing(res) if not pinned else None
-            lines = [Line(kind="heading", text=empty)] if empty else _nearest(hits, REFUSAL)
+            lines = [Line(kind="heading", text=empty)] if empty else nearest(hits, REFUSAL)
             for line in lines:
                 yield Event(type="line", line=line)
             yield Event(type="done", answer=Answer(lines=lines, refused=True, **base,
@@ -339,111 +310,3 @@ class AnswerEngine:
         finally:
             stream.close()
         return " ".join("".join(parts).split()), None
-
-    # --- aggregate questions -------------------------------------------------------------------
-    def _learned_judgements(self, question: str, hits: Sequence[Hit]) -> tuple[list[listing.Judgement], list[str]]:
-        """The fitted list judge over the pool (``rag.list_judge``), and a note for each likely
-        paper left out because it states the opposite of the finding asked for or is on the other
-        side of an attack / defence question."""
-        cfg = self.settings.listing
-        cands = list_judge.pool_candidates(self.retriever, question, hits, cfg.sentence_depth)
-        model = list_judge.shipped_model(cfg.model_path)
-        notes = [f"not listed: “{c.hit.paper.title}” {c.opposite}"
-                 for c in cands if c.opposite and model.probability(c.features) >= model.threshold]
-        return list_judge.judge(cands, model), notes
-
-    def _aggregate(self, question: str, standalone: str, shown_as: str | None, filters: Filters | None,
-                   numbering: Numbering, t0: float) -> Iterator[Event]:
-        cfg = self.settings.answer
-        prop = listing.parse_property(standalone)
-        cap = cfg.aggregate_candidates
-        mode = cfg.retrieval_mode
-        hits, res = list_judge.gather(self.retriever, standalone, cap, filters, mode)
-        notes = [res.filter_note] if res.filter_note else []
-        timings = {"retrieve_s": time.perf_counter() - t0}
-        sources = [_source(h) for h in hits]
-        yield Event(type="sources", sources=sources[: max(10, self.settings.top_k)])
-        judged: list[listing.Judgement] | None = None
-        backend = LIST_RULES
-
-        def item(j: listing.Judgement, numbers: Numbering) -> tuple[Line, Citation]:
-            p = j.hit.paper
-            c = Citation(n=numbers(p.paper_id), paper_id=p.paper_id, title=p.title, quote=j.quote,
-                         supported=True, support_score=round(j.score, 3), reason=j.reason)
-            timings.setdefault("first_token_s", time.perf_counter() - t0)
-            span = (answering_span(j.quote, standalone, keep_under_words=cfg.clause_keep_words)
-                    if cfg.clause_quotes else None)
-            cut = span is not None and not span.whole
-            return Line(kind="item", text=span.text if cut else j.quote, paper_id=p.paper_id, label=p.title,
-                        cites=[p.paper_id], context=j.quote if cut else "", cut_before=cut and span.cut_before,
-                        cut_after=cut and span.cut_after), c
-
-        missing = unknown_names(standalone, self.idf)
-        if missing:  # whoever would judge: a name no abstract uses is in no paper here
-            judged = []
-            notes.append(unknown_note(missing))
-            yield Event(type="note", text=notes[-1])
-            backend = LIST_LEARNED if self.settings.listing.judge == "learned" else LIST_RULES
-        elif self.llm is not None and getattr(self.llm, "capable_judge", False):
-            pool = hits[: cfg.judge_cap]
-            confirmed: list[listing.Judgement] = []
-            # items stream in arrival order, numbered on a scratch copy; the answer renumbers them
-            scratch = numbering.copy()
-            try:
-                for j in judge_with_llm(self.llm, standalone, pool, self.judge_cache, self.settings.prompts.judge,
-                                        workers=cfg.judge_workers):
-                    if j.qualifies:
-                        confirmed.append(j)
-                        line, c = item(j, scratch)
-                        yield Event(type="line", line=line, citation=c)
-                judged = sorted(confirmed, key=lambda j: j.hit.rank)
-                backend = f"{self.llm.name} (judge)"
-                if len(hits) > cfg.judge_cap:
-                    notes.append(f"the judge checked the {cfg.judge_cap} best of {len(hits)} candidates; lower-ranked "
-                                 "papers were not checked")
-            except BackendError as e:
-                notes.append(f"{e} — judged without the model instead (paperchat's own list judge)")
-                yield Event(type="note", text=notes[-1])
-        citations: list[Citation] = []
-        items: list[Line] = []
-        if judged is None:
-            if self.settings.listing.judge == "learned":
-                judged, opposed = self._learned_judgements(standalone, hits)
-                for n in opposed:
-                    notes.append(n)
-                    yield Event(type="note", text=n)
-                backend = LIST_LEARNED
-            elif prop.polarity == "absence":
-                judged = listing.judge_all(hits, prop, self.idf)
-            else:
-                judged = listing.judge_presence(res.hits, standalone, self.idf, self.settings.listing)
-            tail = [j for j in judged if j.hit.rank > 0.8 * cap]
-            if len(hits) >= cap and tail:
-                # only worth saying when the list reaches the end of what was read
-                notes.append(f"Only the {cap} papers closest to the question were read, and some of the listed "
-                             "papers were near that limit: a few more may exist further down.")
-            for j in judged:
-                line, c = item(j, numbering)
-                items.append(line)
-                citations.append(c)
-                yield Event(type="line", line=line, citation=c)
-        else:
-            for j in judged:  # the final order (most relevant first) takes the conversation's numbers
-                line, c = item(j, numbering)
-                items.append(line)
-                citations.append(c)
-        timings["judge_s"] = time.perf_counter() - t0
-        cited = {c.paper_id for c in citations}
-        for s in sources:
-            s.cited = s.paper_id in cited
-        if not judged:
-            empty = filter_left_nothing(res)
-            lines = [Line(kind="heading", text=empty)] if empty else _nearest(hits, NO_LIST)
-        else:
-            count = f"{len(judged)} paper{'s' if len(judged) != 1 else ''} in the index"
-            lines = [Line(kind="heading", text=f"{count} {'say so' if len(judged) != 1 else 'says so'}:"), *items]
-        cited_sources = [s for s in sources if s.cited] + [s for s in sources if not s.cited][:10]
-        yield Event(type="done", answer=Answer(
-            question=question, lines=lines, citations=citations, refused=not judged, backend=backend,
-            route="aggregate", standalone_question=shown_as, sources=cited_sources, notes=notes,
-            timings={**timings, "total_s": time.perf_counter() - t0}))

@@ -11,11 +11,16 @@ from rag.text import query_terms, split_sentences, terms
 MAX_SENTENCES = 3
 
 
-def judge_passage(question: str, title: str, abstract: str, max_sentences: int = MAX_SENTENCES) -> str:
-    """The title, then the ``max_sentences`` sentences with the most question terms (ties: the
-    earlier sentence), kept in the abstract's order."""
+def passage_sentences(question: str, abstract: str, max_sentences: int = MAX_SENTENCES) -> list[str]:
+    """The ``max_sentences`` sentences with the most question terms (ties: the earlier
+    sentence), in the abstract's order."""
     wanted = set(query_terms(question))
     sentences = split_sentences(abstract)
     scored = sorted(range(len(sentences)),
                     key=lambda i: (-len(wanted & set(terms(sentences[i]))), i))[:max_sentences]
-    return f"{title}. " + " ".join(sentences[i] for i in sorted(scored))
+    return [sentences[i] for i in sorted(scored)]
+
+
+def judge_passage(question: str, title: str, abstract: str, max_sentences: int = MAX_SENTENCES) -> str:
+    """The title, then the paper's :func:`passage_sentences`."""
+    return f"{title}. " + " ".join(passage_sentences(question, abstract, max_sentences))

@@ -56,9 +56,15 @@ class ListThresholds(Section):
     dense: float = Field(0.55, ge=-1, le=2, description="... or dense similarity of at least this.")
     relative: float = Field(0.5, ge=0, le=1, description="Listed papers need this share of the best one's score.")
     depth: int = Field(20, ge=1, le=1000, description="Best-ranked candidates judged by the presence rules.")
-    judge: Literal["learned", "rules"] = Field(
+    judge: Literal["learned", "rules", "reader"] = Field(
         "learned", description="learned: the fitted list judge (rag/data/list_judge.json, refit with "
-        "eval/fit_list_judge.py); rules: the hand-set thresholds above (the previous route, an eval baseline).")
+        "eval/fit_list_judge.py); reader: the cross-encoder that reads each candidate (rag/data/judge, "
+        "trained with python -m eval.judge.train); rules: the hand-set thresholds above (an eval baseline).")
+    reader_path: Path | None = Field(None, description="A reading judge of your own (a directory written by "
+                                     "python -m eval.judge.train); default: the shipped one.")
+    reader_depth: int = Field(60, ge=1, le=1000, description="Best-ranked candidates the reading judge reads.")
+    reader_threshold: float | None = Field(None, ge=0, le=1, description="Probability that lists a paper; "
+                                           "default: the one on the reading judge's card.")
     model_path: Path | None = Field(None, description="A list judge model of your own (JSON written by "
                                     "eval/fit_list_judge.py --out); default: the shipped one.")
     sentence_depth: int = Field(40, ge=0, le=1000, description="Best-ranked candidates whose sentences are "

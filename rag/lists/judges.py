@@ -1,0 +1,170 @@
+"""List judges: one interface, chosen by settings and the backend's capabilities.
+
+A judge reads the candidate pool of a list question and returns the papers that have the asked
+property, each with a verbatim quote. It may yield a note (shown as it happens) or, when it
+confirms papers as verdicts arrive, each confirmed :class:`~rag.listing.Judgement` (shown at once,
+renumbered when the list is final). A judge that depends on a backend raises
+:class:`~rag.errors.BackendError`; the route then says so and asks the next judge in the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rag import list_judge, listing
+from rag.judge_input import judge_passage, passage_sentences
+from rag.model_judge import JudgeCache, judge_with_llm
+from rag.reader import load_reader
+from rag.settings import Settings
+from rag.text import Idf, is_instruction_like
+from rag.types import Hit, SearchResult
+
+LIST_RULES = "rules (aggregate)"
+LIST_LEARNED = "list judge (fitted)"
+LIST_READER = "list judge (reader)"
+
+
+@dataclass
+class Verdicts:
+    """What a judge decided: the listed papers (final order) and notes kept without an event."""
+
+    judged: list[listing.Judgement]
+    notes: list[str] = field(default_factory=list)
+
+
+JudgeRun = Generator["listing.Judgement | str", None, Verdicts]
+
+
+@dataclass(frozen=True)
+class ListInput:
+    """What every judge may read: the question (standalone), the pool, the first search's result
+    (its own hits and filter facts), the retriever and the corpus IDF."""
+
+    question: str
+    pool: Sequence[Hit]
+    result: SearchResult
+    retriever: object
+    idf: Idf
+
+
+class ListJudge(Protocol):
+    label: str  # the answer's backend when this judge decided
+    streams: bool  # True: confirmed papers are yielded as verdicts arrive
+
+    def run(self, given: ListInput) -> JudgeRun: ...
+
+
+class RulesJudge:
+    """The hand-set rules (``rag.listing``): an eval baseline."""
+
+    label, streams = LIST_RULES, False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, given: ListInput) -> JudgeRun:
+        prop = listing.parse_property(given.question)
+        if prop.polarity == "absence":
+            return Verdicts(listing.judge_all(given.pool, prop, given.idf))
+        return Verdicts(listing.judge_presence(given.result.hits, given.question, given.idf, self.settings.listing))
+        yield  # a generator: nothing is shown before the list is final
+
+
+class FittedJudge:
+    """The fitted logistic judge over hand-built features (``rag.list_judge``); a paper likely
+    to qualify but stating the opposite (or on the other side of an attack / defence question) is
+    left out with a note."""
+
+    label, streams = LIST_LEARNED, False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, given: ListInput) -> JudgeRun:
+        cfg = self.settings.listing
+        cands = list_judge.pool_candidates(given.retriever, given.question, given.pool, cfg.sentence_depth)
+        model = list_judge.shipped_model(cfg.model_path)
+        for c in cands:
+            if c.opposite and model.probability(c.features) >= model.threshold:
+                yield f"not listed: “{c.hit.paper.title}” {c.opposite}"
+        return Verdicts(list_judge.judge(cands, model))
+
+
+class ModelJudge:
+    """A capable backend (OpenAI, a vLLM server) judging the best candidates one by one; its quote
+    must be a sentence of the abstract (``rag.model_judge``)."""
+
+    streams = True
+
+    def __init__(self, llm, settings: Settings, cache: JudgeCache) -> None:
+        self.llm, self.settings, self.cache = llm, settings, cache
+        self.label = f"{llm.name} (judge)"
+
+    def run(self, given: ListInput) -> JudgeRun:
+        cfg = self.settings.answer
+        confirmed: list[listing.Judgement] = []
+        for j in judge_with_llm(self.llm, given.question, given.pool[: cfg.judge_cap], self.cache,
+                                self.settings.prompts.judge, workers=cfg.judge_workers):
+            if j.qualifies:
+                confirmed.append(j)
+                yield j
+        notes = []
+        if len(given.pool) > cfg.judge_cap:
+            notes.append(f"the judge checked the {cfg.judge_cap} best of {len(given.pool)} candidates; lower-ranked "
+                         "papers were not checked")
+        return Verdicts(sorted(confirmed, key=lambda j: j.hit.rank), notes)
+
+
+class ReaderJudge:
+    """The reading judge (``rag.reader``): a cross-encoder trained on labelled pairs reads the
+    question with each candidate's title and best sentences; a paper is listed when its
+    probability clears the threshold set on held-out training folds, and quoted with the sentence
+    the judge scores highest."""
+
+    label, streams = LIST_READER, False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, given: ListInput) -> JudgeRun:
+        cfg = self.settings.listing
+        reader = load_reader(cfg.reader_path)
+        threshold = cfg.reader_threshold if cfg.reader_threshold is not None else reader.threshold
+        q = given.question
+        pool = list(given.pool[: cfg.reader_depth])
+        probs = reader.probabilities(q, [judge_passage(q, h.paper.title, h.paper.abstract) for h in pool])
+        listed = sorted((i for i, p in enumerate(probs) if p >= threshold), key=lambda i: (-round(probs[i], 3), i))
+        judged = []
+        for i in listed:
+            quote = _best_sentence(reader, q, pool[i])
+            if quote:
+                judged.append(listing.Judgement(hit=pool[i], qualifies=True, quote=quote, score=probs[i],
+                                                reason=f"judged {probs[i]:.0%} likely by the reading judge"))
+        return Verdicts(judged)
+        yield  # a generator: nothing is shown before the list is final
+
+
+def _best_sentence(reader, question: str, hit: Hit) -> str | None:
+    """Of the sentences the judge read, the one it scores highest on its own (never a sentence
+    that reads as an instruction to a model)."""
+    sentences = [s for s in passage_sentences(question, hit.paper.abstract) if not is_instruction_like(s)]
+    if not sentences:
+        return None
+    probs = reader.probabilities(question, [f"{hit.paper.title}. {s}" for s in sentences])
+    return sentences[max(range(len(sentences)), key=lambda i: (probs[i], -i))]
+
+
+def own_judge(settings: Settings) -> ListJudge:
+    """paperchat's own judge, as the settings name it (needs no backend)."""
+    return {"rules": RulesJudge, "learned": FittedJudge, "reader": ReaderJudge}[settings.listing.judge](settings)
+
+
+def judges_for(settings: Settings, llm, cache: JudgeCache) -> list[ListJudge]:
+    """The chain of judges for a list question: a capable backend first where there is one, then
+    paperchat's own judge (which also takes over when the backend fails)."""
+    own = own_judge(settings)
+    if llm is not None and getattr(llm, "capable_judge", False):
+        return [ModelJudge(llm, settings, cache), own]
+    return [own]

@@ -1,0 +1,81 @@
+"""The reading judge: a MiniLM cross-encoder fine-tuned on labelled (question, paper) pairs over
+6,000 arXiv abstracts that are not the seeds (``eval/judge_data``, ``python -m eval.judge.train``),
+shipped as int8 ONNX in ``rag/data/judge`` with its card (data, hyper-parameters, held-out
+metrics, the listing threshold and the sha256 of every file). It reads the question with the
+paper's title and best sentences (``rag.judge_input``) and gives the probability that the paper
+has what the question asks. onnxruntime only: torch is never needed to run it."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import ModelError
+
+MAX_TOKENS = 128  # the window it was trained with
+BATCH = 32
+
+
+class Reader:
+    """Probabilities from the cross-encoder at ``directory`` (judge.onnx, tokenizer.json, card.json)."""
+
+    def __init__(self, directory: Path, *, threads: int = 2) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        directory = Path(directory)
+        try:
+            self.card = json.loads((directory / "card.json").read_text("utf-8"))
+        except (OSError, ValueError) as e:
+            raise ModelError(f"the reading judge's card is missing or damaged in {directory}: {e}") from e
+        for name, digest in self.card.get("sha256", {}).items():
+            path = directory / name
+            if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                raise ModelError(f"the reading judge's {name} in {directory} is missing or not the file its card "
+                                 "names (sha256 differs); reinstall paperchat")
+        self.threshold = float(self.card["threshold"])
+        self.max_tokens = int(self.card.get("params", {}).get("max_len", MAX_TOKENS))
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = ort.InferenceSession(str(directory / "judge.onnx"), opts,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"cannot load the reading judge {directory / 'judge.onnx'}: {e}") from e
+        tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        tok.enable_truncation(self.max_tokens, strategy="only_second")
+        tok.enable_padding()
+        self._tok = tok
+        self._lock = threading.Lock()
+
+    def probabilities(self, question: str, passages: Sequence[str]) -> list[float]:
+        """P(the paper has what the question asks) for each passage, in order."""
+        out: list[float] = []
+        for off in range(0, len(passages), BATCH):
+            enc = self._tok.encode_batch([(question, p) for p in passages[off : off + BATCH]])
+            feed = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+                    "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64)}
+            with self._lock:
+                logits = self._session.run(None, feed)[0].reshape(-1)
+            out += (1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))).tolist()
+        return out
+
+
+def shipped_directory() -> Path:
+    return Path(str(resources.files("rag.data").joinpath("judge")))
+
+
+@functools.lru_cache(maxsize=2)
+def load_reader(directory: Path | None = None) -> Reader:
+    """The reader at ``directory`` (default: the one shipped in the package), loaded once."""
+    return Reader(directory or shipped_directory())
