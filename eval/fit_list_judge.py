@@ -66,6 +66,7 @@ def build_cases(app, items: Sequence[GoldItem], features: Sequence[str], log=pri
     from rag import listing
     from rag.list_features import vector
     from rag.list_judge import gather, pool_candidates
+    from rag.reader import load_reader
 
     retriever = app.retriever()
     idf = retriever.idf
@@ -73,7 +74,7 @@ def build_cases(app, items: Sequence[GoldItem], features: Sequence[str], log=pri
     cases = []
     for n, item in enumerate(items, 1):
         hits, res = gather(retriever, item.question, cap)
-        cands = pool_candidates(retriever, item.question, hits, app.settings.listing.sentence_depth)
+        cands = pool_candidates(retriever, item.question, hits, app.settings.listing.sentence_depth, load_reader())
         gold, ok = set(item.gold_ids), set(item.acceptable_ids) - set(item.gold_ids)
         pids = [c.hit.paper.paper_id for c in cands]
         labels = np.array([1 if p in gold else (-1 if p in ok else 0) for p in pids])

@@ -42,7 +42,7 @@ from rag.errors import ConfigError, PaperchatError
 from rag.fsutil import atomic_write_text
 
 RETRIEVAL_SYSTEMS = ("hybrid", "bm25", "dense", "llamaindex")
-ANSWER_SYSTEMS = ("ours", "ours-plain", "ours-rules", "ours-bm25", "ours-dense", "llamaindex")
+ANSWER_SYSTEMS = (*PaperchatAnswers.VARIANTS, "llamaindex")
 OUR_RETRIEVAL = "hybrid"
 OUR_ANSWERS = "ours"
 ANSWER_METRICS = ("citation_precision", "citation_recall", "supported_rate", "key_fact_rate",

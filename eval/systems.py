@@ -36,6 +36,7 @@ import numpy as np
 from rag.errors import ConfigError, PaperchatError
 from rag.fsutil import atomic_write
 
+BASELINES = Path(__file__).resolve().parent / "baselines"  # models the product shipped before, to measure against
 STOCK_RETRIEVE_FACTOR = 2  # chunks fetched per wanted paper, so k distinct papers survive collapsing
 
 
@@ -120,12 +121,22 @@ class PaperchatAnswers:
     ("ours"), or the same engine with one part taken away, as a baseline measured against it:
     "ours-plain" turns the list-question route off (list questions go through the normal engine);
     "ours-rules" judges list questions by the hand-set rules instead of the fitted list judge;
+    "ours-fitted" is the list judge as it was before the reading judge joined its features
+    (``eval/baselines/list_judge_lexical.json``); "ours-reader-only" lists by the reading judge
+    (``rag.reader``) alone; "ours-reader-evidence" lets it pick normal answers' papers and quotes;
+    "ours-no-name-veto" / "ours-no-opposite-veto" take one hand rule away, to measure what it adds;
     "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair."""
 
     VARIANTS: dict[str, dict[str, dict]] = {
         "ours": {},
         "ours-plain": {"answer": {"aggregate_route": False}},
         "ours-rules": {"listing": {"judge": "rules"}},
+        # today's judge before the reading judge: the fitted judge on lexical and dense features only
+        "ours-fitted": {"listing": {"judge": "learned", "model_path": BASELINES / "list_judge_lexical.json"}},
+        "ours-reader-only": {"listing": {"judge": "reader"}},
+        "ours-reader-evidence": {"answer": {"reader": True}},
+        "ours-no-name-veto": {"answer": {"name_veto": False}},
+        "ours-no-opposite-veto": {"answer": {"opposite_veto": False}},
         "ours-bm25": {"answer": {"retrieval_mode": "bm25"}},
         "ours-dense": {"answer": {"retrieval_mode": "dense"}},
     }

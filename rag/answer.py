@@ -27,6 +27,7 @@ from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
 from rag.lists.route import run_list
 from rag.llm.budget import OutOfTime, within
 from rag.model_judge import JudgeCache
+from rag.reader import load_reader, read_evidence
 from rag.settings import Settings
 from rag.summary_check import why_uninformative
 from rag.text import Idf, stem
@@ -144,8 +145,13 @@ class AnswerEngine:
                     pe.reason = "the sentences of the paper you asked about closest to the question"
         else:
             ev = select_evidence(standalone, hits, self.idf, th)
-            said = claims.drop_opposed(standalone, ev.papers, self.idf)
-            missing = unknown_names(standalone, self.idf)
+            if cfg.reader:
+                reader = load_reader(self.settings.listing.reader_path)
+                threshold = self.settings.listing.reader_threshold
+                read_evidence(reader, standalone, ev.papers, reader.threshold if threshold is None else threshold,
+                              quoted=cfg.max_papers)
+            said = claims.drop_opposed(standalone, ev.papers, self.idf) if cfg.opposite_veto else []
+            missing = unknown_names(standalone, self.idf) if cfg.name_veto else []
             if missing:  # a name no abstract uses: no paper here can be about it
                 for pe in ev.papers:
                     pe.relevant = False
@@ -244,7 +250,10 @@ class AnswerEngine:
         for pe in chosen:
             p = pe.hit.paper
             top = pe.sentences[: cfg.sentences_per_paper]
-            strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote] or pe.sentences[:1]
+            if pe.read:  # the reader's best sentence, and the next one if it also shares the question's terms
+                strong = top[:1] + [s for s in top[1:] if s.coverage >= th.quote]
+            else:
+                strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote] or pe.sentences[:1]
             for s in sorted(strong, key=lambda s: s.index):
                 span = (answering_span(s.text, question, ignore=ignore, keep_under_words=cfg.clause_keep_words)
                         if cfg.clause_quotes and not pe.by_meaning else None)

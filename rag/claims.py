@@ -92,11 +92,6 @@ _COMPARISON = re.compile(r"\b(?:than|compared|versus|vs|relative to|over|beat|be
                          r"underperform\w*|under-perform\w*)\b", re.IGNORECASE)
 
 
-def _tokens(text: str) -> list[str]:
-    """Stemmed word tokens, a hyphenated compound as one joined token ("pre-training" -> pretrain)."""
-    return [stem(w) for w in words(_COMPOUND.sub(r"\1\2", text.lower()))]
-
-
 def _near(ws: Sequence[str], anchors: set[str], window: int) -> set[Direction]:
     toks = [stem(w) for w in ws]
     # "pre training" / "pretraining" / "pre-training": a token or a token joined with the next

@@ -69,13 +69,6 @@ class Span:
         return not (self.cut_before or self.cut_after)
 
 
-@dataclass(frozen=True)
-class _Clause:
-    start: int  # char offsets in the sentence
-    end: int
-    can_start: bool  # a quote may begin here
-
-
 def _boundaries(sentence: str) -> list[tuple[int, bool]]:
     """Char offsets where a clause begins (after its separator and space), each with whether a
     quote may start there (after a framing opener, a semicolon, a colon or a lone spaced dash) or

@@ -33,6 +33,7 @@ class PaperEvidence:
     reason: str = ""
     score: float = 0.0
     by_meaning: bool = False  # sentences chosen by embedding similarity, not by shared terms
+    read: bool = False  # sentences ordered by the reading judge (rag.reader): the first is quoted
 
     @property
     def best(self) -> Sentence | None:

@@ -26,7 +26,10 @@ FEATURES = (
     "q_absence", "absence_stated", "absence_missing", "dense", "dense_sent", "dense_gap",
     "sent_gap", "log_rank", "bm25_rel", "n_topic", "phrase", "soft_abstract", "key_sent",
     "sent_dense", "key_dense", "rank_sent", "rank_dense", "rank_phrase", "rank_soft",
+    "reader", "reader_gap", "rank_reader",
 )
+# features from the reading judge (rag.reader), computed only when a model uses them
+READER_FEATURES = frozenset({"reader", "reader_gap", "rank_reader"})
 # features ranked within the pool: a paper's place among the question's candidates
 _RANKED = {"rank_sent": "sent_title", "rank_dense": "dense_sent", "rank_phrase": "phrase",
            "rank_soft": "soft_abstract"}
@@ -184,6 +187,12 @@ def relative_features(cands: Sequence[Candidate]) -> None:
         order = sorted(range(len(cands)), key=lambda i, of=of: -cands[i].features[of])  # stable: ties by rank
         for place, i in enumerate(order):
             cands[i].features[name] = math.log1p(place)
+    if "reader" in cands[0].features:
+        top_reader = max(c.features["reader"] for c in cands)
+        order = sorted(range(len(cands)), key=lambda i: -cands[i].features["reader"])
+        for place, i in enumerate(order):
+            cands[i].features["rank_reader"] = math.log1p(place)
+            cands[i].features["reader_gap"] = cands[i].features["reader"] - top_reader
     for c in cands:
         c.features["dense_gap"] = c.features["dense_sent"] - top_dense
         c.features["sent_gap"] = c.features["sent_title"] - top_sent

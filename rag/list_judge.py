@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.fsutil import atomic_write
+from rag.judge_input import judge_passage
 from rag.list_features import (
     FEATURES,
     Candidate,
@@ -201,24 +202,30 @@ def shipped_model(path: Path | None = None) -> ListModel:
 
 
 def candidates(question: str, hits: Sequence[Hit], idf: Idf,
-               sims: Sequence[list[float] | None] | None = None) -> list[Candidate]:
+               sims: Sequence[list[float] | None] | None = None, reader=None) -> list[Candidate]:
     """Features of every hit, in the order given (its position is its rank); ``sims``: the
-    question's similarity to each evidence sentence of each hit, where computed."""
+    question's similarity to each evidence sentence of each hit, where computed; ``reader``: the
+    reading judge (``rag.reader``), whose probability for each hit joins the features."""
     q = Question.read(question, idf)
     out = [candidate_features(q, h, idf, sims[i] if sims is not None else None, rank=i + 1)
            for i, h in enumerate(hits)]
+    if reader is not None and out:
+        probs = reader.probabilities(question, [judge_passage(question, h.paper.title, h.paper.abstract)
+                                                for h in hits])
+        for c, p in zip(out, probs, strict=True):
+            c.features["reader"] = p
     relative_features(out)
     return out
 
 
-def pool_candidates(retriever, question: str, hits: Sequence[Hit], depth: int) -> list[Candidate]:
+def pool_candidates(retriever, question: str, hits: Sequence[Hit], depth: int, reader=None) -> list[Candidate]:
     """Features of a list question's pool as the product computes them: sentence similarities
     from the index's own embedder for the ``depth`` best-ranked papers (each paper's sentence
     vectors embedded once per index generation), the best chunk's similarity for the rest."""
     head = list(hits[:depth])
     sims: list = SentenceSimilarity.of(retriever)(question, head) if head else []
     sims += [None] * (len(hits) - len(head))
-    return candidates(question, hits, retriever.idf, sims)
+    return candidates(question, hits, retriever.idf, sims, reader)
 
 
 def judge(cands: Sequence[Candidate], model: ListModel) -> list[Judgement]:

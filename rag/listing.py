@@ -54,10 +54,6 @@ def is_aggregate(question: str) -> bool:
     return bool(_AGGREGATE.match(question))
 
 
-def is_count(question: str) -> bool:
-    return bool(re.match(r"^\s*how\s+many\b", question, re.IGNORECASE))
-
-
 @dataclass(frozen=True)
 class Property:
     topic: tuple[str, ...]  # stemmed terms the paper must be about

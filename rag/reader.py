@@ -79,3 +79,27 @@ def shipped_directory() -> Path:
 def load_reader(directory: Path | None = None) -> Reader:
     """The reader at ``directory`` (default: the one shipped in the package), loaded once."""
     return Reader(directory or shipped_directory())
+
+
+def read_evidence(reader: Reader, question: str, papers: list, threshold: float, quoted: int) -> None:
+    """Let the reader decide which retrieved papers answer a normal question (``PaperEvidence``,
+    in place): each paper's probability from its title and best sentences decides ``relevant``
+    and the order; the ``quoted`` most likely papers have their sentences reordered by the
+    reader's score of each sentence alone, so the quote is the sentence that answers rather
+    than the one that repeats the question's words."""
+    from rag.judge_input import judge_passage
+
+    if not papers:
+        return
+    probs = reader.probabilities(question, [judge_passage(question, pe.hit.paper.title, pe.hit.paper.abstract)
+                                            for pe in papers])
+    for pe, p in zip(papers, probs, strict=True):
+        pe.relevant, pe.score = p >= threshold, p
+        pe.reason = (f"judged {p:.0%} likely to answer by the reading judge" if pe.relevant
+                     else f"the reading judge finds it unlikely to answer ({p:.0%})")
+    papers.sort(key=lambda pe: -pe.score)
+    for pe in [pe for pe in papers if pe.relevant and pe.sentences][:quoted]:
+        sp = reader.probabilities(question, [f"{pe.hit.paper.title}. {s.text}" for s in pe.sentences])
+        order = sorted(range(len(sp)), key=lambda i: (-sp[i], pe.sentences[i].index))
+        pe.sentences = [pe.sentences[i] for i in order]
+        pe.read = True

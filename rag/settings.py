@@ -63,6 +63,8 @@ class ListThresholds(Section):
     reader_path: Path | None = Field(None, description="A reading judge of your own (a directory written by "
                                      "python -m eval.judge.train); default: the shipped one.")
     reader_depth: int = Field(60, ge=1, le=1000, description="Best-ranked candidates the reading judge reads.")
+    reader_windows: bool = Field(False, description="The reading judge also reads each of a paper's best "
+                                 "sentences on its own, and the best reading decides.")
     reader_threshold: float | None = Field(None, ge=0, le=1, description="Probability that lists a paper; "
                                            "default: the one on the reading judge's card.")
     model_path: Path | None = Field(None, description="A list judge model of your own (JSON written by "
@@ -75,6 +77,12 @@ class AnswerSettings(Section):
     """How answers are put together."""
 
     max_papers: int = Field(3, ge=1, le=20, description="Papers quoted in a normal answer.")
+    reader: bool = Field(False, description="The reading judge (rag/data/judge) decides which retrieved papers "
+                         "answer a normal question and which of their sentences is quoted.")
+    name_veto: bool = Field(True, description="A question naming something no abstract uses (a model, a "
+                            "dataset) is answered by no paper; off only to measure what the rule adds.")
+    opposite_veto: bool = Field(True, description="Papers stating the opposite of the finding asked about are "
+                                "left out of normal answers, with a note; off only to measure what the rule adds.")
     sentences_per_paper: int = Field(2, ge=1, le=10, description="Evidence sentences quoted per paper.")
     aggregate_candidates: int = Field(100, ge=1, le=5000, description="Papers judged for a list question.")
     summary_tokens: int = Field(48, ge=8, le=1024, description="Token cap of the model's summary (they ran "

@@ -7,7 +7,7 @@ import pytest
 
 from rag.cite import markers, split_claims, strip_markers, summary_lines, verify_lines
 from rag.followup import rewrite
-from rag.listing import Property, is_aggregate, is_count, judge_sentence, parse_property
+from rag.listing import Property, is_aggregate, judge_sentence, parse_property
 from rag.text import Idf, coverage, numbers, query_terms, split_sentences, terms
 from rag.types import Answer, Citation, Line, Paper, Source, answer_text
 
@@ -137,10 +137,6 @@ def test_answer_text_renders_the_lines_with_their_numbers():
 ])
 def test_is_aggregate(q, agg):
     assert is_aggregate(q) is agg
-
-
-def test_is_count():
-    assert is_count("How many papers use ImageNet?") and not is_count("Which papers use ImageNet?")
 
 
 def test_parse_property_polarity():

@@ -215,6 +215,19 @@ def export(model: CrossEncoder, out: Path, max_len: int) -> dict:
     return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in ("judge.onnx", "tokenizer.json")}
 
 
+def write_card(out: Path, rows: list[dict], params: dict, hashes: dict, threshold: float, cv: Path | None) -> dict:
+    """The model card beside the model: data, hyper-parameters, held-out metrics, threshold, sha256s."""
+    card = {"model": "MiniLM-L6 cross-encoder (all-MiniLM-L6-v2 start), int8 ONNX", "pairs": len(rows),
+            "needs": len({r["need"] for r in rows}), "params": params, "threshold": threshold, "sha256": hashes,
+            "data": "eval/judge_data (questions, pool, labels.jsonl) over ../shared/corpora/arxiv-2025-train",
+            "input": "question [SEP] title + its 3 sentences sharing most question terms (rag.judge_input)"}
+    if cv is not None and cv.is_file():
+        rep = json.loads(cv.read_text("utf-8"))
+        card["cv"] = {k: rep[k] for k in ("fold", "folds", "train_pairs", "test_pairs", "test_needs", "metrics")}
+    (out / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+    return card
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, required=True)
@@ -230,6 +243,11 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="train on a seeded sample of N pairs (a quick run)")
     ap.add_argument("--out", type=Path, default=Path("rag/data/judge"))
     ap.add_argument("--report", type=Path, default=None)
+    ap.add_argument("--threshold", type=float, default=0.6,
+                    help="the probability that lists a paper, written on the card: the best-F1 threshold on the "
+                         "held-out fold (eval/results/judge-2026-12-05/cv-fold0.json), never one read off the seeds")
+    ap.add_argument("--cv", type=Path, default=Path("eval/results/judge-2026-12-05/cv-fold0.json"),
+                    help="the cross-validation report whose metrics the card carries")
     a = ap.parse_args()
     rows = load_pairs(a.corpus)
     params = {k: getattr(a, k) for k in ("epochs", "batch", "lr", "max_len", "seed", "threads", "pos_weight")}
@@ -249,10 +267,7 @@ def main() -> None:
         return
     model = train(rows[: a.limit] if a.limit else rows, **params)
     hashes = export(model, a.out, a.max_len)
-    card = {"model": "MiniLM-L6 cross-encoder (all-MiniLM-L6-v2 start), int8 ONNX", "pairs": len(rows),
-            "needs": len({r["need"] for r in rows}), "params": params, "sha256": hashes,
-            "data": "eval/judge_data (questions, pool, labels.jsonl) over ../shared/corpora/arxiv-2025-train"}
-    (a.out / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+    card = write_card(a.out, rows, params, hashes, a.threshold, a.cv)
     print(json.dumps(card, indent=2))
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from rag import list_judge, listing
 from rag.judge_input import judge_passage, passage_sentences
+from rag.list_features import READER_FEATURES
 from rag.model_judge import JudgeCache, judge_with_llm
 from rag.reader import load_reader
 from rag.settings import Settings
@@ -84,8 +85,9 @@ class FittedJudge:
 
     def run(self, given: ListInput) -> JudgeRun:
         cfg = self.settings.listing
-        cands = list_judge.pool_candidates(given.retriever, given.question, given.pool, cfg.sentence_depth)
         model = list_judge.shipped_model(cfg.model_path)
+        reader = load_reader(cfg.reader_path) if READER_FEATURES & set(model.features) else None
+        cands = list_judge.pool_candidates(given.retriever, given.question, given.pool, cfg.sentence_depth, reader)
         for c in cands:
             if c.opposite and model.probability(c.features) >= model.threshold:
                 yield f"not listed: “{c.hit.paper.title}” {c.opposite}"
@@ -135,10 +137,17 @@ class ReaderJudge:
         q = given.question
         pool = list(given.pool[: cfg.reader_depth])
         probs = reader.probabilities(q, [judge_passage(q, h.paper.title, h.paper.abstract) for h in pool])
+        quotes = [_sentences(h, q) for h in pool]
+        if cfg.reader_windows:
+            # each of the read sentences on its own as well (the best window decides): a long
+            # deciding sentence is not cut off by the judge's window behind two others
+            flat = [(i, f"{h.paper.title}. {s}") for i, h in enumerate(pool) for s in quotes[i]]
+            for (i, _), p in zip(flat, reader.probabilities(q, [t for _, t in flat]), strict=True):
+                probs[i] = max(probs[i], p)
         listed = sorted((i for i, p in enumerate(probs) if p >= threshold), key=lambda i: (-round(probs[i], 3), i))
         judged = []
         for i in listed:
-            quote = _best_sentence(reader, q, pool[i])
+            quote = _best_sentence(reader, q, pool[i].paper.title, quotes[i])
             if quote:
                 judged.append(listing.Judgement(hit=pool[i], qualifies=True, quote=quote, score=probs[i],
                                                 reason=f"judged {probs[i]:.0%} likely by the reading judge"))
@@ -146,13 +155,16 @@ class ReaderJudge:
         yield  # a generator: nothing is shown before the list is final
 
 
-def _best_sentence(reader, question: str, hit: Hit) -> str | None:
-    """Of the sentences the judge read, the one it scores highest on its own (never a sentence
-    that reads as an instruction to a model)."""
-    sentences = [s for s in passage_sentences(question, hit.paper.abstract) if not is_instruction_like(s)]
+def _sentences(hit: Hit, question: str) -> list[str]:
+    """The sentences the judge reads that may be quoted (never one that addresses a model)."""
+    return [s for s in passage_sentences(question, hit.paper.abstract) if not is_instruction_like(s)]
+
+
+def _best_sentence(reader, question: str, title: str, sentences: list[str]) -> str | None:
+    """Of the sentences the judge read, the one it scores highest on its own."""
     if not sentences:
         return None
-    probs = reader.probabilities(question, [f"{hit.paper.title}. {s}" for s in sentences])
+    probs = reader.probabilities(question, [f"{title}. {s}" for s in sentences])
     return sentences[max(range(len(sentences)), key=lambda i: (probs[i], -i))]
 
 

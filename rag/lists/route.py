@@ -90,7 +90,7 @@ def run_list(ctx: RouteContext, question: str, standalone: str, shown_as: str | 
         line, c = item(j, scratch)
         return Event(type="line", line=line, citation=c)
 
-    missing = unknown_names(standalone, ctx.idf)
+    missing = unknown_names(standalone, ctx.idf) if cfg.name_veto else []
     if missing:  # whoever would judge: a name no abstract uses is in no paper here
         judge, verdicts = chain[-1], Verdicts([])
         notes.append(unknown_note(missing))

@@ -98,12 +98,6 @@ def _load_server(path: str, n_ctx: int, n_threads: int) -> Any:
         return server
 
 
-def unload_local_models() -> None:
-    """Drop the cached llama.cpp servers (tests; freeing memory in a long-lived process)."""
-    with _servers_lock:
-        _servers.clear()
-
-
 def _message_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
     out = []
     for m in messages:
