@@ -61,10 +61,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+# fixtures that embed the whole seed corpus or load the bundled LLM: a test using one is slow
+_SLOW_FIXTURES = frozenset({"seed_index", "qwen", "qwen_gguf"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Whatever needs the session seed index pays (once) for embedding the whole seed corpus.
     for item in items:
-        if "seed_index" in getattr(item, "fixturenames", ()):
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 

@@ -504,7 +504,14 @@ def test_a_silent_openai_compatible_server_costs_the_budget_not_its_delay(seed_i
 
 
 def test_list_items_quote_the_clause_that_answers(engine):
-    a = engine.ask("Which papers work with physics-informed neural networks (PINNs)?")
+    from eval.systems import BASELINES
+
+    # the judge as it was (lexical features): it lists a paper whose long sentence pads the answer
+    s = engine.settings
+    lexical = s.model_copy(update={"listing": s.listing.model_copy(
+        update={"model_path": BASELINES / "list_judge_lexical.json"})})
+    a = AnswerEngine(engine.retriever, None, settings=lexical).ask(
+        "Which papers work with physics-informed neural networks (PINNs)?")
     assert a.route == "aggregate" and not a.refused
     cut = [line for line in a.lines if line.kind == "item" and (line.cut_before or line.cut_after)]
     assert cut, "a long item sentence with padding around its answer is cut to the clause"

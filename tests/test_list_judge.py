@@ -7,6 +7,7 @@ import pytest
 
 from rag.list_features import (
     FEATURES,
+    READER_FEATURES,
     Question,
     candidate_features,
     pairs,
@@ -69,7 +70,22 @@ def test_relative_features_compare_with_the_best_candidate(seed_titles, seed_idf
     relative_features([hydra, other])
     assert hydra.features["dense_gap"] == 0.0 and other.features["dense_gap"] == pytest.approx(-0.4)
     assert hydra.features["sent_title"] > other.features["sent_title"]
+    assert set(hydra.features) == set(FEATURES) - READER_FEATURES  # no reader given: none of its features
+
+
+def test_the_reading_judges_probability_joins_the_features_when_a_model_uses_it(seed_titles, seed_idf):
+    from rag.list_judge import candidates
+    from rag.reader import load_reader
+
+    q = "Which papers improve the draft model used in speculative decoding?"
+    hits = [hit(seed_titles["Hydra: Sequentially-Dependent Draft Heads for Medusa Decoding"], 1),
+            hit(seed_titles["CLLMs: Consistency Large Language Models"], 2)]
+    hydra, other = candidates(q, hits, seed_idf, reader=load_reader())
     assert set(hydra.features) == set(FEATURES)
+    assert hydra.features["reader"] > other.features["reader"]  # Hydra builds draft heads; CLLMs do not draft
+    assert hydra.features["reader_gap"] == 0.0 and hydra.features["rank_reader"] == 0.0
+    assert other.features["reader_gap"] < 0 and other.features["rank_reader"] > 0
+    assert "reader" in ListModel.load().features  # the shipped judge reads it
 
 
 def test_logistic_fit_separates_and_regularisation_shrinks():

@@ -1,7 +1,7 @@
 """The reading judge (a cross-encoder shipped as int8 ONNX) and the list judges' one interface:
 the shipped model loads with onnxruntime alone and is the file its card names, a damaged copy is
 refused in one line, it reads (a paper's own passage outscores an unrelated one), a judge chain
-hands over when a backend fails, and on the real seed index it lists the warmup-free papers."""
+hands over when a backend fails, and alone on the real seed index it lists with verbatim quotes."""
 
 from __future__ import annotations
 
@@ -109,26 +109,16 @@ def test_the_chain_puts_a_capable_backend_first_and_the_settings_judge_last(home
     assert [j.label for j in judges_for(s, None, None)] == ["list judge (reader)"]
 
 
-WARMUP_PAPERS = {
-    "fast-certified-robust-training-with-short-warmup",
-    "stabilizing-transformer-training-by-preventing-ca067b6",
-}
-
-
-@pytest.mark.parametrize("q", [
-    "Which papers skip warmup?",
-    "Which papers don't use warmup?",
-    "Which papers get rid of the warm-up stage?",
-    "Which papers train without learning-rate warmup?",
-])
-def test_reader_lists_the_warmup_free_papers_in_every_wording(seed_index, q):
+def test_the_reader_alone_lists_with_verbatim_quotes_on_the_seed_index(seed_index):
+    """The reader-only judge (an eval baseline) end to end: it lists the paper whose title says
+    it shortens warmup, quoting a sentence of that paper's own abstract."""
     from rag.answer import LIST_READER, AnswerEngine
 
     s = seed_index.app.settings
     s = s.model_copy(update={"listing": s.listing.model_copy(update={"judge": "reader"})})
-    a = AnswerEngine(seed_index.app.retriever(), None, settings=s).ask(q)
-    assert a.backend == LIST_READER and a.route == "aggregate"
-    cited = {c.paper_id for c in a.citations}
-    assert cited & WARMUP_PAPERS, a.text
+    a = AnswerEngine(seed_index.app.retriever(), None, settings=s).ask("Which papers skip warmup?")
+    assert a.backend == LIST_READER and a.route == "aggregate" and not a.refused
+    assert "fast-certified-robust-training-with-short-warmup" in {c.paper_id for c in a.citations}
+    papers = seed_index.app.retriever().papers
     for c in a.citations:
-        assert c.quote in seed_index.app.retriever().papers[c.paper_id].abstract
+        assert c.quote in papers[c.paper_id].abstract and "judged" in c.reason
