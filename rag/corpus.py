@@ -39,7 +39,7 @@ from rag.latex import normalise_latex
 from rag.sanitize import clean_text
 from rag.types import Paper
 
-SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".csv")
+SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".csv", ".bib", ".ris", ".json")  # the last three: rag.references
 
 # Page chrome that appears above the paper list in Daily Papers dumps.
 _BOILERPLATE = {
@@ -654,7 +654,7 @@ def read_text(path: Path) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CorpusError(f"{path}: is UTF-16 text; save it as UTF-8")
     if b"\x00" in data[:8192]:
-        raise CorpusError(f"{path}: looks like a binary file, expected text (page dump, JSONL or CSV)")
+        raise CorpusError(f"{path}: looks like a binary file, expected text (page dump, JSONL, CSV, BibTeX, RIS or CSL-JSON)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -678,12 +678,19 @@ def parse_file(path: Path, source: str | None = None) -> tuple[list[Paper], File
     if suffix in (".jsonl", ".csv"):
         papers, warnings, skipped = (parse_jsonl if suffix == ".jsonl" else parse_csv)(text, source)
         layout = suffix[1:]
+    elif suffix in (".bib", ".ris", ".json"):
+        from rag.references import parse_references
+
+        papers, warnings, dropped = parse_references(text, source, suffix, _record_to_paper, _Skipped)
+        _check_count(papers, source)
+        warnings += _skip_warnings(source, dropped)
+        skipped, layout = len(dropped), {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}[suffix]
     else:
         papers, warnings, layout = parse_page_dump(text, source)
         skipped = len(warnings)
     if not papers:
         first = warnings[0].removeprefix(f"{source}: ") if warnings else ""
-        detail = "" if not warnings else (f" ({first})" if suffix in (".jsonl", ".csv")
+        detail = "" if not warnings else (f" ({first})" if suffix != ".txt"
                                           else f" ({skipped} records skipped: {first})")
         raise CorpusError(f"{path}: no papers found{detail}")
     stats = FileStats(path=str(path), layout=layout, records=len(papers), skipped=skipped)

@@ -215,6 +215,21 @@ def test_ingest_adds_a_paper_that_the_next_search_finds(home, embedder, small_co
         assert found["title"] == record["title"]
 
 
+def test_ingest_takes_a_reference_manager_export(home, embedder, small_corpus):
+    from pathlib import Path
+
+    bib = (Path(__file__).parent / "data" / "references" / "zotero.bib").read_bytes()
+    app = Paperchat(load_settings(llm_backend="none", api_keys=KEY), embedder=embedder)
+    app.ingest([small_corpus])
+    with _serving(app) as s, s.http() as http:
+        r = http.post("/v1/ingest", files={"files": ("My Library.bib", bib)})
+        assert r.status_code == 200, r.text
+        assert r.json()["papers_new"] == 2  # the entry without an abstract is skipped, with a warning
+        assert any("no abstract" in w for w in r.json()["warnings"])
+        found = http.get("/v1/search", params={"q": "transformers without learning-rate warmup", "k": 1}).json()
+        assert found["hits"][0]["title"] == "Training Transformers Without Learning-Rate Warmup"
+
+
 def test_serving_beyond_loopback_without_keys_is_refused():
     settings = load_settings()
     with pytest.raises(ConfigError, match="refusing to listen on 0.0.0.0 without PAPERCHAT_API_KEYS"):

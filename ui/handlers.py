@@ -34,7 +34,7 @@ from ui import render
 
 log = logging.getLogger("paperchat.ui")
 
-UPLOAD_TYPES = [".txt", ".jsonl", ".csv"]
+UPLOAD_TYPES = [".txt", ".jsonl", ".csv", ".bib", ".ris", ".json"]
 _STREAM_EVERY_S = 0.08  # re-render the streamed answer at most this often
 
 
