@@ -243,13 +243,18 @@ def test_llamaindex_query_engine_and_postprocessor(engine):
 # --- a capable backend as the judge of list questions ------------------------------------------------
 
 def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
-    hits = engine.retriever.search("Which papers skip warmup?", k=100, depth=100).hits
+    from rag.list_judge import gather
+    from rag.lists.judges import ListInput, likeliest
+
+    q = "Which papers skip warmup?"
+    hits, res = gather(engine.retriever, q, engine.settings.answer.aggregate_candidates)
     abstracts = {h.paper.paper_id: h.paper.abstract for h in hits}
     stab = next(h for h in hits if h.paper.paper_id.startswith("stabilizing-transformer"))
     quote = next(s for s in abstracts[stab.paper.paper_id].split(". ") if "without warmup" in s)
     fake = FakeOpenAI()
     cap = 5
-    order = [h for h in hits][:cap]
+    # the capable judge reads the candidates paperchat's own judge finds likeliest first
+    order = likeliest(ListInput(q, hits, res, engine.retriever, engine.idf), engine.settings)[:cap]
     for h in order:
         if h.paper.paper_id == stab.paper.paper_id:
             fake.enqueue(json.dumps({"qualifies": True, "quote": quote, "reason": "trains without warmup"}))
@@ -269,7 +274,7 @@ def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
     a = events[-1].answer
     assert [c.paper_id for c in a.citations] == [stab.paper.paper_id]  # the invented quote was rejected
     assert a.citations[0].quote in stab.paper.abstract
-    assert any("checked the 5 best" in n for n in a.notes)
+    assert any("checked the 5 likeliest" in n for n in a.notes)
     assert a.backend.endswith("(judge)")
     assert len(fake.requests) == cap
     # cached: asking again sends nothing
@@ -386,7 +391,7 @@ def test_model_judge_through_a_real_llama_cpp_server_stays_behind_verification(s
         a = app.ask("Which papers skip warmup?")
         assert a.route == "aggregate"
         assert a.backend.endswith("(judge)"), (a.backend, a.notes)  # the server answered every verdict
-        assert any("judge checked the 2 best" in n for n in a.notes)
+        assert any("judge checked the 2 likeliest" in n for n in a.notes)
         for c in a.citations:
             assert c.quote in app.retriever().papers[c.paper_id].abstract
     finally:
