@@ -116,6 +116,11 @@ def test_the_chain_puts_a_capable_backend_first_and_the_settings_judge_last(home
     assert [j.label for j in judges_for(s, Small(), None)] == ["list judge (reader)"]
     assert [j.label for j in judges_for(s, None, None)] == ["list judge (reader)"]
 
+    class NoSchema:
+        name, capable_judge, supports_schema = "remote", True, False
+
+    assert [j.label for j in judges_for(s, NoSchema(), None)] == ["list judge (reader)"]  # cannot answer in JSON
+
 
 def test_the_reader_alone_lists_with_verbatim_quotes_on_the_seed_index(seed_index):
     """The reader-only judge (an eval baseline) end to end: it lists the paper whose title says

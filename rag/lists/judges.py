@@ -187,9 +187,11 @@ def own_judge(settings: Settings) -> ListJudge:
 
 
 def judges_for(settings: Settings, llm, cache: JudgeCache) -> list[ListJudge]:
-    """The chain of judges for a list question: a capable backend first where there is one, then
+    """The chain of judges for a list question: a capable backend first where there is one (it
+    declares ``capable_judge`` and ``supports_schema``), then
     paperchat's own judge (which also takes over when the backend fails)."""
     own = own_judge(settings)
-    if llm is not None and getattr(llm, "capable_judge", False):
+    # both declared by the backend (rag.llm.backend): trusted to judge, and able to answer in JSON
+    if llm is not None and getattr(llm, "capable_judge", False) and getattr(llm, "supports_schema", True):
         return [ModelJudge(llm, settings, cache), own]
     return [own]

@@ -17,9 +17,7 @@ class BackendSpec:
     name: str
     label: str  # what a picker shows
     description: str
-    has_model: bool = True  # "none" answers from the evidence alone
     remote: bool = False  # talks HTTP to an endpoint (needs a URL, maybe a key)
-    streams: bool = True
     json_schema: bool = True  # constrained output (the model judge needs it)
     capable_judge: bool = False  # trusted to judge relevance per paper (measured: the bundled models are not)
 
@@ -30,8 +28,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
     BackendSpec("openai-compatible", "OpenAI-compatible URL",
                 "any OpenAI-compatible server at OPENAI_BASE_URL (vLLM, Ollama, llama.cpp server)",
                 remote=True, capable_judge=True),
-    BackendSpec("none", "Evidence only (no model)", "no model: answers quote the evidence only", has_model=False,
-                streams=False, json_schema=False),
+    BackendSpec("none", "Evidence only (no model)", "no model: answers quote the evidence only", json_schema=False),
 )
 NAMES: tuple[str, ...] = tuple(b.name for b in BACKENDS)
 CHOICES: tuple[str, ...] = ("auto", *NAMES)  # what a user may ask for; "auto" resolves from the settings
