@@ -13,22 +13,20 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, nullcontext
 from dataclasses import replace
 
 from rag import claims, compare, listing
 from rag.answer_parts import EXTRACTIVE, NO_LIST, REFUSAL, filter_left_nothing, nearest, source
 from rag.cite import summary_lines, verify_lines
 from rag.clauses import answering_span
-from rag.errors import BackendError
 from rag.evidence import PaperEvidence, select_evidence, wants_number
 from rag.followup import rewrite
 from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
 from rag.lists.route import run_list
-from rag.llm.budget import OutOfTime, within
 from rag.model_judge import JudgeCache
 from rag.reader import load_reader, read_evidence
 from rag.settings import Settings
+from rag.summary import model_sees, summarise
 from rag.summary_check import why_uninformative
 from rag.text import Idf, stem
 from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, SearchResult
@@ -183,14 +181,14 @@ class AnswerEngine:
         timings["first_token_s"] = time.perf_counter() - t0
         papers = {pe.hit.paper.paper_id: pe.hit.paper for pe in chosen}
         if self.llm is not None:
-            summary, note = yield from self._summarise(standalone, chosen)
+            summary, note = yield from summarise(self.llm, self.settings, standalone, chosen)
             if note:
                 notes.append(note)
                 base["backend"] = EXTRACTIVE  # the model failed: the evidence alone made this answer
             if summary.strip():
                 # the model saw only the quoted sentences: check it against those, not whole abstracts,
                 # so nothing it invents (or copies from an injected instruction) can pass
-                shown = [replace(pe.hit.paper, abstract=" ".join(s.text for s in self._shown(pe, i)))
+                shown = [replace(pe.hit.paper, abstract=" ".join(s.text for s in model_sees(pe, i)))
                          for i, pe in enumerate(chosen)]
                 extra, removed = summary_lines(summary, shown, self.idf, threshold=cfg.support_threshold)
                 notes += removed
@@ -262,60 +260,3 @@ class AnswerEngine:
                                   label=p.title, cites=[p.paper_id], context=s.text if cut else "",
                                   cut_before=cut and span.cut_before, cut_after=cut and span.cut_after))
         return lines
-
-    @staticmethod
-    def _shown(pe: PaperEvidence, position: int) -> list:
-        """Evidence sentences the model sees: two for the best paper, one for the others (short
-        prompts: the bundled 0.5B model reads ~150 tokens/s on 2 cores)."""
-        return sorted(pe.sentences[: 2 if position == 0 else 1], key=lambda s: s.index)
-
-    def _summarise(self, question: str, chosen: list[PaperEvidence]):
-        """Stream a short model-written summary over the evidence; returns (text, note)."""
-        evidence = "\n".join(
-            f"- {pe.hit.paper.title}: " + " ".join(f"\"{s.text}\"" for s in self._shown(pe, i))
-            for i, pe in enumerate(chosen))
-        messages = [
-            {"role": "system", "content": self.settings.prompts.summary},
-            {"role": "user", "content": f"Evidence:\n{evidence}\n\nQuestion: {question}\nOne-sentence answer:"},
-        ]
-        parts: list[str] = []
-        cfg = self.settings.answer
-        wait, budget = cfg.summary_wait_s, cfg.summary_budget_s
-        slot = getattr(self.llm, "slot", None)
-        held = ExitStack()  # the model's slot, released when its generation has really stopped
-        if not held.enter_context(slot(wait) if slot is not None else nullcontext(True)):
-            held.close()
-            msg = (f"the model was busy with other questions for {wait:g}s, so this answer has no summary; "
-                   "the quoted evidence is complete")
-            yield Event(type="note", text=msg)
-            return "", msg
-        load = getattr(self.llm, "load", None)
-        try:
-            if callable(load):
-                load()  # a first use loads the model (seconds): that is not the summary's time
-        except BackendError as e:
-            held.close()
-            msg = f"{e} — answered from the evidence instead"
-            yield Event(type="note", text=msg)
-            return "", msg
-        except BaseException:
-            held.close()
-            raise
-        stream = within(lambda: self.llm.stream(messages, max_tokens=cfg.summary_tokens), budget, on_end=held.close)
-        try:
-            for delta in stream:
-                parts.append(delta)
-                yield Event(type="token", text=delta)
-        except OutOfTime:
-            # what was drafted is dropped whole: a cut-off sentence is never verified or shown
-            msg = (f"the model had not finished its summary after {budget:g}s, so this answer has none; "
-                   "the quoted evidence is complete")
-            yield Event(type="note", text=msg)
-            return "", msg
-        except BackendError as e:
-            msg = f"{e} — answered from the evidence instead"
-            yield Event(type="note", text=msg)
-            return "", msg
-        finally:
-            stream.close()
-        return " ".join("".join(parts).split()), None
