@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from rag.fsutil import atomic_write
-from rag.judge_input import judge_passage
 from rag.list_features import (
     FEATURES,
     Candidate,
@@ -210,8 +209,7 @@ def candidates(question: str, hits: Sequence[Hit], idf: Idf,
     out = [candidate_features(q, h, idf, sims[i] if sims is not None else None, rank=i + 1)
            for i, h in enumerate(hits)]
     if reader is not None and out:
-        probs = reader.probabilities(question, [judge_passage(question, h.paper.title, h.paper.abstract)
-                                                for h in hits])
+        probs = reader.paper_probabilities(question, [h.paper for h in hits])
         for c, p in zip(out, probs, strict=True):
             c.features["reader"] = p
     relative_features(out)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import ModelError
+from rag.judge_input import judge_passage
 
 MAX_TOKENS = 128  # the window it was trained with
 BATCH = 32
@@ -70,6 +71,14 @@ class Reader:
             out += (1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))).tolist()
         return out
 
+    def paper_probabilities(self, question: str, papers: Sequence) -> list[float]:
+        """Each paper as the judge was trained to read it: its title and best sentences."""
+        return self.probabilities(question, [judge_passage(question, p.title, p.abstract) for p in papers])
+
+    def sentence_probabilities(self, question: str, title: str, sentences: Sequence[str]) -> list[float]:
+        """Each sentence read on its own, after the paper's title: which one answers."""
+        return self.probabilities(question, [f"{title}. {s}" for s in sentences])
+
 
 def shipped_directory() -> Path:
     return Path(str(resources.files("rag.data").joinpath("judge")))
@@ -87,19 +96,16 @@ def read_evidence(reader: Reader, question: str, papers: list, threshold: float,
     and the order; the ``quoted`` most likely papers have their sentences reordered by the
     reader's score of each sentence alone, so the quote is the sentence that answers rather
     than the one that repeats the question's words."""
-    from rag.judge_input import judge_passage
-
     if not papers:
         return
-    probs = reader.probabilities(question, [judge_passage(question, pe.hit.paper.title, pe.hit.paper.abstract)
-                                            for pe in papers])
+    probs = reader.paper_probabilities(question, [pe.hit.paper for pe in papers])
     for pe, p in zip(papers, probs, strict=True):
         pe.relevant, pe.score = p >= threshold, p
         pe.reason = (f"judged {p:.0%} likely to answer by the reading judge" if pe.relevant
                      else f"the reading judge finds it unlikely to answer ({p:.0%})")
     papers.sort(key=lambda pe: -pe.score)
     for pe in [pe for pe in papers if pe.relevant and pe.sentences][:quoted]:
-        sp = reader.probabilities(question, [f"{pe.hit.paper.title}. {s.text}" for s in pe.sentences])
+        sp = reader.sentence_probabilities(question, pe.hit.paper.title, [s.text for s in pe.sentences])
         order = sorted(range(len(sp)), key=lambda i: (-sp[i], pe.sentences[i].index))
         pe.sentences = [pe.sentences[i] for i in order]
         pe.read = True

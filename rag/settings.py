@@ -63,8 +63,6 @@ class ListThresholds(Section):
     reader_path: Path | None = Field(None, description="A reading judge of your own (a directory written by "
                                      "python -m eval.judge.train); default: the shipped one.")
     reader_depth: int = Field(60, ge=1, le=1000, description="Best-ranked candidates the reading judge reads.")
-    reader_windows: bool = Field(False, description="The reading judge also reads each of a paper's best "
-                                 "sentences on its own, and the best reading decides.")
     reader_threshold: float | None = Field(None, ge=0, le=1, description="Probability that lists a paper; "
                                            "default: the one on the reading judge's card.")
     model_path: Path | None = Field(None, description="A list judge model of your own (JSON written by "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rag import list_judge, listing
-from rag.judge_input import judge_passage, passage_sentences
+from rag.judge_input import passage_sentences
 from rag.list_features import READER_FEATURES
 from rag.model_judge import JudgeCache, judge_with_llm
 from rag.reader import load_reader
@@ -84,10 +84,7 @@ class FittedJudge:
         self.settings = settings
 
     def run(self, given: ListInput) -> JudgeRun:
-        cfg = self.settings.listing
-        model = list_judge.shipped_model(cfg.model_path)
-        reader = load_reader(cfg.reader_path) if READER_FEATURES & set(model.features) else None
-        cands = list_judge.pool_candidates(given.retriever, given.question, given.pool, cfg.sentence_depth, reader)
+        model, cands = _fitted(given, self.settings)
         for c in cands:
             if c.opposite and model.probability(c.features) >= model.threshold:
                 yield f"not listed: “{c.hit.paper.title}” {c.opposite}"
@@ -137,18 +134,11 @@ class ReaderJudge:
         threshold = cfg.reader_threshold if cfg.reader_threshold is not None else reader.threshold
         q = given.question
         pool = list(given.pool[: cfg.reader_depth])
-        probs = reader.probabilities(q, [judge_passage(q, h.paper.title, h.paper.abstract) for h in pool])
-        quotes = [_sentences(h, q) for h in pool]
-        if cfg.reader_windows:
-            # each of the read sentences on its own as well (the best window decides): a long
-            # deciding sentence is not cut off by the judge's window behind two others
-            flat = [(i, f"{h.paper.title}. {s}") for i, h in enumerate(pool) for s in quotes[i]]
-            for (i, _), p in zip(flat, reader.probabilities(q, [t for _, t in flat]), strict=True):
-                probs[i] = max(probs[i], p)
+        probs = reader.paper_probabilities(q, [h.paper for h in pool])
         listed = sorted((i for i, p in enumerate(probs) if p >= threshold), key=lambda i: (-round(probs[i], 3), i))
         judged = []
         for i in listed:
-            quote = _best_sentence(reader, q, pool[i].paper.title, quotes[i])
+            quote = _best_sentence(reader, q, pool[i].paper.title, _sentences(pool[i], q))
             if quote:
                 judged.append(listing.Judgement(hit=pool[i], qualifies=True, quote=quote, score=probs[i],
                                                 reason=f"judged {probs[i]:.0%} likely by the reading judge"))
@@ -165,18 +155,24 @@ def _best_sentence(reader, question: str, title: str, sentences: list[str]) -> s
     """Of the sentences the judge read, the one it scores highest on its own."""
     if not sentences:
         return None
-    probs = reader.probabilities(question, [f"{title}. {s}" for s in sentences])
+    probs = reader.sentence_probabilities(question, title, sentences)
     return sentences[max(range(len(sentences)), key=lambda i: (probs[i], -i))]
+
+
+def _fitted(given: ListInput, settings: Settings) -> tuple[list_judge.ListModel, list]:
+    """The fitted judge's model and the pool's candidates with the features it reads (the
+    reader's probability among them when the model uses it)."""
+    cfg = settings.listing
+    model = list_judge.shipped_model(cfg.model_path)
+    reader = load_reader(cfg.reader_path) if READER_FEATURES & set(model.features) else None
+    return model, list_judge.pool_candidates(given.retriever, given.question, given.pool, cfg.sentence_depth, reader)
 
 
 def likeliest(given: ListInput, settings: Settings) -> list[Hit]:
     """The pool ordered by the fitted judge's probability (ties: retrieval rank): what a capable
     backend reads first. Measured on the 203 held-out list questions: 88.9% of gold papers in the
     first 20 (86.7% in retrieval order), 91.6% in the first 30 (90.6%)."""
-    cfg = settings.listing
-    model = list_judge.shipped_model(cfg.model_path)
-    reader = load_reader(cfg.reader_path) if READER_FEATURES & set(model.features) else None
-    cands = list_judge.pool_candidates(given.retriever, given.question, given.pool, cfg.sentence_depth, reader)
+    model, cands = _fitted(given, settings)
     p = [model.probability(c.features) for c in cands]
     return [given.pool[i] for i in sorted(range(len(p)), key=lambda i: (-p[i], i))]
 
