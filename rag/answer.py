@@ -24,7 +24,7 @@ from rag.followup import rewrite
 from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
 from rag.lists.route import run_list
 from rag.model_judge import JudgeCache
-from rag.reader import load_reader, read_evidence
+from rag.reader import listing_threshold, load_reader, read_evidence
 from rag.settings import Settings
 from rag.summary import model_sees, summarise
 from rag.summary_check import why_uninformative
@@ -145,9 +145,8 @@ class AnswerEngine:
             ev = select_evidence(standalone, hits, self.idf, th)
             if cfg.reader:
                 reader = load_reader(self.settings.listing.reader_path)
-                threshold = self.settings.listing.reader_threshold
-                read_evidence(reader, standalone, ev.papers, reader.threshold if threshold is None else threshold,
-                              quoted=cfg.max_papers)
+                read_evidence(reader, standalone, ev.papers,
+                              listing_threshold(reader, self.settings.listing.reader_threshold), quoted=cfg.max_papers)
             said = claims.drop_opposed(standalone, ev.papers, self.idf) if cfg.opposite_veto else []
             missing = unknown_names(standalone, self.idf) if cfg.name_veto else []
             if missing:  # a name no abstract uses: no paper here can be about it

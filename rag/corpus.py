@@ -36,10 +36,11 @@ from pathlib import Path
 
 from rag.errors import CorpusError
 from rag.latex import normalise_latex
+from rag.references import LAYOUTS, REFERENCE_SUFFIXES, parse_references
 from rag.sanitize import clean_text
 from rag.types import Paper
 
-SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".csv", ".bib", ".ris", ".json")  # the last three: rag.references
+SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".csv", *REFERENCE_SUFFIXES)
 
 # Page chrome that appears above the paper list in Daily Papers dumps.
 _BOILERPLATE = {
@@ -678,13 +679,11 @@ def parse_file(path: Path, source: str | None = None) -> tuple[list[Paper], File
     if suffix in (".jsonl", ".csv"):
         papers, warnings, skipped = (parse_jsonl if suffix == ".jsonl" else parse_csv)(text, source)
         layout = suffix[1:]
-    elif suffix in (".bib", ".ris", ".json"):
-        from rag.references import parse_references
-
+    elif suffix in REFERENCE_SUFFIXES:
         papers, warnings, dropped = parse_references(text, source, suffix, _record_to_paper, _Skipped)
         _check_count(papers, source)
         warnings += _skip_warnings(source, dropped)
-        skipped, layout = len(dropped), {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}[suffix]
+        skipped, layout = len(dropped), LAYOUTS[suffix]
     else:
         papers, warnings, layout = parse_page_dump(text, source)
         skipped = len(warnings)

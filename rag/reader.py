@@ -84,6 +84,11 @@ def shipped_directory() -> Path:
     return Path(str(resources.files("rag.data").joinpath("judge")))
 
 
+def listing_threshold(reader: Reader, chosen: float | None) -> float:
+    """The probability that counts as "yes": the one the settings choose, else the card's."""
+    return reader.threshold if chosen is None else chosen
+
+
 @functools.lru_cache(maxsize=2)
 def load_reader(directory: Path | None = None) -> Reader:
     """The reader at ``directory`` (default: the one shipped in the package), loaded once."""

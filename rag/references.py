@@ -17,7 +17,8 @@ from rag.errors import CorpusError
 from rag.latex import normalise_latex
 from rag.types import Paper
 
-REFERENCE_SUFFIXES = (".bib", ".ris", ".json")
+LAYOUTS = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}  # suffix -> the layout ingest reports
+REFERENCE_SUFFIXES = tuple(LAYOUTS)
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import gradio as gr
 
 from rag.backend_choice import BackendPool, default_label
+from rag.corpus import SUPPORTED_SUFFIXES
 from rag.errors import PaperchatError
 from rag.settings import Settings
 from rag.stream import Fold
@@ -34,7 +35,7 @@ from ui import render
 
 log = logging.getLogger("paperchat.ui")
 
-UPLOAD_TYPES = [".txt", ".jsonl", ".csv", ".bib", ".ris", ".json"]
+UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 _STREAM_EVERY_S = 0.08  # re-render the streamed answer at most this often
 
 

@@ -17,7 +17,7 @@ from rag import list_judge, listing
 from rag.judge_input import passage_sentences
 from rag.list_features import READER_FEATURES
 from rag.model_judge import JudgeCache, judge_with_llm
-from rag.reader import load_reader
+from rag.reader import listing_threshold, load_reader
 from rag.settings import Settings
 from rag.text import Idf, is_instruction_like
 from rag.types import Hit, SearchResult
@@ -131,7 +131,7 @@ class ReaderJudge:
     def run(self, given: ListInput) -> JudgeRun:
         cfg = self.settings.listing
         reader = load_reader(cfg.reader_path)
-        threshold = cfg.reader_threshold if cfg.reader_threshold is not None else reader.threshold
+        threshold = listing_threshold(reader, cfg.reader_threshold)
         q = given.question
         pool = list(given.pool[: cfg.reader_depth])
         probs = reader.paper_probabilities(q, [h.paper for h in pool])
