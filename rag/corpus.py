@@ -61,6 +61,8 @@ _DUMP_LINE_BREAK = re.compile("[\u2028\u2029]")
 _AUTHORS_LINE = re.compile(r"^[•·*-]?\s*(?P<n>\d+)\s+authors?$")
 _META_SEPARATOR = "·"
 _MAX_TITLE_CHARS = 400
+# a paper with thousands of authors (physics collaborations) keeps the first names only
+_MAX_AUTHOR_NAMES_CHARS = 4000
 _MIN_ABSTRACT_CHARS = 80
 # No paper has a billion authors or upvotes: longer digit strings are corruption, and bounding
 # them before int() also keeps clear of Python's 4,300-digit int/str conversion limit.
@@ -425,6 +427,14 @@ def _author_count(value: object, where: str) -> int | None:
     return _whole_number(value, "authors", where)
 
 
+def _author_names(value: object) -> str | None:
+    """The names of a list of authors joined by "; " (for citing); None for a count or free text."""
+    if not isinstance(value, list):
+        return None
+    names = [_clean(v) for v in value if isinstance(v, str) and _clean(v)]
+    return "; ".join(names)[:_MAX_AUTHOR_NAMES_CHARS] or None
+
+
 def _record_date(value: object, where: str) -> tuple[str | None, str | None]:
     """(ISO date, date as written) from a YYYY-MM-DD[...] or 'Mon D[, YYYY]' value."""
     date_text = _text_field(value, "date", where)
@@ -516,6 +526,7 @@ def _record_to_paper(rec: dict, source: str, line: int) -> Paper:
         date_text=date_text,
         upvotes=upvotes,
         url=_text_field(lowered.get("url"), "url", where),
+        author_names=_author_names(lowered.get("authors")),
     )
 
 

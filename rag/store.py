@@ -31,7 +31,7 @@ _GET_PAGE = 2000
 _MAX_UPSERT = 5000  # below Chroma's own limit; bigger batches gain nothing
 # Paper fields stored as Chroma metadata on every chunk (Chroma forbids None values).
 _SCALAR_FIELDS = ("paper_id", "title", "source", "line", "authors", "organization", "date", "date_text",
-                  "upvotes", "url")
+                  "upvotes", "url", "author_names", "date_inferred")
 
 
 def date_ord(iso: str | None) -> int | None:

@@ -28,6 +28,9 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # ----------------------------------------------------------------------------------------------
 
 
+_LATER_FIELDS = frozenset({"author_names", "date_inferred"})
+
+
 @dataclass(frozen=True)
 class Paper:
     """One paper. ``paper_id`` is derived from the normalised title, so it is stable across files."""
@@ -46,13 +49,21 @@ class Paper:
     # the abstract as the source wrote it, when LaTeX normalisation (rag.latex) changed it; None
     # otherwise. Provenance only: ``abstract`` is what is shown, embedded, quoted and verified.
     abstract_raw: str | None = None
+    # the authors' names joined by "; ", when the source lists them (reference files, fetched
+    # papers); page dumps give only the count. Used for citing (BibTeX, Markdown references).
+    author_names: str | None = None
+    # how the year of ``date`` was inferred when the source did not write it; None when written
+    date_inferred: str | None = None
 
     @property
     def content_hash(self) -> str:
         """Changes when anything that is embedded or shown changes; drives incremental ingest.
-        ``abstract_raw`` is neither, and a store that does not keep it must not see a change."""
+        ``abstract_raw`` is neither, and a store that does not keep it must not see a change.
+        Fields added later count only when set, so an index built before them stays current."""
         payload = json.dumps(
-            {k: v for k, v in asdict(self).items() if k not in ("source", "line", "abstract_raw")}, sort_keys=True
+            {k: v for k, v in asdict(self).items()
+             if k not in ("source", "line", "abstract_raw") and not (k in _LATER_FIELDS and v is None)},
+            sort_keys=True,
         )
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 

@@ -39,6 +39,7 @@ def test_ris_and_csl_json_read_full_dates_authors_and_doi_links():
     csl, stats, warnings = parse_file(DATA / "zotero.json")
     (draft,) = csl
     assert draft.date == "2024-02-01" and draft.authors == 2  # a "literal" author counts
+    assert draft.author_names and draft.author_names.count("; ") == 1
     assert draft.url == "https://doi.org/10.48550/arXiv.2402.00001" and draft.line == 2
     assert stats.layout == "csl-json" and warnings == ["zotero.json: 1 record skipped (no abstract): line 11"]
 
@@ -87,3 +88,27 @@ def test_reference_files_ingest_and_answer_with_citations(embedder):
     assert "5x less activation memory" in a.text
     hits = app.search("draft heads speculative decoding", k=1).hits
     assert hits[0].paper.title == "Speculative Decoding with Tiny Draft Heads"
+    # the authors' names survive the store, for citing; a seed paper (count only) keeps its old hash
+    stored = {p.title: p for p in app.retriever().papers.values()}
+    assert stored["Gradient Checkpointing Schedules for Long Sequences"].author_names == ckpt_names()
+
+
+def ckpt_names() -> str:
+    (ckpt,) = [p for p in parse_file(DATA / "zotero.ris")[0] if p.title.startswith("Gradient Checkpointing")]
+    return ckpt.author_names
+
+
+def test_fields_added_later_leave_an_old_papers_hash_alone():
+    from dataclasses import replace
+
+    paper = parse_file(DATA / "zotero.json")[0][0]
+    bare = replace(paper, author_names=None, date_inferred=None)
+    assert replace(paper, date_inferred=None).content_hash != bare.content_hash  # names count when set
+    # the hash of a paper without them is computed exactly as before the fields existed
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    old = {k: v for k, v in asdict(bare).items()
+           if k not in ("source", "line", "abstract_raw", "author_names", "date_inferred")}
+    assert bare.content_hash == hashlib.sha1(json.dumps(old, sort_keys=True).encode()).hexdigest()[:16]
