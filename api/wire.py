@@ -58,6 +58,8 @@ def extension(answer: Answer) -> dict[str, Any]:
         "sources": [{"paper_id": s.paper_id, "title": s.title, "score": s.score, "cited": s.cited,
                      "date": s.date, "upvotes": s.upvotes} for s in answer.sources],
         "timings": dict(answer.timings),
+        # a list answer's near-misses, closest first: considered, not listed, and why
+        "excluded": [e.to_dict() for e in answer.excluded],
     }
 
 

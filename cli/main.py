@@ -152,7 +152,18 @@ def _terminal_lines(text, ev, lines: list[str]) -> list[str]:
     return lines
 
 
-def _print_answer_stream(events, as_json: bool):
+def _print_excluded(answer) -> None:
+    """A list answer's near-misses: considered, not listed, closest first, with why."""
+    if not answer.excluded:
+        return
+    echo(styled("\nconsidered, not listed (closest first; \"include the 2nd one\" pins one back):", bold=True))
+    for i, e in enumerate(answer.excluded, start=1):
+        echo(f"{i}. {e.title} ({e.paper_id}) - {e.reason}")
+        if e.quote:
+            echo(styled(f"   “{e.quote}”", dim=True))
+
+
+def _print_answer_stream(events, as_json: bool, explain: bool = False):
     """Print an answer as it streams (``rag.stream.TextStream``: quote and list lines as they
     arrive, the model's summary only once verified, nothing twice); return the Answer."""
     from rag.stream import REVISED, TextStream
@@ -188,6 +199,8 @@ def _print_answer_stream(events, as_json: bool):
         for c in answer.citations:
             mark = "verified" if c.supported else "UNVERIFIED"
             echo(f"[{c.n}] {c.title} ({c.paper_id}) - {mark}")
+    if explain:
+        _print_excluded(answer)
     echo(styled(f"backend: {answer.backend} · {answer.timings.get('total_s', 0):.2f}s", dim=True), err=True)
     return answer
 
@@ -199,14 +212,17 @@ def _print_answer_stream(events, as_json: bool):
 @click.option("--json", "as_json", is_flag=True, help="Print {answer, citations, refused, backend, timings}.")
 @click.option("--backend", type=click.Choice(CHOICES), default=None,
               help="LLM backend (default: auto from the environment).")
+@click.option("--explain", is_flag=True,
+              help="For a list answer, also show the papers considered and not listed, and why.")
 @click.pass_context
-def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, as_json: bool, backend) -> None:
+def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, as_json: bool, backend,
+        explain: bool) -> None:
     """Answer QUESTION with citations to the indexed papers."""
     if not question.strip():
         raise click.UsageError("QUESTION is empty")
     app = _app(ctx, llm_backend=backend)
     events = app.ask_stream(question, k=k, filters=_filters(date_from, date_to, min_upvotes))
-    _print_answer_stream(events, as_json)
+    _print_answer_stream(events, as_json, explain)
 
 
 @main.command()

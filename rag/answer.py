@@ -20,8 +20,9 @@ from rag.answer_parts import EXTRACTIVE, NO_LIST, REFUSAL, filter_left_nothing, 
 from rag.cite import summary_lines, verify_lines
 from rag.clauses import answering_span
 from rag.evidence import PaperEvidence, select_evidence, wants_number
-from rag.followup import rewrite
+from rag.followup import excluded_pick, rewrite
 from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
+from rag.lists.pin import pin_back
 from rag.lists.route import run_list
 from rag.model_judge import JudgeCache
 from rag.reader import listing_threshold, load_reader, read_evidence
@@ -85,8 +86,11 @@ class AnswerEngine:
                filters: Filters | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         question = " ".join(question.split())
-        standalone = rewrite(question, history)
         numbering = Numbering(history or ())
+        if history and (pick := excluded_pick(question, history[-1])) is not None:
+            yield from pin_back(question, history[-1], pick, numbering, t0)
+            return
+        standalone = rewrite(question, history)
         shown_as = standalone.question if standalone.rewritten else None
         cfg = self.settings.answer
         if cfg.aggregate_route and listing.is_aggregate(standalone.question) and not standalone.pinned:

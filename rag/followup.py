@@ -31,6 +31,29 @@ _DANGLING = re.compile(r"\s+(?:about|on|of|for|regarding|in|from|with)$", re.IGN
 _CONTINUATION = re.compile(r"^\s*(?:and|what about|how about|and what about|what of)\b[\s,]*", re.IGNORECASE)
 
 
+# "include the third one", "add number 2 back", "put the last one back in": a paper the previous
+# list answer considered and left out, pinned back by the user
+_INCLUDE = re.compile(r"^\s*(?:please\s+)?(?:(?:include|add|pin)\b|(?:put|bring)\b.*\bback\b)", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"(?:\b(?:number\s+|no\.?\s*)|#)(?P<n>\d{1,2})\b|\b(?P<o>\d{1,2})(?:st|nd|rd|th)\b",
+                          re.IGNORECASE)
+
+
+def excluded_pick(question: str, prev: Answer) -> int | None:
+    """The 1-based position in ``prev.excluded`` the user asks to include back (possibly past
+    the list's end, for the caller to say so), or None when the question is not such a request."""
+    if not prev.excluded or not _INCLUDE.match(question):
+        return None
+    m = _ORDINAL_REF.search(question)
+    if m:
+        word = m["ord"].lower()
+        idx = len(prev.excluded) if word == "last" else _ORDINALS[word]
+    elif (m := _BARE_NUMBER.search(question)) is not None:
+        idx = int(m["n"] or m["o"])
+    else:
+        return None
+    return idx
+
+
 @dataclass
 class Standalone:
     question: str  # what is asked, without the references resolved into ``pinned``

@@ -91,6 +91,9 @@ class AnswerSettings(Section):
         "hybrid", description="bm25/dense: one retriever only (eval baselines).")
     compare_depth: int = Field(5, ge=2, le=50, description="A compare question's named papers are looked for "
                                "among this many best hits.")
+    near_misses: int = Field(5, ge=0, le=50, description=(
+        "Papers a list answer shows as considered and not listed (closest first), each with the "
+        "sentence that decided and why; 0 shows none."))
     judge_cap: int = Field(30, ge=1, le=1000, description="Papers a capable model judge checks per list question.")
     judge_workers: int = Field(4, ge=1, le=64, description="Concurrent judge requests.")
     summary_wait_s: float = Field(8.0, ge=0, le=600, description="How long an answer may wait for a busy "

@@ -286,6 +286,22 @@ class Citation:
 
 
 @dataclass
+class Exclusion:
+    """A paper a list answer considered and did not list: the sentence that decided, why it was
+    left out, and how close it came (the judge's probability, or a rank-based score), so a user
+    can audit the list and pin a paper back ("include the second one")."""
+
+    paper_id: str
+    title: str
+    quote: str
+    reason: str
+    closeness: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Source:
     """A retrieved paper shown to the user, cited or not."""
 
@@ -319,6 +335,7 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # backend failures, filter notes, caps hit
     timings: dict[str, float] = field(default_factory=dict)  # seconds
+    excluded: list[Exclusion] = field(default_factory=list)  # list answers: near-misses, closest first
 
     @property
     def text(self) -> str:
@@ -345,6 +362,7 @@ class Answer:
             "sources": [s.to_dict() for s in self.sources],
             "notes": self.notes,
             "timings": self.timings,
+            "excluded": [e.to_dict() for e in self.excluded],
         }
 
 

@@ -201,6 +201,22 @@ def test_cli_ask_streams_the_list_then_closes_it_with_the_count(seed_index):
     assert len(items) == 2 and max(items) < count < lines.index("citations:")
 
 
+def test_cli_explain_prints_the_papers_considered_and_not_listed(seed_index):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    args = ["--home", str(seed_index.home), "ask", "Which papers skip warmup?", "--backend", "none"]
+    plain = CliRunner().invoke(main, args)
+    r = CliRunner().invoke(main, [*args, "--explain"])
+    assert r.exit_code == 0, r.output
+    assert "considered, not listed" not in plain.output
+    tail = r.output.split("considered, not listed", 1)[1].splitlines()
+    numbered = [ln for ln in tail if ln[:2] in {f"{i}." for i in range(1, 10)}]
+    assert len(numbered) == 5 and numbered[0].startswith("1. Continual Pre-Training")
+    assert any(ln.strip().startswith("“") for ln in tail)  # the sentence that decided
+
+
 @pytest.mark.slow
 def test_local_model_answer_on_the_real_default_stack(seed_index):
     # the model's path, not its speed: a loaded CI machine may take longer than the default budget
@@ -280,6 +296,12 @@ def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
     # cached: asking again sends nothing
     a2 = eng.ask("Which papers skip warmup?")
     assert len(fake.requests) == cap and [c.paper_id for c in a2.citations] == [stab.paper.paper_id]
+    # what the model read and did not confirm are the near-misses, with its own reason, in the
+    # order it read them; the one whose quote was invented is among them
+    assert [e.paper_id for e in a.excluded] == [h.paper.paper_id for h in order if h != stab]
+    invented = next(e for e in a.excluded if e.paper_id.startswith("fast-certified"))
+    assert invented.reason.endswith("the judge's quote is not a sentence of the abstract")
+    assert all(e.reason.startswith(f"{backend.name} did not confirm it") for e in a.excluded)
 
 
 def test_llm_judge_failure_falls_back_to_our_list_judge_and_says_so(seed_index, monkeypatch):
@@ -527,3 +549,56 @@ def test_list_items_quote_the_clause_that_answers(engine):
     by_id = {c.paper_id: c for c in a.citations}
     assert all(by_id[line.paper_id].quote == line.context for line in cut)
     assert "\u2026" in a.text
+
+
+def test_a_list_answer_shows_its_near_misses_closest_first_with_the_deciding_sentence(engine):
+    a = engine.ask("Which papers skip warmup?")
+    cited = {c.paper_id for c in a.citations}
+    assert len(a.excluded) == engine.settings.answer.near_misses
+    assert not cited & {e.paper_id for e in a.excluded}
+    closeness = [e.closeness for e in a.excluded]
+    assert closeness == sorted(closeness, reverse=True)
+    for e in a.excluded:
+        assert e.quote in engine.retriever.papers[e.paper_id].abstract  # verbatim: the sentence weighed
+        assert e.reason
+    # continual pre-training "re-warms": it mentions warmup only as used, so it came close and was
+    # left out by the veto that says why
+    first = a.excluded[0]
+    assert first.paper_id.startswith("continual-pre-training") and "does without" in first.reason
+    assert "excluded" in a.to_dict() and a.to_dict()["excluded"][0]["paper_id"] == first.paper_id
+    # a normal question has none
+    assert engine.ask("Which paper finds that most of the gradient exchange in distributed SGD is redundant?"
+                      ).excluded == []
+
+
+def test_near_misses_name_the_veto_or_the_probability_that_decided(engine):
+    a = engine.ask("Which papers study data poisoning attacks?")
+    reasons = [e.reason for e in a.excluded]
+    assert any("presents a defence" in r for r in reasons)
+    assert any(r.startswith("judged") and "listing needs" in r for r in reasons)
+    unknown = engine.ask("Which papers use Flamingoz adapters?")
+    assert unknown.refused and unknown.excluded
+    assert all("does not mention “Flamingoz”" in e.reason for e in unknown.excluded)
+
+
+def test_include_the_second_one_pins_a_near_miss_back_and_keeps_the_numbers(engine):
+    first = engine.ask("Which papers skip warmup?")
+    wanted = first.excluded[1]
+    events = list(engine.stream("include the second one", history=[first]))
+    a = events[-1].answer
+    assert [c.paper_id for c in a.citations] == [*(c.paper_id for c in first.citations), wanted.paper_id]
+    assert [c.n for c in a.citations] == [1, 2, 3]  # the earlier list keeps its numbers
+    added = a.citations[-1]
+    assert added.quote == wanted.quote and added.reason.startswith("added by you")
+    assert a.text.startswith("3 papers in the index, one added by you:") and "[3]" in a.text
+    assert any(wanted.title in n and "left it out" in n for n in a.notes)
+    assert wanted.paper_id not in {e.paper_id for e in a.excluded} and len(a.excluded) == len(first.excluded) - 1
+    assert a.standalone_question == "Which papers skip warmup?"
+    # other ways to say it; past the end of the list is one clear line
+    for q in ("add number 2", "put the 2nd one back", "please include #2"):
+        assert engine.ask(q, history=[first]).citations[-1].paper_id == wanted.paper_id, q
+    past = engine.ask("include the 9th one", history=[first])
+    assert past.refused and "there is no 9th one" in past.text
+    # not a pin request: a normal follow-up still works
+    more = engine.ask("What else does the first one show?", history=[first])
+    assert {c.paper_id for c in more.citations} == {first.citations[0].paper_id}

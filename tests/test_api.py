@@ -118,6 +118,21 @@ def test_a_follow_up_turn_resolves_against_the_earlier_answer(served):
     assert [c["n"] for c in extra["citations"]] == [2]  # the same paper, the same number
 
 
+def test_near_misses_reach_the_client_as_data_and_one_pins_back(served):
+    client = served.client()
+    messages = [{"role": "user", "content": "Which papers skip warmup?"}]
+    first = client.chat.completions.create(model="paperchat", messages=messages)
+    excluded = first.model_extra["paperchat"]["excluded"]
+    assert len(excluded) == 5 and not {e["paper_id"] for e in excluded} & WARMUP
+    assert set(excluded[0]) == {"paper_id", "title", "quote", "reason", "closeness"}
+    assert excluded[0]["quote"] in served.app.retriever().papers[excluded[0]["paper_id"]].abstract
+    messages += [{"role": "assistant", "content": first.choices[0].message.content},
+                 {"role": "user", "content": "include the first one"}]
+    extra = client.chat.completions.create(model="paperchat", messages=messages).model_extra["paperchat"]
+    assert [c["n"] for c in extra["citations"]] == [1, 2, 3]
+    assert extra["citations"][-1]["paper_id"] == excluded[0]["paper_id"] == extra["pinned"][0]
+
+
 def test_a_streamed_answer_also_works_as_history(served):
     client = served.client()
     messages = [{"role": "user", "content": "Which papers skip warmup?"}]

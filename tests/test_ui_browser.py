@@ -268,6 +268,26 @@ def test_warmup_question_cites_and_citation_opens_the_highlighted_abstract(page)
     assert not page.page_errors
 
 
+def test_a_near_miss_opens_and_pins_back_into_the_list(page) -> None:
+    ask(page, "Which papers skip warmup?")
+    answer = page.locator("#pc-chat .pc-answer").last
+    near = answer.locator("details.pc-excluded")
+    assert near.count() == 1 and not near.locator("ol").is_visible()  # collapsed until asked
+    near.locator("summary").click()
+    first = near.locator("li").first
+    first.wait_for(state="visible", timeout=5_000)
+    title = first.locator(".pc-excluded-title").inner_text()
+    assert first.locator(".pc-excluded-why").inner_text() and first.locator(".pc-excluded-quote").inner_text()
+    shot(page, "05-near-miss-opened")
+    text = ask(page, "include the first one")
+    last = page.locator("#pc-chat .pc-answer").last
+    assert "one added by you" in text and title in text
+    assert last.locator("ul.pc-list > li").count() == 3 and last.locator("a.pc-cite").count() >= 3
+    assert f"you added “{title}”" in text
+    shot(page, "06-near-miss-pinned-back")
+    assert not page.page_errors
+
+
 def test_streamed_answer_with_follow_up_and_new_chat(page) -> None:
     seen: list[bool] = []
     first = ask(page, "How does one prevent attention entropy collapse?", saw_streaming=seen)

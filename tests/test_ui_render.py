@@ -19,7 +19,7 @@ from ui_fixtures import QUOTE, FakePaperchat, answer, citation, events_for, quot
 from rag.errors import BackendError, ConfigError, CorpusError, IndexMissingError
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-from rag.types import Event, Line
+from rag.types import Event, Exclusion, Line
 from ui import render
 from ui.app import build_app, launch
 from ui.handlers import Panel, Services, new_chat, respond, toggle_cited, upload
@@ -40,6 +40,7 @@ ALLOWED_TAGS = {
     "div",
     "p",
     "ul",
+    "ol",
     "li",
     "a",
     "span",
@@ -119,7 +120,8 @@ def test_every_renderer_shows_hostile_paper_text_literally(text: str) -> None:
              Line(kind="heading", text=text), Line(kind="nearest", text=text, paper_id="x", label=text)]
     ans = answer(lines=lines, citations=[cit], sources=[src], notes=[text])
     fragments = [
-        render.answer_html(ans.lines, ans.citations, notes=ans.notes, error=text, standalone=text, about=[text]),
+        render.answer_html(ans.lines, ans.citations, notes=ans.notes, error=text, standalone=text, about=[text],
+                           excluded=[Exclusion(paper_id="x", title=f"T {text}", quote=text, reason=text)]),
         render.answer_html(ans.lines, streaming=True, draft=text),
         render.source_card(cit, src, ans.lines),
         render.papers_table([src], [cit]),
@@ -132,6 +134,19 @@ def test_every_renderer_shows_hostile_paper_text_literally(text: str) -> None:
     decoded = "".join(audit(fragments[0].replace("<br>", "\n")).text)
     for line in text.split("\n"):
         assert line in decoded, (line, fragments[0])
+
+
+def test_near_misses_render_collapsed_numbered_with_why_and_the_sentence() -> None:
+    ex = [Exclusion(paper_id="a", title="Alpha", quote="Alpha re-warms.", reason="judged 40% likely", closeness=0.4),
+          Exclusion(paper_id="b", title="Beta", quote="", reason="it says the opposite", closeness=0.1)]
+    a = audit(render.answer_html([quote_line()], [citation(1)], excluded=ex))
+    tags = [t for t, _ in a.tags]
+    assert tags.count("details") == 1 and tags.count("ol") == 1 and tags.count("li") == 3  # 1 item + 2 near-misses
+    assert not any(attrs.get("open") is not None for t, attrs in a.tags if t == "details")  # collapsed
+    text = "".join(a.text)
+    assert "Considered, not listed (2)" in text and text.index("Alpha") < text.index("Beta")
+    assert "“Alpha re-warms.”" in text and "it says the opposite" in text
+    assert "details" not in render.answer_html([quote_line()], [citation(1)])  # nothing to show: no section
 
 
 def test_answer_html_renders_lines_and_links_their_citations() -> None:

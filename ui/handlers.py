@@ -161,7 +161,8 @@ def _about(answer: Answer) -> list[str]:
 
 def final_html(answer: Answer) -> str:
     return render.answer_html(answer.lines, answer.citations, notes=answer.notes, refused=answer.refused,
-                              standalone=answer.standalone_question, about=_about(answer))
+                              standalone=answer.standalone_question, about=_about(answer),
+                              excluded=answer.excluded)
 
 
 def _forming(chat: list[dict], history: list[Answer], fold: Fold, panel: Panel, *, streaming: bool = False,

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.titles import short_title
-from rag.types import Citation, Line, Source
+from rag.types import Citation, Exclusion, Line, Source
 
 # Characters with a meaning in Markdown (incl. GFM tables/strikethrough), KaTeX ($), Gradio's
 # HTML templates (${value}, {{handlebars}}) or JS template literals (`). Newlines become <br>.
@@ -104,6 +104,7 @@ def answer_html(
     error: str | None = None,
     standalone: str | None = None,
     about: Sequence[str] = (),
+    excluded: Sequence[Exclusion] = (),
 ) -> str:
     """The assistant's chat message, rendered from the answer's lines: quote, list-item and
     nearest-paper lines as a bullet list, headings and summary sentences as paragraphs, each
@@ -111,7 +112,8 @@ def answer_html(
     ``draft`` is the model's summary while it streams (shown as plain, unlinked text until the
     verified answer replaces it). ``standalone`` / ``about``: the follow-up as the engine
     understood it and the titles of the papers it points at (shown small, above the answer).
-    Everything is escaped."""
+    ``excluded``: a list answer's near-misses, in a collapsed section under it. Everything is
+    escaped."""
     cmap = {c.paper_id: c for c in citations}
     parts: list[str] = []
     if standalone:
@@ -154,10 +156,25 @@ def answer_html(
             parts[-1] = last[: -len("</p>")] + cursor + "</p>"
         else:
             parts.append(cursor)
+    if excluded:
+        parts.append(excluded_html(excluded))
     if error:
         parts.append(f'<div class="pc-error"><b>Error:</b> {esc(error)}</div>')
     cls = "pc-answer pc-refused" if refused else "pc-answer"
     return f'<div class="{cls}">' + "".join(parts) + "</div>"
+
+
+def excluded_html(excluded: Sequence[Exclusion]) -> str:
+    """The papers a list answer considered and did not list, closest first, each with why and
+    the sentence that decided; numbered so "include the 2nd one" can pin one back."""
+    items = "".join(
+        f'<li><span class="pc-excluded-title">{esc(e.title)}</span> '
+        f'<span class="pc-excluded-why">{esc(e.reason)}</span>'
+        + (f'<div class="pc-excluded-quote">“{esc(e.quote)}”</div>' if e.quote else "") + "</li>"
+        for e in excluded)
+    return (f'<details class="pc-excluded"><summary>Considered, not listed ({len(excluded)})</summary>'
+            f'<ol>{items}</ol><div class="pc-excluded-hint">Say “include the 2nd one” to add one back.</div>'
+            "</details>")
 
 
 def user_html(text: str) -> str:

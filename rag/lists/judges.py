@@ -15,12 +15,13 @@ from typing import Protocol
 
 from rag import list_judge, listing
 from rag.judge_input import passage_sentences
-from rag.list_features import READER_FEATURES
+from rag.list_features import READER_FEATURES, Candidate
+from rag.lists import near
 from rag.model_judge import JudgeCache, judge_with_llm
 from rag.reader import listing_threshold, load_reader
 from rag.settings import Settings
 from rag.text import Idf, is_instruction_like
-from rag.types import Hit, SearchResult
+from rag.types import Exclusion, Hit, SearchResult
 
 LIST_RULES = "rules (aggregate)"
 LIST_LEARNED = "list judge (fitted)"
@@ -29,10 +30,12 @@ LIST_READER = "list judge (reader)"
 
 @dataclass
 class Verdicts:
-    """What a judge decided: the listed papers (final order) and notes kept without an event."""
+    """What a judge decided: the listed papers (final order), notes kept without an event, and
+    the near-misses (:mod:`rag.lists.near`): papers considered and not listed, closest first."""
 
     judged: list[listing.Judgement]
     notes: list[str] = field(default_factory=list)
+    excluded: list[Exclusion] = field(default_factory=list)
 
 
 JudgeRun = Generator["listing.Judgement | str", None, Verdicts]
@@ -58,7 +61,8 @@ class ListJudge(Protocol):
 
 
 class RulesJudge:
-    """The hand-set rules (``rag.listing``): an eval baseline."""
+    """The hand-set rules (``rag.listing``): an eval baseline. It scores no paper it leaves out,
+    so it reports no near-misses."""
 
     label, streams = LIST_RULES, False
 
@@ -88,7 +92,9 @@ class FittedJudge:
         for c in cands:
             if c.opposite and model.probability(c.features) >= model.threshold:
                 yield f"not listed: “{c.hit.paper.title}” {c.opposite}"
-        return Verdicts(list_judge.judge(cands, model))
+        judged = list_judge.judge(cands, model)
+        listed = {j.hit.paper.paper_id for j in judged}
+        return Verdicts(judged, excluded=near.fitted(cands, model, listed, self.settings.answer.near_misses))
 
 
 class ModelJudge:
@@ -104,17 +110,24 @@ class ModelJudge:
     def run(self, given: ListInput) -> JudgeRun:
         cfg = self.settings.answer
         confirmed: list[listing.Judgement] = []
-        read = likeliest(given, self.settings)[: cfg.judge_cap]
+        refused: dict[str, listing.Judgement] = {}
+        ranked = _ranked(given, self.settings)[: cfg.judge_cap]
+        read = [c.hit for _, c in ranked]
         for j in judge_with_llm(self.llm, given.question, read, self.cache,
                                 self.settings.prompts.judge, workers=cfg.judge_workers):
             if j.qualifies:
                 confirmed.append(j)
                 yield j
+            else:
+                refused[j.hit.paper.paper_id] = j
         notes = []
         if len(given.pool) > cfg.judge_cap:
             notes.append(f"the judge checked the {cfg.judge_cap} likeliest of {len(given.pool)} candidates (as "
                          "paperchat's own judge ranks them); the others were not checked")
-        return Verdicts(sorted(confirmed, key=lambda j: j.hit.rank), notes)
+        # closest first: in the order paperchat's own judge ranked them for the model
+        excluded = [near.refused_by_model(c.hit, c.quote, refused[pid].reason, self.llm.name, p)
+                    for p, c in ranked if (pid := c.hit.paper.paper_id) in refused][: cfg.near_misses]
+        return Verdicts(sorted(confirmed, key=lambda j: j.hit.rank), notes, excluded)
 
 
 class ReaderJudge:
@@ -142,7 +155,13 @@ class ReaderJudge:
             if quote:
                 judged.append(listing.Judgement(hit=pool[i], qualifies=True, quote=quote, score=probs[i],
                                                 reason=f"judged {probs[i]:.0%} likely by the reading judge"))
-        return Verdicts(judged)
+        taken = {j.hit.paper.paper_id for j in judged}
+        close = sorted((i for i in range(len(pool)) if pool[i].paper.paper_id not in taken),
+                       key=lambda i: (-round(probs[i], 3), i))[: self.settings.answer.near_misses]
+        quotes = [_best_sentence(reader, q, pool[i].paper.title, _sentences(pool[i], q)) or "" for i in close]
+        excluded = near.by_probability([pool[i] for i in close], [probs[i] for i in close], quotes, threshold,
+                                       "the reading judge")
+        return Verdicts(judged, excluded=excluded)
         yield  # a generator: nothing is shown before the list is final
 
 
@@ -168,13 +187,18 @@ def _fitted(given: ListInput, settings: Settings) -> tuple[list_judge.ListModel,
     return model, list_judge.pool_candidates(given.retriever, given.question, given.pool, cfg.sentence_depth, reader)
 
 
-def likeliest(given: ListInput, settings: Settings) -> list[Hit]:
-    """The pool ordered by the fitted judge's probability (ties: retrieval rank): what a capable
-    backend reads first. Measured on the 203 held-out list questions: 88.9% of gold papers in the
-    first 20 (86.7% in retrieval order), 91.6% in the first 30 (90.6%)."""
+def _ranked(given: ListInput, settings: Settings) -> list[tuple[float, Candidate]]:
+    """The pool's candidates ordered by the fitted judge's probability (ties: retrieval rank),
+    with that probability: what a capable backend reads first."""
     model, cands = _fitted(given, settings)
     p = [model.probability(c.features) for c in cands]
-    return [given.pool[i] for i in sorted(range(len(p)), key=lambda i: (-p[i], i))]
+    return [(p[i], cands[i]) for i in sorted(range(len(p)), key=lambda i: (-p[i], i))]
+
+
+def likeliest(given: ListInput, settings: Settings) -> list[Hit]:
+    """The pool in :func:`_ranked` order. Measured on the 203 held-out list questions: 88.9% of
+    gold papers in the first 20 (86.7% in retrieval order), 91.6% in the first 30 (90.6%)."""
+    return [c.hit for _, c in _ranked(given, settings)]
 
 
 def own_judge(settings: Settings) -> ListJudge:

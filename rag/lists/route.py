@@ -11,6 +11,8 @@ from rag import list_judge, listing
 from rag.answer_parts import NO_LIST, filter_left_nothing, nearest, source
 from rag.clauses import answering_span
 from rag.errors import BackendError
+from rag.judge_input import passage_sentences
+from rag.lists import near
 from rag.lists.judges import ListInput, ListJudge, Verdicts, judges_for
 from rag.model_judge import JudgeCache
 from rag.settings import Settings
@@ -92,7 +94,9 @@ def run_list(ctx: RouteContext, question: str, standalone: str, shown_as: str | 
 
     missing = unknown_names(standalone, ctx.idf) if cfg.name_veto else []
     if missing:  # whoever would judge: a name no abstract uses is in no paper here
-        judge, verdicts = chain[-1], Verdicts([])
+        closest = hits[: cfg.near_misses]
+        quotes = [next(iter(passage_sentences(standalone, h.paper.abstract, 1)), "") for h in closest]
+        judge, verdicts = chain[-1], Verdicts([], excluded=near.unread_name(closest, quotes, missing))
         notes.append(unknown_note(missing))
         yield Event(type="note", text=notes[-1])
     else:
@@ -128,4 +132,4 @@ def run_list(ctx: RouteContext, question: str, standalone: str, shown_as: str | 
     yield Event(type="done", answer=Answer(
         question=question, lines=lines, citations=citations, refused=not judged, backend=judge.label,
         route="aggregate", standalone_question=shown_as, sources=cited_sources, notes=notes,
-        timings={**timings, "total_s": time.perf_counter() - t0}))
+        timings={**timings, "total_s": time.perf_counter() - t0}, excluded=verdicts.excluded))
