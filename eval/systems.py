@@ -125,7 +125,9 @@ class PaperchatAnswers:
     (``eval/baselines/list_judge_lexical.json``); "ours-reader-only" lists by the reading judge
     (``rag.reader``) alone; "ours-reader-evidence" lets it pick normal answers' papers and quotes;
     "ours-no-name-veto" / "ours-no-opposite-veto" take one hand rule away, to measure what it adds;
-    "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair."""
+    "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair;
+    "ours-llamaindex" is the product through its LlamaIndex door (``rag.llamaindex``: the routes
+    as query engines under a ``RouterQueryEngine``), which must answer exactly as "ours"."""
 
     VARIANTS: dict[str, dict[str, dict]] = {
         "ours": {},
@@ -139,6 +141,7 @@ class PaperchatAnswers:
         "ours-no-opposite-veto": {"answer": {"opposite_veto": False}},
         "ours-bm25": {"answer": {"retrieval_mode": "bm25"}},
         "ours-dense": {"answer": {"retrieval_mode": "dense"}},
+        "ours-llamaindex": {},
     }
 
     def __init__(self, app: Any, name: str = "ours") -> None:
@@ -147,6 +150,11 @@ class PaperchatAnswers:
         self.app = app
         self.name = name
         self._engine = None
+        self._door = None
+        if name == "ours-llamaindex":
+            from rag.llamaindex import router_query_engine
+
+            self._door = router_query_engine(app.answer_engine())
         if self.VARIANTS[name]:
             from rag.answer import AnswerEngine
 
@@ -157,7 +165,10 @@ class PaperchatAnswers:
 
     def answer(self, question: str) -> AnswerOutcome:
         t = time.perf_counter()
-        a = self._engine.ask(question) if self._engine is not None else self.app.ask(question)
+        if self._door is not None:
+            a = self._door.query(question).metadata["answer"]
+        else:
+            a = self._engine.ask(question) if self._engine is not None else self.app.ask(question)
         latency = time.perf_counter() - t
         if a is None:
             raise PaperchatError(f"ask() returned no answer for {question[:60]!r}")

@@ -13,14 +13,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from rag import claims, compare, listing
 from rag.answer_parts import EXTRACTIVE, NO_LIST, REFUSAL, filter_left_nothing, nearest, source
 from rag.cite import summary_lines, verify_lines
 from rag.clauses import answering_span
 from rag.evidence import PaperEvidence, select_evidence, wants_number
-from rag.followup import excluded_pick, rewrite
+from rag.followup import Standalone, excluded_pick, rewrite
 from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
 from rag.lists.pin import pin_back
 from rag.lists.route import run_list
@@ -55,6 +56,16 @@ def _contribution_sentences(sentences: list) -> list:
     return picked or sorted(sentences, key=lambda s: s.index)[:2]
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A question read for routing: the route that answers it and what that route reads."""
+
+    route: Literal["pin", "list", "answer"]
+    question: str  # whitespace-normalised, as asked
+    standalone: Standalone | None  # the follow-up resolved against the history (not for "pin")
+    pick: int | None = None  # "pin": the 1-based near-miss asked for
+
+
 class AnswerEngine:
     """Shared by every session: holds the retriever (and through it the corpus IDF of its index
     generation), the optional LLM and the judge cache. Cheap to build: a backend override per
@@ -85,19 +96,49 @@ class AnswerEngine:
     def stream(self, question: str, history: Sequence[Answer] | None = None, k: int | None = None,
                filters: Filters | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
+        yield from self.run(self.route(question, history), history, k, filters, t0)
+
+    def route(self, question: str, history: Sequence[Answer] | None = None) -> Routed:
+        """Which route answers ``question`` after ``history``: a near-miss pinned back ("include
+        the second one"), the list route ("which papers ...?") or the normal one."""
         question = " ".join(question.split())
-        numbering = Numbering(history or ())
         if history and (pick := excluded_pick(question, history[-1])) is not None:
-            yield from pin_back(question, history[-1], pick, numbering, t0)
-            return
+            return Routed("pin", question, None, pick)
         standalone = rewrite(question, history)
+        is_list = (self.settings.answer.aggregate_route and listing.is_aggregate(standalone.question)
+                   and not standalone.pinned)
+        return Routed("list" if is_list else "answer", question, standalone)
+
+    def run(self, routed: Routed, history: Sequence[Answer] | None = None, k: int | None = None,
+            filters: Filters | None = None, t0: float | None = None) -> Iterator[Event]:
+        """The events of the route ``routed`` names."""
+        t0 = time.perf_counter() if t0 is None else t0
+        numbering = Numbering(history or ())
+        question, standalone = routed.question, routed.standalone
+        if routed.route == "pin":
+            assert history and routed.pick is not None
+            yield from pin_back(question, history[-1], routed.pick, numbering, t0)
+            return
+        assert standalone is not None
         shown_as = standalone.question if standalone.rewritten else None
-        cfg = self.settings.answer
-        if cfg.aggregate_route and listing.is_aggregate(standalone.question) and not standalone.pinned:
+        if routed.route == "list":
             yield from run_list(self, question, standalone.question, shown_as, filters, numbering, t0)
         else:
             yield from self._answer(question, standalone.question, shown_as, standalone.pinned, k, filters,
                                     numbering, t0)
+
+    def vetoes(self, question: str, papers: Sequence[PaperEvidence]) -> list[str]:
+        """Mark as not relevant the evidence papers the question rules out, and say why: a paper
+        stating the opposite of the finding asked for (or on the other side of an attack /
+        defence question), or every paper when the question names something no abstract uses."""
+        cfg = self.settings.answer
+        said = claims.drop_opposed(question, papers, self.idf) if cfg.opposite_veto else []
+        missing = unknown_names(question, self.idf) if cfg.name_veto else []
+        if missing:  # a name no abstract uses: no paper here can be about it
+            for pe in papers:
+                pe.relevant = False
+            said.append(unknown_note(missing))
+        return said
 
     # --- normal questions ----------------------------------------------------------------------
     def _search_query(self, question: str, pinned: list[str]) -> str:
@@ -151,13 +192,7 @@ class AnswerEngine:
                 reader = load_reader(self.settings.listing.reader_path)
                 read_evidence(reader, standalone, ev.papers,
                               listing_threshold(reader, self.settings.listing.reader_threshold), quoted=cfg.max_papers)
-            said = claims.drop_opposed(standalone, ev.papers, self.idf) if cfg.opposite_veto else []
-            missing = unknown_names(standalone, self.idf) if cfg.name_veto else []
-            if missing:  # a name no abstract uses: no paper here can be about it
-                for pe in ev.papers:
-                    pe.relevant = False
-                said.append(unknown_note(missing))
-            for n in said:
+            for n in self.vetoes(standalone, ev.papers):
                 notes.append(n)
                 yield Event(type="note", text=n)
         chosen = ev.relevant[: max(cfg.max_papers, len(pinned))]

@@ -4,8 +4,18 @@ of LlamaIndex:
 - :func:`paper_retriever`: the hybrid retriever as a ``BaseRetriever``;
 - :func:`evidence_postprocessor`: a ``BaseNodePostprocessor`` that keeps the papers whose
   sentences answer the question and attaches the evidence sentences to each node;
-- :func:`query_engine`: a ``CustomQueryEngine`` whose responses are our verified, cited answers
-  (citations in ``response.metadata["citations"]``, one source node per retrieved paper).
+- :func:`veto_postprocessor`: drops the papers the question rules out (stating the opposite of
+  the finding asked for, the other side of an attack / defence question, a name no abstract uses)
+  and says why in the surviving nodes' metadata;
+- :func:`route_engine`: one ``CustomQueryEngine`` per route of the answer engine ("answer",
+  "list"), whose responses are our verified, cited answers (the :class:`~rag.types.Answer` in
+  ``response.metadata["answer"]``, citations in ``metadata["citations"]``, one source node per
+  retrieved paper);
+- :func:`router_query_engine`: the routes under a LlamaIndex ``RouterQueryEngine`` whose
+  selector is paperchat's own routing rule (no model call), so it answers exactly as
+  :meth:`rag.answer.AnswerEngine.ask` does; ``paperchat eval --answer-systems ours-llamaindex``
+  runs the product through it;
+- :func:`query_engine`: the whole engine as one query engine (the router's routes in one step).
 """
 
 from __future__ import annotations
@@ -90,9 +100,124 @@ def evidence_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds 
     return EvidencePostprocessor()
 
 
+def veto_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
+    """Node postprocessor: drop the papers the question rules out (``AnswerEngine.vetoes``); the
+    notes saying why go into every surviving node's ``metadata["vetoes"]``."""
+    from llama_index.core.postprocessor.types import BaseNodePostprocessor
+    from pydantic import PrivateAttr
+
+    class VetoPostprocessor(BaseNodePostprocessor):
+        _engine: Any = PrivateAttr()
+        _th: Any = PrivateAttr()
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._engine = engine
+            self._th = thresholds or engine.settings.evidence
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "PaperchatVetoPostprocessor"
+
+        def _postprocess_nodes(self, nodes, query_bundle=None):
+            if query_bundle is None:
+                return nodes
+            papers = self._engine.retriever.papers
+            hits = [Hit(paper=papers[n.node.node_id], score=n.score or 0.0, rank=i, best_chunk="", dense_score=None)
+                    for i, n in enumerate(nodes, start=1) if n.node.node_id in papers]
+            ev = select_evidence(query_bundle.query_str, hits, self._engine.idf, self._th)
+            for pe in ev.papers:
+                pe.relevant = True  # judge only what the vetoes say: relevance is the evidence step's
+            notes = self._engine.vetoes(query_bundle.query_str, ev.papers)
+            kept = {pe.hit.paper.paper_id for pe in ev.papers if pe.relevant}
+            out = [n for n in nodes if n.node.node_id in kept]
+            for n in out:
+                n.node.metadata["vetoes"] = list(notes)
+            return out
+
+    return VetoPostprocessor()
+
+
+def _response(a):
+    from llama_index.core.base.response.schema import Response
+
+    nodes = [_node(s.paper_id, s.title, s.abstract, s.score, {"date": s.date, "upvotes": s.upvotes, "cited": s.cited})
+             for s in a.sources]
+    return Response(response=a.text, source_nodes=nodes,
+                    metadata={"answer": a, "citations": [c.to_dict() for c in a.citations], "refused": a.refused,
+                              "backend": a.backend, "route": a.route, "notes": a.notes,
+                              "excluded": [e.to_dict() for e in a.excluded]})
+
+
+ROUTES = {
+    "answer": "Questions about what papers say, find or propose: answered with quotes and a checked summary.",
+    "list": "Which papers have a property (\"which papers skip warmup?\"): every paper found, each quoted.",
+}
+
+
+def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters: Filters | None = None):
+    """One route of the answer engine as a LlamaIndex query engine (no conversation: a question
+    is answered on its own)."""
+    from llama_index.core.query_engine import CustomQueryEngine
+    from pydantic import PrivateAttr
+
+    from rag.answer import Routed
+    from rag.followup import Standalone
+    from rag.stream import fold
+
+    if route not in ROUTES:
+        raise ValueError(f"unknown route {route!r}; choose from {', '.join(ROUTES)}")
+
+    class PaperchatRouteEngine(CustomQueryEngine):
+        _engine: Any = PrivateAttr()
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._engine = engine
+
+        def custom_query(self, query_str: str):
+            q = " ".join(query_str.split())
+            return _response(fold(self._engine.run(Routed(route, q, Standalone(question=q)), k=k, filters=filters)))
+
+    return PaperchatRouteEngine()
+
+
+def router_query_engine(engine: AnswerEngine, k: int | None = None, filters: Filters | None = None):
+    """The routes under a ``RouterQueryEngine``; the selector is paperchat's routing rule
+    (:meth:`~rag.answer.AnswerEngine.route`), so no model is asked to route and the answers are
+    the engine's own."""
+    from llama_index.core.base.base_selector import BaseSelector, SelectorResult, SingleSelection
+    from llama_index.core.llms.mock import MockLLM
+    from llama_index.core.query_engine import RouterQueryEngine
+    from llama_index.core.tools import QueryEngineTool, ToolMetadata
+
+    names = list(ROUTES)
+
+    class PaperchatSelector(BaseSelector):
+        """Routes by paperchat's own rule; it has no prompt to show or change."""
+
+        def _get_prompts(self) -> dict:
+            return {}
+
+        def _update_prompts(self, prompts) -> None:
+            return None
+
+        def _select(self, choices, query) -> SelectorResult:
+            routed = engine.route(query.query_str)
+            return SelectorResult(selections=[SingleSelection(index=names.index(routed.route),
+                                                              reason=f"paperchat routes it to {routed.route!r}")])
+
+        async def _aselect(self, choices, query) -> SelectorResult:
+            return self._select(choices, query)
+
+    tools = [QueryEngineTool(query_engine=route_engine(engine, name, k, filters),
+                             metadata=ToolMetadata(name=name, description=ROUTES[name])) for name in names]
+    # the LLM is never called: one route is selected, so nothing is summarised across routes
+    return RouterQueryEngine(selector=PaperchatSelector(), query_engine_tools=tools, llm=MockLLM())
+
+
 def query_engine(engine: AnswerEngine, k: int | None = None, filters: Filters | None = None):
     """A LlamaIndex query engine answering with paperchat's verified citations."""
-    from llama_index.core.base.response.schema import Response
     from llama_index.core.query_engine import CustomQueryEngine
     from pydantic import PrivateAttr
 
@@ -103,12 +228,7 @@ def query_engine(engine: AnswerEngine, k: int | None = None, filters: Filters | 
             super().__init__()
             self._engine = engine
 
-        def custom_query(self, query_str: str) -> Response:
-            a = self._engine.ask(query_str, k=k, filters=filters)
-            nodes = [_node(s.paper_id, s.title, s.abstract, s.score,
-                           {"date": s.date, "upvotes": s.upvotes, "cited": s.cited}) for s in a.sources]
-            return Response(response=a.text, source_nodes=nodes,
-                            metadata={"citations": [c.to_dict() for c in a.citations], "refused": a.refused,
-                                      "backend": a.backend, "route": a.route, "notes": a.notes})
+        def custom_query(self, query_str: str):
+            return _response(self._engine.ask(query_str, k=k, filters=filters))
 
     return PaperchatQueryEngine()

@@ -256,6 +256,38 @@ def test_llamaindex_query_engine_and_postprocessor(engine):
     assert rqe.retrieve(QueryBundle(q))[0].node.node_id == nodes[0].node.node_id
 
 
+def test_the_llamaindex_router_answers_exactly_as_the_engine(engine):
+    from rag.llamaindex import router_query_engine
+
+    door = router_query_engine(engine)
+    for q in ("Which papers skip warmup?", "What gradient compression ratio does Deep Gradient Compression achieve?",
+              "What is the capital of France?", "Which papers use Flamingoz adapters?"):
+        want, resp = engine.ask(q), door.query(q)
+        got = resp.metadata["answer"]
+        assert (got.text, got.refused, got.route, got.backend, got.notes) == \
+               (want.text, want.refused, want.route, want.backend, want.notes), q
+        assert [c.to_dict() for c in got.citations] == [c.to_dict() for c in want.citations]
+        assert [e.to_dict() for e in got.excluded] == [e.to_dict() for e in want.excluded]
+        route = {"answer": "answer", "aggregate": "list"}[want.route]
+        assert resp.metadata["selector_result"].ind == ["answer", "list"].index(route)
+
+
+def test_the_veto_postprocessor_drops_the_paper_on_the_other_side_and_says_why(engine):
+    from llama_index.core.schema import QueryBundle
+
+    from rag.llamaindex import paper_retriever, veto_postprocessor
+
+    q = "Which paper presents a defence against membership inference attacks?"
+    nodes = paper_retriever(engine.retriever, k=20).retrieve(q)
+    kept = veto_postprocessor(engine).postprocess_nodes(nodes, QueryBundle(q))
+    dropped = {n.node.node_id for n in nodes} - {n.node.node_id for n in kept}
+    assert kept and dropped  # something was ruled out, and not everything
+    notes = kept[0].node.metadata["vetoes"]
+    assert len(notes) == len(dropped) and all(n.startswith("not cited:") for n in notes)
+    unknown = veto_postprocessor(engine).postprocess_nodes(nodes, QueryBundle("Which papers use Flamingoz adapters?"))
+    assert unknown == []
+
+
 # --- a capable backend as the judge of list questions ------------------------------------------------
 
 def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
