@@ -294,6 +294,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         echo(json.dumps(s, indent=2))
         return
     for key, value in s.items():
+        if key == "dates" and isinstance(value, dict):
+            from rag.dates import describe_counts
+
+            head, *more = describe_counts(value)
+            echo(f"dates: {head}")
+            for line in more:
+                echo(line)
+            continue
         echo(f"{key}: {value}")
 
 

@@ -9,6 +9,8 @@ once by ingest and never changed, so every process opens them read-only and shar
 Files in the generation's directory: ``papers.sqlite`` (row, paper_id, content_hash, chunk ids,
 the paper as JSON; and chunk id -> row), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date),
 ``upvotes.npy`` (-1 when unknown), ``live.npy`` (false for a removed paper's row),
+``date_how.npy`` (how the date is known: written, its year inferred and how, month and day only,
+none; codes of :data:`rag.dates.DATE_KINDS`),
 ``chunk_id.npy`` / ``chunk_row.npy`` (every chunk id of the chunks table and its paper's row, as
 columns: a selective filter turns into the passing papers' chunk ids without SQL) and
 ``facts.json`` (papers per source, for ``stats``).
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.dates import DATE_KINDS, date_counts, date_kind
 from rag.types import Filters, Paper
 
 _DB = "papers.sqlite"
@@ -64,16 +67,26 @@ def _insert(db: sqlite3.Connection, first_row: int, papers: Sequence[Paper],
         for cid in c))
 
 
-def _columns(papers: Sequence[Paper]) -> tuple[np.ndarray, np.ndarray]:
+_KIND_CODE = {k: i for i, k in enumerate(DATE_KINDS)}
+_INFERRED_FROM = _KIND_CODE["page-header"]  # codes from here on are inferred years
+
+
+def _date_how(date_iso: str | None, date_text: str | None, date_inferred: str | None) -> int:
+    return _KIND_CODE[date_kind(date_iso, date_text, date_inferred)]
+
+
+def _columns(papers: Sequence[Paper]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (np.array([_date_ord(p.date) for p in papers], dtype=np.int32),
-            np.array([-1 if p.upvotes is None else p.upvotes for p in papers], dtype=np.int64))
+            np.array([-1 if p.upvotes is None else p.upvotes for p in papers], dtype=np.int64),
+            np.array([_date_how(p.date, p.date_text, p.date_inferred) for p in papers], dtype=np.int8))
 
 
 def _save_columns(path: Path, date_ord: np.ndarray, upvotes: np.ndarray, live: np.ndarray,
-                  sources: Mapping[str, int]) -> None:
+                  sources: Mapping[str, int], date_how: np.ndarray) -> None:
     np.save(path / "date_ord.npy", date_ord)
     np.save(path / "upvotes.npy", upvotes)
     np.save(path / "live.npy", live)
+    np.save(path / "date_how.npy", date_how)
     (path / "facts.json").write_text(json.dumps({"sources": dict(sorted(sources.items()))}), "utf-8")
 
 
@@ -115,8 +128,9 @@ def write_catalogue(path: Path, papers: Sequence[Paper], chunk_ids: Sequence[Seq
         db.commit()
     finally:
         db.close()
-    date_ord, upvotes = _columns(papers)
-    _save_columns(path, date_ord, upvotes, np.ones(len(papers), dtype=bool), Counter(p.source for p in papers))
+    date_ord, upvotes, date_how = _columns(papers)
+    _save_columns(path, date_ord, upvotes, np.ones(len(papers), dtype=bool), Counter(p.source for p in papers),
+                  date_how)
     _save_chunk_columns(path, *_chunk_columns(0, chunk_ids))
 
 
@@ -145,12 +159,13 @@ def update_catalogue(path: Path, previous: Catalogue, remove: Sequence[str], pap
     dead = np.array(sorted(row for row, _ in gone.values()), dtype=np.int64)
     live = np.concatenate([previous.live_rows(), np.ones(len(papers), dtype=bool)])
     live[dead] = False
-    date_new, up_new = _columns(papers)
+    date_new, up_new, how_new = _columns(papers)
     date_ord = np.concatenate([np.asarray(previous.date_ord), date_new])
     upvotes = np.concatenate([np.asarray(previous.upvotes), up_new])
-    date_ord[dead], upvotes[dead] = 0, -1
+    date_how = np.concatenate([previous.date_how_column(), how_new])
+    date_ord[dead], upvotes[dead], date_how[dead] = 0, -1, 0
     sources = previous.sources() - old_sources + Counter(p.source for p in papers)
-    _save_columns(path, date_ord, upvotes, live, sources)
+    _save_columns(path, date_ord, upvotes, live, sources, date_how)
     old_ids, old_rows = previous.chunk_columns()
     if dead.size:  # the DELETE above: a removed paper's chunks leave the table
         kept = ~np.isin(old_rows, dead)
@@ -180,6 +195,7 @@ class Catalogue:
                 or (self.live is not None and self.live.shape[0] != self.n_rows)):
             raise ValueError(f"{path}: damaged catalogue ({self.n} papers, {self.n_rows} rows, {n_live} live)")
         self.paper = lru_cache(maxsize=4096)(self._paper)
+        self.date_how = self._load_date_how()
         # catalogues written before the chunks table (earlier today's format) still open
         self.has_chunks = self._db().execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='chunks'").fetchone() is not None
@@ -198,6 +214,27 @@ class Catalogue:
         if ids.shape != rows.shape or ids.shape[0] != self.n_chunks:
             return None
         return ids, rows
+
+    def _load_date_how(self) -> np.ndarray | None:
+        """The date-how column, or None for a catalogue written before it (or a damaged one)."""
+        try:
+            how = np.load(self.path / "date_how.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return how if how.shape == (self.n_rows,) else None
+
+    def date_how_column(self) -> np.ndarray:
+        """How each row's date is known (codes of :data:`rag.dates.DATE_KINDS`, 0 for a dead row),
+        as a new array; from SQL when this catalogue predates the column (an update then writes
+        it, so the pass is paid once)."""
+        if self.date_how is not None:
+            return np.array(self.date_how, dtype=np.int8)
+        how = np.zeros(self.n_rows, dtype=np.int8)
+        for row, iso, text, inferred in self._db().execute(
+                "SELECT row, json_extract(data, '$.date'), json_extract(data, '$.date_text'), "
+                "json_extract(data, '$.date_inferred') FROM papers"):
+            how[row] = _date_how(iso, text, inferred)
+        return how
 
     def chunk_columns(self) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, their rows) of the chunks table; from SQL when this catalogue predates the
@@ -291,6 +328,11 @@ class Catalogue:
         d = np.asarray(self.date_ord)
         dated = d[d > 0]
         u = np.asarray(self.upvotes)
+        how = self.date_how_column()
+        if self.live is not None:
+            how = how[np.asarray(self.live)]
+        per_code = np.bincount(how.astype(np.int64), minlength=len(DATE_KINDS))
+        kinds = Counter({DATE_KINDS[min(c, len(DATE_KINDS) - 1)]: int(n) for c, n in enumerate(per_code)})
         return {
             "papers": self.n,
             "chunks": self.n_chunks,
@@ -298,6 +340,7 @@ class Catalogue:
             "with_full_date": int(dated.shape[0]),
             "date_range": [_iso(int(dated.min())), _iso(int(dated.max()))] if dated.size else None,
             "with_upvotes": int(np.count_nonzero(u >= 0)),
+            "dates": date_counts(kinds),
         }
 
     def hashes(self) -> dict[str, str]:
@@ -337,6 +380,20 @@ class Catalogue:
         if self.live is not None:
             lacks &= np.asarray(self.live)
         return keep.astype(np.float32), int(keep.sum()), int(lacks.sum())
+
+    def date_detail(self, mask: np.ndarray | None) -> tuple[int, int | None]:
+        """For a date filter's note: how many rows passing ``mask`` (from :meth:`mask`) have an
+        inferred year, and how many live rows give a month and day without the year (None when
+        this catalogue predates the date-how column: its papers have no inferred year, and the
+        count would need a pass over every paper at query time)."""
+        if self.date_how is None:
+            return 0, None
+        how = np.asarray(self.date_how)
+        inferred = 0 if mask is None else int(np.count_nonzero((how >= _INFERRED_FROM) & (np.asarray(mask) > 0)))
+        yearless = how == _KIND_CODE["without-year"]
+        if self.live is not None:
+            yearless &= np.asarray(self.live)
+        return inferred, int(np.count_nonzero(yearless))
 
 
 class PaperMap(Mapping[str, Paper]):

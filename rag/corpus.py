@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from rag.dates import PageDate, PageEvidence, infer_year
 from rag.errors import CorpusError
 from rag.latex import normalise_latex
 from rag.references import LAYOUTS, REFERENCE_SUFFIXES, parse_references
@@ -227,21 +228,56 @@ def _dump_lines(text: str) -> list[tuple[int, str]]:
             for part in _DUMP_LINE_BREAK.split(line)]
 
 
-def _content_lines(lines: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Non-empty lines, page chrome above the first paper removed."""
+def _content_lines(lines: Sequence[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[re.Match[str]]]:
+    """Non-empty lines, page chrome above the first paper removed; and the chrome's date lines
+    (the page's own date, "Dec 10")."""
     numbered = [(i, s) for i, s in lines if s]
     out: list[tuple[int, str]] = []
+    header_dates: list[re.Match[str]] = []
     in_header = True
     for i, s in numbered:
         if in_header:
             low = s.lower()
-            if low in _BOILERPLATE or _DATE_LINE.match(s):
+            m = _DATE_LINE.match(s)
+            if m:
+                header_dates.append(m)
+            if low in _BOILERPLATE or m:
                 continue
             if low.startswith("subscribe") and len(s) > len("subscribe"):
                 s = s[len("subscribe"):].strip()  # layout B glues the first title to the button
             in_header = False
         out.append((i, s))
-    return out
+    return out, header_dates
+
+
+def _page_evidence(header_dates: Sequence[re.Match[str]], full_dates: Iterable[str]) -> PageEvidence:
+    """What a page says about years (:mod:`rag.dates`): its own date line and its papers' full
+    dates. Several date lines above the papers, or an impossible one, leave the page's date unclear."""
+    years = tuple(int(iso[:4]) for iso in full_dates)
+    if not header_dates:
+        return PageEvidence(full_years=years)
+    if len(header_dates) > 1:
+        return PageEvidence(header_unclear=True, full_years=years)
+    m = header_dates[0]
+    month, day, year = _MONTHS[m["mon"].lower()[:3]], int(m["day"]), int(m["year"]) if m["year"] else None
+    try:
+        date(year or 2000, month, day)  # 2000 is a leap year: a yearless "Feb 29" is possible
+    except ValueError:
+        return PageEvidence(header_unclear=True, full_years=years)
+    return PageEvidence(header=PageDate(month, day, year), full_years=years)
+
+
+def _infer_years(papers: list[Paper], yearless: Sequence[tuple[int, int, int, str]],
+                 header_dates: Sequence[re.Match[str]]) -> None:
+    """Give the page's yearless dates (``yearless``: index into ``papers``, month, day, the
+    paper's title and abstract as written) the year the page tells, if it does; in place."""
+    if not yearless:
+        return
+    page = _page_evidence(header_dates, (p.date for p in papers if p.date))
+    for k, month, day, block in yearless:
+        got = infer_year(month, day, page, block)
+        if got is not None:
+            papers[k] = replace(papers[k], date=got[0], date_inferred=got[1])
 
 
 def _dump_count(digits: str, what: str, name: str, where: str, warnings: list[str]) -> int | None:
@@ -259,14 +295,17 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
     (``• N authors`` or an organisation, a ``·`` line, then ``Mon D[, YYYY] [upvotes]``);
     layout "lines" alternates title and abstract lines. Both reduce to the same sequence of
     non-empty lines, so one state machine reads both. A bad metadata value (impossible date,
-    absurd count) is a warning and leaves that field empty; the paper is kept.
+    absurd count) is a warning and leaves that field empty; the paper is kept. A date written
+    without its year ("Nov 25") keeps ``date_text`` as written and gets ``date`` and
+    ``date_inferred`` only when the same page tells the year (:mod:`rag.dates`).
     """
     cleaned = _dump_lines(text)
     blank = sum(1 for _, s in cleaned if not s)
     layout = "blocks" if blank >= max(3, len(cleaned) // 4) else "lines"
-    lines = _content_lines(cleaned)
+    lines, header_dates = _content_lines(cleaned)
     papers: list[Paper] = []
     warnings: list[str] = []
+    yearless: list[tuple[int, int, int, str]] = []  # (index into papers, month, day, title + abstract)
     i, n = 0, len(lines)
     while i < n:
         lineno, title = lines[i]
@@ -291,6 +330,7 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
         i += 2
         authors = organization = iso = date_text = None
         upvotes = None
+        month_day: tuple[int, int] | None = None
         # optional metadata group: [authors | organisation] "·" date
         if i < n and (_AUTHORS_LINE.match(lines[i][1]) or (i + 1 < n and lines[i + 1][1] == _META_SEPARATOR)):
             m = _AUTHORS_LINE.match(lines[i][1])
@@ -309,6 +349,8 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
                 try:
                     iso = _iso_date(m)
                     date_text = _date_text(lines[i][1])
+                    if iso is None:
+                        month_day = (_MONTHS[m["mon"].lower()[:3]], int(m["day"]))
                 except ValueError as e:
                     warnings.append(f"{where}: impossible date {_show(_date_text(lines[i][1]))}: {e}; date left empty")
                 i += 1
@@ -333,7 +375,10 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
                 upvotes=upvotes,
             )
         )
+        if month_day is not None:
+            yearless.append((len(papers) - 1, *month_day, f"{title}\n{abstract}"))
         _check_count(papers, source)
+    _infer_years(papers, yearless, header_dates)
     return papers, warnings, layout
 
 
@@ -731,9 +776,15 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def _date_rank(p: Paper) -> int:
+    """How well a copy knows its date: written year > inferred year > month and day > none."""
+    return 3 if p.date and not p.date_inferred else 2 if p.date else 1 if p.date_text else 0
+
+
 def merge_duplicates(records: Sequence[Paper]) -> tuple[list[Paper], int]:
     """One paper per id. The longest abstract wins (page dumps truncate some); missing fields
-    are filled from the other copies. Order: first appearance."""
+    are filled from the other copies, the date from the copy that knows it best (a written year
+    over an inferred one). Order: first appearance."""
     by_id: dict[str, Paper] = {}
     for rec in records:
         have = by_id.get(rec.paper_id)
@@ -743,9 +794,11 @@ def merge_duplicates(records: Sequence[Paper]) -> tuple[list[Paper], int]:
         best, other = (rec, have) if len(rec.abstract) > len(have.abstract) else (have, rec)
         filled = {
             k: getattr(other, k)
-            for k in ("authors", "organization", "date", "date_text", "upvotes", "url")
+            for k in ("authors", "organization", "upvotes", "url")
             if getattr(best, k) is None and getattr(other, k) is not None
         }
+        if _date_rank(other) > _date_rank(best):  # the date's fields travel together
+            filled.update(date=other.date, date_text=other.date_text, date_inferred=other.date_inferred)
         # keep the first appearance's position and source so ids map back to where a user saw it
         by_id[rec.paper_id] = replace(best, source=have.source, line=have.line, **filled)
     return list(by_id.values()), len(records) - len(by_id)

@@ -19,7 +19,7 @@ from typing import Any
 from rag.fsutil import atomic_write_text
 from rag.settings import Settings
 
-VERSION = 1
+VERSION = 2  # 2: stats has "dates" (written / inferred by method / month and day only / none)
 _SQLITE = "chroma.sqlite3"  # the file an embedded Chroma keeps its records in
 
 

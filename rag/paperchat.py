@@ -188,4 +188,4 @@ class Paperchat:
             s["chunks"] = self.store.count(active.collection)
         return {"papers": s["papers"], "chunks": s["chunks"], "collection": active.collection,
                 "generation": active.generation, "embedder": active.embedder, "store": self.store.where,
-                **{k: s[k] for k in ("sources", "with_full_date", "date_range", "with_upvotes")}}
+                **{k: s[k] for k in ("sources", "with_full_date", "date_range", "with_upvotes", "dates")}}

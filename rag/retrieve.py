@@ -76,6 +76,8 @@ class HybridRetriever:
         mask, matching, missing = self._mask(filters)
         result = SearchResult(query=query, mode=mode, hits=[], filters=filters, papers_total=len(self.catalogue),
                               papers_matching_filters=matching, papers_missing_field=missing, timings=timings)
+        if filters.date_from or filters.date_to:
+            result.papers_inferred_year, result.papers_without_year = self.catalogue.date_detail(mask)
         if not query.strip() or matching == 0:
             return result
 

@@ -42,7 +42,7 @@ class Paper:
     line: int
     authors: int | None = None
     organization: str | None = None
-    date: str | None = None  # ISO yyyy-mm-dd, only when the source gives the year
+    date: str | None = None  # ISO yyyy-mm-dd, when the source gives the year or its page tells it
     date_text: str | None = None  # the date as the source wrote it
     upvotes: int | None = None
     url: str | None = None
@@ -52,7 +52,8 @@ class Paper:
     # the authors' names joined by "; ", when the source lists them (reference files, fetched
     # papers); page dumps give only the count. Used for citing (BibTeX, Markdown references).
     author_names: str | None = None
-    # how the year of ``date`` was inferred when the source did not write it; None when written
+    # how the year of ``date`` was inferred when the source did not write it (a method tag of
+    # rag.dates.METHODS); None when written
     date_inferred: str | None = None
 
     @property
@@ -168,15 +169,34 @@ class SearchResult:
     papers_matching_filters: int = 0
     papers_missing_field: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    # with a date filter: kept papers whose year was inferred (rag.dates), and papers whose source
+    # gives month and day only (among the excluded; None when the index cannot tell)
+    papers_inferred_year: int = 0
+    papers_without_year: int | None = 0
 
     @property
     def filter_note(self) -> str | None:
         """What a filter did, in words, or None when no filter was set."""
         if not self.filters.active:
             return None
-        note = f"filter ({self.filters.describe()}) kept {self.papers_matching_filters} of {self.papers_total} papers"
-        if self.papers_missing_field:
-            note += f"; {self.papers_missing_field} have no full date/upvote count and were excluded"
+        f = self.filters
+        dated = bool(f.date_from or f.date_to)
+        note = f"filter ({f.describe()}) kept {self.papers_matching_filters} of {self.papers_total} papers"
+        if dated and self.papers_inferred_year:
+            note += f" ({self.papers_inferred_year} with an inferred year)"
+        missing = self.papers_missing_field
+        if missing:
+            if dated and f.min_upvotes is not None:
+                note += f"; {missing} have no full date or no upvote count in their source and were excluded"
+            elif dated:
+                yearless = self.papers_without_year
+                what = "no date" if yearless == 0 else "no full date"
+                detail = ("" if not yearless else " (1 gives month and day only, and its page does not tell the year)"
+                          if yearless == 1 else f" ({yearless} give month and day only, and their page does not tell "
+                          "the year)")
+                note += f"; {missing} have {what} in their source{detail} and were excluded"
+            else:
+                note += f"; {missing} have no upvote count and were excluded"
         return note
 
 

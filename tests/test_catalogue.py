@@ -207,7 +207,7 @@ def test_files_from_before_updates_patched_them_still_open_and_update(seed_corpu
     papers = list(seed_corpus.papers)[:120]
     build_derived(tmp_path / "g1", papers[:100], _chunk_map(papers[:100]))
     want = open_derived(tmp_path / "g1").catalogue.summary()
-    for f in ("live.npy", "facts.json", "chunk_id.npy", "chunk_row.npy"):
+    for f in ("live.npy", "facts.json", "chunk_id.npy", "chunk_row.npy", "date_how.npy"):
         (tmp_path / "g1" / f).unlink()
     shutil.rmtree(tmp_path / "g1" / "idf")
     old = open_derived(tmp_path / "g1")
@@ -217,6 +217,7 @@ def test_files_from_before_updates_patched_them_still_open_and_update(seed_corpu
     update_derived(tmp_path / "g2", old, [papers[0].paper_id], papers[100:], _chunk_map(papers[100:]))
     new = open_derived(tmp_path / "g2")
     assert new.doc_freq is None and len(new.catalogue) == 119 and new.catalogue.live is not None
+    assert new.catalogue.date_how is not None  # the update wrote the date-how column from the table
     assert _chunk_cols_equal_table(new.catalogue)  # the update wrote the chunk columns from the table
     table = doc_freq_of(new)
     assert table.n == 119 and open_derived(tmp_path / "g2").doc_freq.n == 119  # saved for the next process

@@ -189,9 +189,12 @@ def test_search_json_with_filter_and_mode(seed_index):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["mode"] == "dense"
-    assert out["filter_note"].startswith("filter (date 2024-01-01 to …, upvotes >= 3) kept 1 of 540 papers")
+    # the second paper's "May 12" is dated 2025 from its page (rag.dates)
+    assert out["filter_note"].startswith(
+        "filter (date 2024-01-01 to …, upvotes >= 3) kept 2 of 540 papers (1 with an inferred year)")
     assert [(h["paper_id"], h["upvotes"], h["date"]) for h in out["hits"]] == [
-        ("dreamclear-high-capacity-real-world-image-restoration-fa466a2", 3, "2024-10-24")]
+        ("dreamclear-high-capacity-real-world-image-restoration-fa466a2", 3, "2024-10-24"),
+        ("simple-semi-supervised-knowledge-distillation-from-e01ccfd", 3, "2025-05-12")]
     assert out["hits"][0]["bm25_score"] is None and out["hits"][0]["dense_score"] is not None
 
 
@@ -222,11 +225,15 @@ def test_stats(seed_index):
     assert (s["collection"], s["generation"], s["embedder"]) == ("paperchat_g1", 1, "all-MiniLM-L6-v2-int8")
     assert s["store"] == f"embedded Chroma at {seed_index.home / 'chroma'}"
     assert s["sources"] == sorted(Path(f.path).name for f in seed_index.corpus.files)
-    assert (s["with_full_date"], s["with_upvotes"]) == (28, 11)
-    assert s["date_range"] == ["2017-05-24", "2024-11-13"]
+    # 28 dates written with their year, 18 "Mon D" in 004 dated 2025 from their page (rag.dates)
+    assert (s["with_full_date"], s["with_upvotes"]) == (46, 11)
+    assert s["dates"] == {"written": 28, "inferred": {"page-newest-year+1": 18}, "without_year": 0, "none": 494}
+    assert s["date_range"] == ["2017-05-24", "2025-11-27"]
 
     text = invoke("--home", str(seed_index.home), "stats")
     assert "papers: 540" in text.stdout.splitlines()
+    assert ("dates: 28 written in the source, 18 with an inferred year, 494 with no date in the source"
+            in text.stdout.splitlines())
 
 
 # ----------------------------------------------------------------------------------------------

@@ -84,8 +84,9 @@ def test_organisation_line_in_004():
     assert p.organization == "tencent Tencent"
     assert p.authors is None
     assert p.upvotes == 2
-    assert p.date_text == "Nov 25"
-    assert p.date is None  # no year in the dump: never guessed
+    assert p.date_text == "Nov 25"  # as written: the dump gives no year...
+    # ...but the page writes full dates up to 2024, so it was captured in 2025 at the earliest
+    assert (p.date, p.date_inferred) == ("2025-11-25", "page-newest-year+1")
     assert p.line == 229
     assert [q.organization for q in papers if q.organization] == ["tencent Tencent"]
 
@@ -101,8 +102,9 @@ def test_authors_line_and_dated_line_in_004():
     assert dual.authors == 7
     assert (dual.date, dual.date_text, dual.upvotes) == ("2023-09-21", "Sep 21, 2023", 2)  # "Sep 21, 2023 2"
 
-    second = papers[1]  # "May 12 3": upvotes, but no year so no ISO date
-    assert (second.authors, second.date, second.date_text, second.upvotes) == (4, None, "May 12", 3)
+    second = papers[1]  # "May 12 3": upvotes, no year written; the year is the page's (rag.dates)
+    assert (second.authors, second.date, second.date_text, second.upvotes) == (4, "2025-05-12", "May 12", 3)
+    assert (first.date_inferred, dual.date_inferred, second.date_inferred) == (None, None, "page-newest-year+1")
 
 
 def test_four_papers_in_004_have_no_metadata():
@@ -238,6 +240,7 @@ def test_blocks_dump_with_a_title_missing_its_abstract(tmp_path: Path):
     assert warnings[0].startswith("dump.txt:17: ") and "Paper Two" in warnings[0]
     one, three = papers
     assert (one.authors, one.date, one.upvotes, one.line) == (3, "2024-03-03", 5, 9)
+    # "Mar 4" would be 2025 (the page writes 2024 out), after the page's own "Mar 3": no year
     assert (three.organization, three.date_text, three.date, three.line) == ("Some Lab", "Mar 4", None, 19)
     # the whole-corpus loader passes the warning on instead of dropping the record silently
     corpus = load_corpus([path])

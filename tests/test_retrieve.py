@@ -137,7 +137,8 @@ def test_lexical_text(text: str, expected: str):
 
 def _expected_note(filters: Filters, kept: int, missing: int, total: int = 540) -> str:
     note = f"filter ({filters.describe()}) kept {kept} of {total} papers"
-    return note + (f"; {missing} have no full date/upvote count and were excluded" if missing else "")
+    what = "no upvote count" if filters.min_upvotes is not None else "no date in their source"
+    return note + (f"; {missing} have {what} and were excluded" if missing else "")
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
@@ -163,7 +164,17 @@ def test_date_range_filter(seed_index, mode):
     if mode != "bm25":
         assert set(_ids(res)) == in_2023
     no_date = sum(1 for p in seed_index.corpus.papers if p.date is None)
+    assert no_date == 494  # every yearless seed date got its year from its page (tests/test_dates.py)
     assert res.filter_note == _expected_note(f, 9, no_date)
+
+
+def test_a_date_filter_keeps_inferred_years_and_says_so(seed_index):
+    f = Filters(date_from="2025-01-01")
+    res = seed_index.app.search("diffusion", k=5, filters=f, mode="dense")
+    assert res.papers_matching_filters == res.papers_inferred_year == 18
+    assert res.hits and all(h.paper.date_inferred == "page-newest-year+1" for h in res.hits)
+    assert res.filter_note == ("filter (date 2025-01-01 to …) kept 18 of 540 papers (18 with an inferred year); "
+                               "494 have no date in their source and were excluded")
 
 
 def test_date_bounds_are_inclusive(seed_index):
@@ -176,7 +187,8 @@ def test_open_ended_date_and_upvote_filters_combine(seed_index):
     f = Filters(date_from="2024-01-01", min_upvotes=1)
     expected = {p.paper_id for p in seed_index.corpus.papers
                 if p.date and p.date >= "2024-01-01" and p.upvotes is not None and p.upvotes >= 1}
-    assert len(expected) == 3
+    assert len(expected) == 9  # 3 with a written 2024 date, 6 whose year (2025) their page tells
+    assert sum(1 for pid in expected if seed_index.app.retriever().papers[pid].date_inferred) == 6
     for mode in ("hybrid", "dense"):
         res = seed_index.app.search("model", k=10, filters=f, mode=mode)
         assert set(_ids(res)) == expected
