@@ -79,11 +79,12 @@ class PoliteClient:
 
     def __init__(self, *, cache: ResponseCache | None, delay_s: float = 3.0, max_retries: int = 4,
                  backoff_s: float = 2.0, max_wait_s: float = 60.0, timeout_s: float = 30.0,
-                 max_bytes: int = 20 * 2**20, refresh: bool = False,
+                 max_mb: float = 20.0, refresh: bool = False,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self.cache = cache
         self.delay_s, self.max_retries, self.backoff_s = delay_s, max_retries, backoff_s
-        self.max_wait_s, self.timeout_s, self.max_bytes = max_wait_s, timeout_s, max_bytes
+        self.max_wait_s, self.timeout_s, self.max_mb = max_wait_s, timeout_s, max_mb
+        self.max_bytes = int(max_mb * 2**20)
         self.refresh = refresh  # ask the network even when the cache has the reply (and replace it)
         self.counts = Counts()
         self._sleep, self._clock = sleep, clock
@@ -95,7 +96,7 @@ class PoliteClient:
         return cls(cache=ResponseCache(settings.cache_dir / "fetch"), delay_s=settings.fetch_delay_s,
                    max_retries=settings.fetch_max_retries, backoff_s=settings.fetch_backoff_s,
                    max_wait_s=settings.fetch_max_wait_s, timeout_s=settings.fetch_timeout_s,
-                   max_bytes=int(settings.fetch_max_mb * 2**20), refresh=refresh, **kwargs)
+                   max_mb=settings.fetch_max_mb, refresh=refresh, **kwargs)
 
     def close(self) -> None:
         if self._client is not None:
@@ -108,22 +109,24 @@ class PoliteClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, parse: Callable[[str], T], *, what: str, cache: bool = True) -> T:
-        """``parse`` of the reply to ``url`` (from the cache when it has it). The reply is cached
-        only when ``parse`` accepted it and ``cache`` is true. ``what`` names the request in
-        errors ("Daily Papers for 2024-05-01")."""
+    def get(self, url: str, parse: Callable[[str, str], T], *, what: str, cache: bool = True) -> T:
+        """``parse(body, shown)`` of the reply to ``url`` (from the cache when it has it), where
+        ``shown`` names the request for messages: ``what`` ("Daily Papers for 2024-05-01") and the
+        URL without its query or credentials. The reply is cached only when ``parse`` accepted it
+        (a FetchError is a refusal) and ``cache`` is true."""
+        shown = f"{what} ({public_url(url)})"
         if self.cache is not None and not self.refresh:
             body = self.cache.get(url)
             if body is not None:
                 try:
-                    result = parse(body)
+                    result = parse(body, shown)
                 except FetchError:  # written by another version, or damaged: ask again
                     self.cache.drop(url)
                 else:
                     self.counts.cached += 1
                     return result
-        body = self._download(url, what)
-        result = parse(body)
+        body = self._download(url, shown)
+        result = parse(body, shown)
         if cache and self.cache is not None:
             self.cache.put(url, body)
             self.counts.stored += 1
@@ -138,11 +141,10 @@ class PoliteClient:
                                         headers={"user-agent": "paperchat-fetch"})
         return self._client
 
-    def _download(self, url: str, what: str) -> str:
+    def _download(self, url: str, shown: str) -> str:
         import httpx
 
         host = urlsplit(url).hostname or "the server"
-        shown = f"{what} ({public_url(url)})"
         problem = ""
         for attempt in range(self.max_retries + 1):
             self._wait_turn(host)
@@ -152,9 +154,9 @@ class PoliteClient:
                 with self._http().stream("GET", url) as r:
                     if r.status_code == 200:
                         return self._read(r, shown)
-                    problem = f"answered {r.status_code} {r.reason_phrase}".rstrip()
+                    problem = f"the server answered {r.status_code} {r.reason_phrase}".rstrip()
                     if r.status_code not in RETRY_STATUS:
-                        raise FetchError(f"{shown}: the server {problem}")
+                        raise FetchError(f"{shown}: {problem}")
                     if r.status_code in (429, 503):  # the two that may say when to come back
                         wait = _retry_after(r.headers.get("retry-after"))
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
@@ -181,13 +183,13 @@ class PoliteClient:
     def _read(self, r: httpx.Response, shown: str) -> str:
         declared = r.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            raise FetchError(f"{shown}: the reply is {int(declared) / 2**20:.1f} MB, over the "
-                             f"{self.max_bytes / 2**20:g} MB limit (PAPERCHAT_FETCH_MAX_MB)")
+            raise FetchError(f"{shown}: the reply is {_size(int(declared))}, over the "
+                             f"{self.max_mb:g} MB limit (PAPERCHAT_FETCH_MAX_MB)")
         data = bytearray()
         for chunk in r.iter_bytes(_CHUNK):
             data += chunk
             if len(data) > self.max_bytes:
-                raise FetchError(f"{shown}: the reply is over the {self.max_bytes / 2**20:g} MB limit "
+                raise FetchError(f"{shown}: the reply is over the {self.max_mb:g} MB limit "
                                  "(PAPERCHAT_FETCH_MAX_MB)")
         return data.decode("utf-8", errors="replace")
 
@@ -208,6 +210,10 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 // 10 else f"{max(1, round(n / 1024))} KB"
 
 
 def _reason(e: Exception) -> str:

@@ -57,9 +57,8 @@ def fetch_hf(settings: Settings, date_from: str, date_to: str | None = None, *, 
     pages: list[tuple[date, list[dict]]] = []
     with _client(settings, refresh, client) as http, _failing(http, result):
         for i, day in enumerate(wanted):
-            what = f"Daily Papers for {day}"
-            page = http.get(hf.day_url(settings.hf_api_url, day), lambda b, w=what, d=day: hf.parse_daily(b, w, d),
-                            what=what, cache=day < today)
+            page = http.get(hf.day_url(settings.hf_api_url, day), lambda b, w, d=day: hf.parse_daily(b, w, d),
+                            what=f"Daily Papers for {day}", cache=day < today)
             result.warnings.extend(page.warnings)
             pages.append((day, page.records))
             _tick(progress, i + 1, len(wanted))
@@ -97,9 +96,8 @@ def _by_ids(settings: Settings, http: PoliteClient, wanted: list[str], result: F
     batches = list(arxiv.id_batches(wanted))
     records: list[dict] = []
     for i, batch in enumerate(batches):
-        what = f"arXiv ids {_shown_ids(batch)}"
-        page = http.get(arxiv.ids_url(settings.arxiv_api_url, batch), lambda b, w=what: arxiv.parse_feed(b, w),
-                        what=what)
+        page = http.get(arxiv.ids_url(settings.arxiv_api_url, batch), arxiv.parse_feed,
+                        what=f"arXiv ids {_shown_ids(batch)}")
         result.warnings.extend(page.warnings)
         records.extend(page.records)
         _tick(progress, i + 1, len(batches))
@@ -125,7 +123,7 @@ def _by_query(settings: Settings, http: PoliteClient, query: str, max_results: i
         count = min(size, limit - start)
         what = f"arXiv query {query[:60]!r} (results {start + 1}-{start + count})"
         page = http.get(arxiv.query_url(settings.arxiv_api_url, query, start, count, sort),
-                        lambda b, w=what: arxiv.parse_feed(b, w), what=what)
+                        arxiv.parse_feed, what=what)
         result.warnings.extend(page.warnings)
         records.extend(page.records)
         if page.total is not None:
@@ -172,7 +170,8 @@ class _failing:
         self.result.cached = self.http.counts.cached
         if isinstance(exc, FetchError):
             done = self.http.counts.stored + self.http.counts.cached
-            resume = f" ({done} repl{'ies' if done != 1 else 'y'} so far are cached: a rerun resumes)" if done else ""
+            resume = (f" ({done} repl{'ies' if done != 1 else 'y'} so far {'are' if done != 1 else 'is'} cached: "
+                      "a rerun resumes)") if done else ""
             raise FetchError(f"{exc}; nothing was added to the index{resume}") from None
 
 
