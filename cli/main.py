@@ -410,7 +410,7 @@ def config(ctx: click.Context) -> None:
             continue
         if name in ("openai_api_key", "api_keys") and value is not None:
             value = "****"
-        if name.endswith("base_url") and value:
+        if name.endswith(("base_url", "api_url")) and value:
             from rag.sanitize import public_url
 
             value = public_url(value)  # a password or token in the URL is a secret too

@@ -269,7 +269,7 @@ class Settings(BaseSettings):
     fetch_delay_s: float = Field(default=3.0, ge=0, le=600, description="Seconds between two requests to the "
                                  "same host (arXiv asks for 3); responses from the cache wait for nothing.")
     fetch_max_retries: int = Field(default=4, ge=0, le=20, description="Retries of a request answered 429, "
-                                   "408 or 5xx, or cut off (exponential backoff; a 429's Retry-After is honoured).")
+                                   "408 or 5xx, or cut off (exponential backoff; the Retry-After of a 429 or 503 is honoured).")
     fetch_backoff_s: float = Field(default=2.0, ge=0, le=600, description="Wait before the first retry; "
                                    "doubled for each further one.")
     fetch_max_wait_s: float = Field(default=60.0, ge=0, le=3600, description="Longest wait before one retry, "

@@ -368,8 +368,10 @@ def test_persistent_500_is_one_line_and_changes_nothing(replay: Replay, monkeypa
          "the server sent an HTML page, not the JSON list of papers"),
         (Reply(body=b'{"error": "Invalid date"}'), "expected a JSON list of papers, got a JSON dict"),
         (Reply(status=404, body=b"{}"), "the server answered 404 Not Found"),
+        (Reply(body=b"this is not gzip", headers={"content-encoding": "gzip"}),
+         "the reply could not be read (Error -3 while decompressing data: incorrect header check)"),
     ],
-    ids=["truncated-json", "html", "an-object", "404"],
+    ids=["truncated-json", "html", "an-object", "404", "bad-gzip"],
 )
 def test_a_bad_daily_reply_is_one_clear_line(replay: Replay, reply: Reply, problem: str, home: Path):
     replay.set("hf:2024-05-01", reply)
@@ -494,6 +496,9 @@ def test_api_urls_are_settings(monkeypatch: pytest.MonkeyPatch):
 
 def test_days_are_pure():
     assert hf.days("2024-05-01", "2024-05-03", date(2024, 6, 1)) == [date(2024, 5, d) for d in (1, 2, 3)]
+    assert hf.days("2024-05-02", None, date(2024, 5, 1)) == [date(2024, 5, 2)]  # already the 2nd east of UTC
+    with pytest.raises(FetchError, match="2024-05-03 is in the future"):
+        hf.days("2024-05-03", None, date(2024, 5, 1))
     assert hf.day_url("http://h/api/daily_papers", date(2024, 5, 1)) == "http://h/api/daily_papers?date=2024-05-01"
     assert hf.day_url("http://h/x?token=1", date(2024, 5, 1)) == "http://h/x?token=1&date=2024-05-01"
 

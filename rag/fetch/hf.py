@@ -26,12 +26,13 @@ def parse_day(value: str, name: str) -> date:
 
 def days(date_from: str, date_to: str | None, today: date) -> list[date]:
     """The days from ``date_from`` to ``date_to`` (inclusive; default: that one day), checked:
-    real dates, in order, not after ``today`` and at most :data:`MAX_DAYS` of them."""
+    real dates, in order, at most a day after ``today`` (UTC; it is tomorrow east of it) and at
+    most :data:`MAX_DAYS` of them."""
     first = parse_day(date_from, "--from")
     last = parse_day(date_to, "--to") if date_to else first
     if last < first:
         raise FetchError(f"date range is empty: {first} is after {last}")
-    if last > today:
+    if last > today + timedelta(days=1):  # a day ahead: where it is already tomorrow
         raise FetchError(f"{last} is in the future (today is {today}); Daily Papers has nothing for it yet")
     n = (last - first).days + 1
     if n > MAX_DAYS:

@@ -166,6 +166,8 @@ class PoliteClient:
                 problem = f"the reply was cut off ({_reason(e)})"
             except httpx.TooManyRedirects:
                 raise FetchError(f"{shown}: too many redirects") from None
+            except (httpx.HTTPError, httpx.InvalidURL) as e:  # a body that does not decode, a bad redirect
+                raise FetchError(f"{shown}: the reply could not be read ({_reason(e)})") from None
             finally:
                 self._next_at[host] = self._clock() + self.delay_s
             if attempt < self.max_retries:
