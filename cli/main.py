@@ -44,9 +44,17 @@ def main(ctx: click.Context, home: Path | None) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], replace: bool, as_json: bool) -> None:
     """Parse page dumps / JSONL / CSV (default: the bundled seeds) and index them."""
+    corpus, report = _ingest_with_bar(_app(ctx), list(paths) or None, as_json, replace=replace)
+    if as_json:
+        echo(json.dumps(_ingest_dict(corpus, report), indent=2))
+        return
+    _print_ingest(corpus, report)
+
+
+def _ingest_with_bar(app, paths: list[Path] | None, as_json: bool, *, replace: bool = False):
+    """``app.ingest`` with an embedding progress bar on stderr (none with --json)."""
     from tqdm import tqdm
 
-    app = _app(ctx)
     bar: list[tqdm] = []
 
     def progress(done: int, total: int) -> None:
@@ -57,14 +65,19 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], replace: bool, as_json: 
                             disable=as_json or None))
         bar[0].update(done - bar[0].n)
 
-    corpus, report = app.ingest(list(paths) or None, replace=replace, progress=progress)
-    if bar:
-        bar[0].close()
-    if as_json:
-        out = {"files": [f.__dict__ for f in corpus.files], "records": corpus.records,
-               "duplicates": corpus.duplicates, "warnings": corpus.warnings, **report.__dict__}
-        echo(json.dumps(out, indent=2))
-        return
+    try:
+        return app.ingest(paths, replace=replace, progress=progress)
+    finally:
+        if bar:
+            bar[0].close()
+
+
+def _ingest_dict(corpus, report) -> dict:
+    return {"files": [f.__dict__ for f in corpus.files], "records": corpus.records,
+            "duplicates": corpus.duplicates, "warnings": corpus.warnings, **report.__dict__}
+
+
+def _print_ingest(corpus, report) -> None:
     for w in corpus.warnings:
         echo(f"warning: {w}", err=True)
     skipped = sum(f.skipped for f in corpus.files)
@@ -78,6 +91,107 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], replace: bool, as_json: 
         echo(f"indexed {report.papers_total} papers ({report.papers_new} new, {report.papers_changed} changed, "
                    f"{report.papers_unchanged} unchanged): {report.chunks_embedded} chunks embedded, "
                    f"{report.chunks_reused} reused, in {report.seconds:.1f}s")
+
+
+# --- fetch: papers from an API, then ingested like any file --------------------------------------
+
+
+@main.group()
+def fetch() -> None:
+    """Fetch papers from Hugging Face Daily Papers or arXiv and add them to the index.
+
+    Requests are polite (PAPERCHAT_FETCH_DELAY_S apart), retried, and cached under the home
+    directory, so a rerun after an interruption asks only for what it does not have."""
+
+
+def _fetch_options(f):
+    f = click.option("--json", "as_json", is_flag=True, help="Print the fetch and ingest report as JSON.")(f)
+    f = click.option("--refresh", is_flag=True,
+                     help="Ask the API again even for replies in the cache (fresh upvotes, new results).")(f)
+    return f
+
+
+@fetch.command("hf")
+@click.option("--from", "date_from", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD (default: the --from day).")
+@_fetch_options
+@click.pass_context
+def fetch_hf(ctx: click.Context, date_from: str, date_to: str | None, refresh: bool, as_json: bool) -> None:
+    """Hugging Face Daily Papers of each day from --from to --to (PAPERCHAT_HF_API_URL)."""
+    from rag.fetch.run import fetch_hf as run
+
+    settings = _settings(ctx)
+    with _request_bar("Daily Papers", "day", as_json) as progress:
+        result = run(settings, date_from, date_to, refresh=refresh, progress=progress)
+    _ingest_fetched(ctx, settings, result, as_json)
+
+
+@fetch.command("arxiv")
+@click.argument("ids", nargs=-1)
+@click.option("--query", default=None, help='An arXiv search query, e.g. "all:warmup AND cat:cs.LG".')
+@click.option("--max", "max_results", type=click.IntRange(1, 30_000), default=100, show_default=True,
+              help="Most results of --query to fetch.")
+@click.option("--sort", type=click.Choice(["relevance", "submitted", "updated"]), default="relevance",
+              show_default=True, help="Order of --query results (submitted/updated: newest first).")
+@_fetch_options
+@click.pass_context
+def fetch_arxiv(ctx: click.Context, ids: tuple[str, ...], query: str | None, max_results: int, sort: str,
+                refresh: bool, as_json: bool) -> None:
+    """arXiv papers by IDS (2401.01234, arXiv:..., abs URLs) or by --query (PAPERCHAT_ARXIV_API_URL)."""
+    from rag.fetch.run import fetch_arxiv as run
+
+    settings = _settings(ctx)
+    with _request_bar("arXiv", "request", as_json) as progress:
+        result = run(settings, ids, query, max_results, sort=sort, refresh=refresh, progress=progress)
+    _ingest_fetched(ctx, settings, result, as_json)
+
+
+class _request_bar:
+    """A tqdm bar on stderr over the requests of a fetch (none with --json); the total may grow."""
+
+    def __init__(self, desc: str, unit: str, as_json: bool) -> None:
+        self.desc, self.unit, self.as_json = desc, unit, as_json
+        self.bar = None
+
+    def __enter__(self):
+        def progress(done: int, total: int) -> None:
+            from tqdm import tqdm
+
+            if self.bar is None:
+                self.bar = tqdm(total=total, unit=self.unit, desc=self.desc, file=sys.stderr,
+                                disable=self.as_json or None)
+            if self.bar.total != total:
+                self.bar.total = total
+                self.bar.refresh()
+            self.bar.update(done - self.bar.n)
+
+        return progress
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _ingest_fetched(ctx: click.Context, settings, result, as_json: bool) -> None:
+    """Ingest what a fetch wrote (incrementally: other papers stay) and report both steps."""
+    from rag.paperchat import Paperchat
+
+    corpus = report = None
+    if result.files:
+        corpus, report = _ingest_with_bar(Paperchat(settings), result.files, as_json)
+    if as_json:
+        echo(json.dumps({"fetch": result.to_dict(),
+                         "ingest": _ingest_dict(corpus, report) if corpus is not None else None}, indent=2))
+        return
+    for w in result.warnings:
+        echo(f"warning: {w}", err=True)
+    echo(f"fetched {result.papers} paper{'s' if result.papers != 1 else ''} into {len(result.files)} "
+         f"file{'s' if len(result.files) != 1 else ''} under {settings.fetched_dir} ({result.requests} "
+         f"request{'s' if result.requests != 1 else ''}, {result.cached} from the cache)")
+    if corpus is not None:
+        _print_ingest(corpus, report)
+    else:
+        echo("nothing to add to the index")
 
 
 def _filters(date_from: str | None, date_to: str | None, min_upvotes: int | None):
@@ -320,7 +434,7 @@ def config(ctx: click.Context) -> None:
             continue
         if name in ("openai_api_key", "api_keys") and value is not None:
             value = "****"
-        if name.endswith("base_url") and value:
+        if name.endswith(("base_url", "api_url")) and value:
             from rag.sanitize import public_url
 
             value = public_url(value)  # a password or token in the URL is a secret too

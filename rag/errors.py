@@ -21,6 +21,11 @@ class UploadTooLargeError(CorpusError):
     """An uploaded file is over the size limit (PAPERCHAT_UPLOAD_MAX_MB)."""
 
 
+class FetchError(PaperchatError):
+    """Fetching papers from an API failed: host unreachable, an error status after retries, or a
+    reply that is not what the API documents (HTML, cut off, too large); names the host or URL."""
+
+
 class IndexMissingError(PaperchatError):
     """A query was made before anything was ingested."""
 

@@ -262,6 +262,36 @@ class Settings(BaseSettings):
         "URL a visitor types (only the visitor's own key is sent there, never OPENAI_API_KEY).",
     )
 
+    # --- fetching papers (`paperchat fetch`) -----------------------------------------------------
+    hf_api_url: str = Field(
+        default="https://huggingface.co/api/daily_papers",
+        description="Hugging Face Daily Papers API; `paperchat fetch hf` asks it for ?date=YYYY-MM-DD.")
+    arxiv_api_url: str = Field(
+        default="http://export.arxiv.org/api/query",
+        description="arXiv's Atom API; `paperchat fetch arxiv` asks it for id_list= or search_query=.")
+    fetch_delay_s: float = Field(default=3.0, ge=0, le=600, description="Seconds between two requests to the "
+                                 "same host (arXiv asks for 3); responses from the cache wait for nothing.")
+    fetch_max_retries: int = Field(default=4, ge=0, le=20, description="Retries of a request answered 429, "
+                                   "408 or 5xx, or cut off (exponential backoff; the Retry-After of a 429 or 503 is honoured).")
+    fetch_backoff_s: float = Field(default=2.0, ge=0, le=600, description="Wait before the first retry; "
+                                   "doubled for each further one.")
+    fetch_max_wait_s: float = Field(default=60.0, ge=0, le=3600, description="Longest wait before one retry, "
+                                    "a server's Retry-After included (a larger one is cut to this).")
+    fetch_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per-request timeout (connect and "
+                                   "each read).")
+    fetch_max_mb: float = Field(default=20.0, gt=0, le=1024, description="Largest response read, in MB; a "
+                                "larger one fails the fetch instead of filling memory.")
+    fetch_arxiv_page: int = Field(default=100, ge=1, le=2000, description="Results per arXiv request when "
+                                  "fetching a query (arXiv allows up to 2,000; smaller pages are kinder).")
+
+    @field_validator("hf_api_url", "arxiv_api_url", mode="after")
+    @classmethod
+    def _check_api_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v.startswith(("http://", "https://")) or len(v) > 2000:
+            raise ValueError(f"must be an http:// or https:// URL, got {v[:80]!r}")
+        return v
+
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, v: Path) -> Path:
@@ -312,6 +342,11 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def fetched_dir(self) -> Path:
+        """Where `paperchat fetch` writes the papers it fetched (JSONL, then ingested like any file)."""
+        return self.home / "fetched"
 
     def resolved_backend(self) -> BackendName:
         """The backend ``auto`` stands for; explicit choices are returned unchanged."""
