@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from cli.output import OneLineErrors, echo, exit_process, styled
+from rag.export import FORMATS
 from rag.llm.registry import CHOICES
 
 
@@ -152,15 +153,16 @@ def _terminal_lines(text, ev, lines: list[str]) -> list[str]:
     return lines
 
 
-def _print_answer_stream(events, as_json: bool):
+def _print_answer_stream(events, quiet: bool):
     """Print an answer as it streams (``rag.stream.TextStream``: quote and list lines as they
-    arrive, the model's summary only once verified, nothing twice); return the Answer."""
+    arrive, the model's summary only once verified, nothing twice); return the Answer.
+    ``quiet``: print nothing, only fold the answer (for the whole-answer formats)."""
     from rag.stream import REVISED, TextStream
 
     text = TextStream()
     for ev in events:
         lines = _terminal_lines(text, ev, text.add(ev))
-        if as_json:
+        if quiet:
             if text.fold.done:
                 break
             continue
@@ -177,8 +179,7 @@ def _print_answer_stream(events, as_json: bool):
     answer = text.fold.answer
     if answer is None:
         raise click.ClickException("no answer was produced")
-    if as_json:
-        echo(json.dumps(answer.to_dict(), indent=2))
+    if quiet:
         return answer
     for note in answer.notes:
         if note.startswith("removed"):
@@ -196,17 +197,41 @@ def _print_answer_stream(events, as_json: bool):
 @click.argument("question")
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Papers retrieved for the answer.")
 @_filter_options
-@click.option("--json", "as_json", is_flag=True, help="Print {answer, citations, refused, backend, timings}.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="text (default: streamed, with the citations list), markdown (the answer and numbered "
+                   "references), bibtex (one entry per cited paper) or json.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Same as --format json: {answer, lines, citations, refused, backend, timings, ...}.")
 @click.option("--backend", type=click.Choice(CHOICES), default=None,
               help="LLM backend (default: auto from the environment).")
 @click.pass_context
-def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, as_json: bool, backend) -> None:
+def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, fmt: str | None, as_json: bool,
+        backend) -> None:
     """Answer QUESTION with citations to the indexed papers."""
     if not question.strip():
         raise click.UsageError("QUESTION is empty")
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    fmt = "json" if as_json else (fmt or "text")
     app = _app(ctx, llm_backend=backend)
     events = app.ask_stream(question, k=k, filters=_filters(date_from, date_to, min_upvotes))
-    _print_answer_stream(events, as_json)
+    answer = _print_answer_stream(events, quiet=fmt != "text")
+    if fmt == "text":
+        return
+    if fmt == "json":
+        echo(json.dumps(answer.to_dict(), indent=2))
+        return
+    from rag import export
+
+    papers = app.papers(c.paper_id for c in answer.citations)
+    if fmt == "markdown":
+        echo(export.to_markdown(answer, papers), nl=False)
+        return
+    cited = export.cited_papers(answer, papers)
+    if not cited:
+        echo("note: the answer cites no paper, so there is no BibTeX entry", err=True)
+        return
+    echo(export.to_bibtex(cited), nl=False)
 
 
 @main.command()
@@ -235,7 +260,7 @@ def chat(ctx: click.Context, k, backend) -> None:
             echo("(history cleared)")
             continue
         try:
-            history.append(_print_answer_stream(app.ask_stream(q, history=history, k=k), False))
+            history.append(_print_answer_stream(app.ask_stream(q, history=history, k=k), quiet=False))
         except PaperchatError as e:
             echo(f"error: {e}", err=True)
 
