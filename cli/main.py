@@ -223,7 +223,7 @@ def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, f
         return
     from rag import export
 
-    papers = app.papers(c.paper_id for c in answer.citations)
+    papers = app.papers_by_id(c.paper_id for c in answer.citations)
     if fmt == "markdown":
         echo(export.to_markdown(answer, papers), nl=False)
         return

@@ -116,7 +116,7 @@ class Paperchat:
                mode: Mode = "hybrid") -> SearchResult:
         return self.retriever().search(query, k=k, filters=filters, mode=mode)
 
-    def papers(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
+    def papers_by_id(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
         """paper_id -> Paper for the ids the live index holds (one catalogue query; unknown ids
         are left out). What an export of an answer reads: names, dates and links are on the
         papers, not on the answer."""
