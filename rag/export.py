@@ -277,7 +277,12 @@ def bibtex_entry(paper: Paper, key: str) -> str:
 
 def to_bibtex(papers: Iterable[Paper]) -> str:
     """One entry per paper (the first of any repeated paper id), keys unique within the export."""
-    unique = list({p.paper_id: p for p in reversed(list(papers))}.values())[::-1]
+    unique: list[Paper] = []
+    seen: set[str] = set()
+    for p in papers:
+        if p.paper_id not in seen:
+            seen.add(p.paper_id)
+            unique.append(p)
     keys = bibtex_keys(unique)
     return "\n".join(bibtex_entry(p, keys[p.paper_id]) for p in unique)
 
