@@ -20,12 +20,13 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import wire
 from api.conversation import AnswerStore, question_and_history
+from rag import export
 from rag.backend_choice import BackendPool, default_label, offers
 from rag.errors import (
     BackendError,
@@ -45,6 +46,7 @@ from rag.uploads import check_upload, safe_name
 
 log = logging.getLogger("paperchat.api")
 MAX_UPLOAD_FILES = 20  # files per POST /v1/ingest, each up to PAPERCHAT_UPLOAD_MAX_MB
+PAPER_FORMATS = ("json", "bibtex")  # GET /v1/papers/{id}?format=
 
 
 class ApiError(Exception):
@@ -245,10 +247,17 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
                 "timings_ms": res.timings}
 
     @api.get("/v1/papers/{paper_id}", dependencies=authed)
-    def paper(paper_id: str):
+    def paper(paper_id: str, fmt: str = Query("json", alias="format")):
+        if fmt not in PAPER_FORMATS:
+            raise ApiError(400, f"format must be one of {', '.join(PAPER_FORMATS)}, got {fmt[:40]!r}",
+                           param="format")
         p = app.retriever().papers.get(paper_id)
         if p is None:
             raise ApiError(404, f"no paper with id {paper_id[:80]!r} in the index", code="paper_not_found")
+        if fmt == "bibtex":
+            key = export.bibtex_keys([p])[p.paper_id]  # letters, digits and "-": safe in a header
+            return Response(export.to_bibtex([p]), media_type=f"{export.BIBTEX_MEDIA_TYPE}; charset=utf-8",
+                            headers={"Content-Disposition": f'inline; filename="{key}.bib"'})
         return p.to_dict()
 
     @api.post("/v1/ingest", dependencies=[Depends(ingest_key)])

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from cli.output import OneLineErrors, echo, exit_process, styled
+from rag.export import FORMATS
 from rag.llm.registry import CHOICES
 
 
@@ -277,15 +278,16 @@ def _print_excluded(answer) -> None:
             echo(styled(f"   “{e.quote}”", dim=True))
 
 
-def _print_answer_stream(events, as_json: bool, explain: bool = False):
+def _print_answer_stream(events, quiet: bool, explain: bool = False):
     """Print an answer as it streams (``rag.stream.TextStream``: quote and list lines as they
-    arrive, the model's summary only once verified, nothing twice); return the Answer."""
+    arrive, the model's summary only once verified, nothing twice); return the Answer.
+    ``quiet``: print nothing, only fold the answer (for the whole-answer formats)."""
     from rag.stream import REVISED, TextStream
 
     text = TextStream()
     for ev in events:
         lines = _terminal_lines(text, ev, text.add(ev))
-        if as_json:
+        if quiet:
             if text.fold.done:
                 break
             continue
@@ -302,8 +304,7 @@ def _print_answer_stream(events, as_json: bool, explain: bool = False):
     answer = text.fold.answer
     if answer is None:
         raise click.ClickException("no answer was produced")
-    if as_json:
-        echo(json.dumps(answer.to_dict(), indent=2))
+    if quiet:
         return answer
     for note in answer.notes:
         if note.startswith("removed"):
@@ -323,20 +324,43 @@ def _print_answer_stream(events, as_json: bool, explain: bool = False):
 @click.argument("question")
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Papers retrieved for the answer.")
 @_filter_options
-@click.option("--json", "as_json", is_flag=True, help="Print {answer, citations, refused, backend, timings}.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="text (default: streamed, with the citations list), markdown (the answer and numbered "
+                   "references), bibtex (one entry per cited paper) or json.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Same as --format json: {answer, lines, citations, refused, backend, timings, ...}.")
 @click.option("--backend", type=click.Choice(CHOICES), default=None,
               help="LLM backend (default: auto from the environment).")
 @click.option("--explain", is_flag=True,
               help="For a list answer, also show the papers considered and not listed, and why.")
 @click.pass_context
-def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, as_json: bool, backend,
-        explain: bool) -> None:
+def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, fmt: str | None, as_json: bool,
+        backend, explain: bool) -> None:
     """Answer QUESTION with citations to the indexed papers."""
     if not question.strip():
         raise click.UsageError("QUESTION is empty")
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    fmt = "json" if as_json else (fmt or "text")
     app = _app(ctx, llm_backend=backend)
     events = app.ask_stream(question, k=k, filters=_filters(date_from, date_to, min_upvotes))
-    _print_answer_stream(events, as_json, explain)
+    answer = _print_answer_stream(events, quiet=fmt != "text", explain=explain)
+    if fmt == "text":
+        return
+    if fmt == "json":
+        echo(json.dumps(answer.to_dict(), indent=2))
+        return
+    from rag import export
+
+    papers = app.papers_by_id(c.paper_id for c in answer.citations)
+    if fmt == "markdown":
+        echo(export.to_markdown(answer, papers), nl=False)
+        return
+    cited = export.cited_papers(answer, papers)
+    if not cited:
+        echo("note: the answer cites no paper, so there is no BibTeX entry", err=True)
+        return
+    echo(export.to_bibtex(cited), nl=False)
 
 
 @main.command()
@@ -365,7 +389,7 @@ def chat(ctx: click.Context, k, backend) -> None:
             echo("(history cleared)")
             continue
         try:
-            history.append(_print_answer_stream(app.ask_stream(q, history=history, k=k), False))
+            history.append(_print_answer_stream(app.ask_stream(q, history=history, k=k), quiet=False))
         except PaperchatError as e:
             echo(f"error: {e}", err=True)
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rag.index import IngestReport, Progress
     from rag.retrieve import HybridRetriever
     from rag.store import ChromaStore
-    from rag.types import Filters, Mode, SearchResult
+    from rag.types import Filters, Mode, Paper, SearchResult
 
 
 class Paperchat:
@@ -115,6 +115,15 @@ class Paperchat:
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: Mode = "hybrid") -> SearchResult:
         return self.retriever().search(query, k=k, filters=filters, mode=mode)
+
+    def papers_by_id(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
+        """paper_id -> Paper for the ids the live index holds (one catalogue query; unknown ids
+        are left out). What an export of an answer reads: names, dates and links are on the
+        papers, not on the answer."""
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids:
+            return {}
+        return {p.paper_id: p for p in self.retriever().catalogue.papers_of(ids)}
 
     # --- answers -------------------------------------------------------------------------------
     @property

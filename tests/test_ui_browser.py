@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -543,4 +544,40 @@ def test_a_clause_quote_shows_its_cut_and_its_citation_opens_the_paper(page, ser
     item.locator(".pc-clause").hover()
     page.wait_for_timeout(300)
     shot(page, "10b-clause-quote")
+    assert not page.page_errors
+
+
+def _download(page, elem_id: str):
+    """Click an Export button; return (suggested file name, content)."""
+    with page.expect_download(timeout=30_000) as info:
+        page.locator(f"#{elem_id}").click()
+    download = info.value
+    return download.suggested_filename, Path(download.path()).read_text("utf-8")
+
+
+def test_export_the_answer_as_markdown_and_bibtex(page) -> None:
+    """The Export buttons appear under the chat once an answer is there; the Markdown file is the
+    answer with its [n] markers and a numbered reference per cited paper."""
+    assert not page.locator("#pc-export-markdown").is_visible()  # nothing to export yet
+    ask(page, "Which papers skip warmup?")
+    page.locator("#pc-export-markdown").wait_for(state="visible", timeout=30_000)
+    assert page.locator("#pc-export-bibtex").is_visible()
+    page.locator("#pc-export").scroll_into_view_if_needed()
+    shot(page, "11-export-buttons")
+    name, md = _download(page, "pc-export-markdown")
+    assert name == "paperchat-which-papers-skip-warmup.md"
+    assert md.startswith("# Which papers skip warmup?\n")
+    body, refs = md.split("\n## References\n")
+    assert "[1]" in body and "[2]" in body
+    numbered = re.findall(r"^- \[(\d+)\] \*\*(.+?)\*\*", refs, re.M)
+    assert [n for n, _ in numbered] == ["1", "2"], refs
+    assert {t for _, t in numbered} == set(WARMUP_PAPERS)
+    name, bib = _download(page, "pc-export-bibtex")
+    assert name == "paperchat-which-papers-skip-warmup.bib" and bib.count("@misc{") == 2
+    if page.locator("#pc-export-csv").is_visible():  # a list answer
+        name, table = _download(page, "pc-export-csv")
+        assert table.startswith("n,title,year,url,quote") and len(table.strip().splitlines()) == 3
+    # a new chat has nothing to export
+    page.click("#pc-new")
+    page.locator("#pc-export-markdown").wait_for(state="hidden", timeout=10_000)
     assert not page.page_errors

@@ -149,6 +149,10 @@ class FakePaperchat:
     def stats(self) -> dict:
         return {"papers": self.papers, "date_range": ["2021-01-01", "2024-12-31"]}
 
+    def papers_by_id(self, paper_ids) -> dict:
+        """No paper records here: an export of a scripted answer has the citations' titles only."""
+        return {}
+
     def retriever(self) -> None:
         return None
 

@@ -13,7 +13,7 @@ import gradio as gr
 
 from rag.backend_choice import BackendPool, offers
 from rag.settings import Settings
-from ui import render
+from ui import exports, render
 from ui.handlers import UPLOAD_TYPES, UPLOADS_OFF, Panel, Services, new_chat, respond, toggle_cited, upload
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -81,6 +81,13 @@ def build_app(app: Any, settings: Settings, pool: BackendPool | None = None, *,
                 with gr.Row():
                     new = gr.Button("New chat", elem_id="pc-new", size="sm")
                     copy = gr.Button("Copy answer", elem_id="pc-copy", size="sm")
+                # the latest answer as files (ui.exports); shown once there is one
+                with gr.Row(visible=False, elem_id="pc-export") as export_row:
+                    export_buttons = [
+                        gr.DownloadButton(exports.LABELS[f], elem_id=f"pc-export-{f}", size="sm", visible=False)
+                        for f in exports.ORDER
+                    ]
+                turns_before = gr.State(0)
                 answer_text = gr.Textbox(visible="hidden", elem_id="pc-answer-text")
                 gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
             with gr.Column(scale=2, min_width=340):
@@ -156,12 +163,23 @@ def build_app(app: Any, settings: Settings, pool: BackendPool | None = None, *,
         def _upload(fs, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
             return upload(services, fs, progress)
 
+        def _after_answer(past, before):
+            return exports.after_answer(services.app, past, before)
+
         hidden = {"api_visibility": "private"}
-        ask.click(_respond, chat_inputs, chat_outputs, concurrency_id="chat", api_name="ask")
-        question.submit(_respond, chat_inputs, chat_outputs, concurrency_id="chat", **hidden)
+        export_outputs = [export_row, *export_buttons]
+        for trigger in (ask.click, question.submit):
+            trigger(exports.before_answer, [question, history], [*export_outputs, turns_before], queue=False,
+                    **hidden)
+        ask.click(_respond, chat_inputs, chat_outputs, concurrency_id="chat", api_name="ask").then(
+            _after_answer, [history, turns_before], export_outputs, **hidden)
+        question.submit(_respond, chat_inputs, chat_outputs, concurrency_id="chat", **hidden).then(
+            _after_answer, [history, turns_before], export_outputs, **hidden)
         only_cited.change(toggle_cited, [last, only_cited], [papers], queue=False, **hidden)
         new.click(new_chat, None, chat_outputs, queue=False, **hidden)
         chatbot.clear(new_chat, None, chat_outputs, queue=False, **hidden)
+        for trigger in (new.click, chatbot.clear):
+            trigger(exports.hidden, None, export_outputs, queue=False, **hidden)
         copy.click(None, [answer_text], None, js=asset("copy.js"))
         # the ingest's progress bar belongs in the upload box: shown on every output it would
         # also cover the header's stats line, the one thing that says what the index holds
