@@ -203,13 +203,20 @@ def reference_markdown(n: int, title: str, paper: Paper | None) -> str:
 
 def to_markdown(answer: Answer, papers: Mapping[str, Paper]) -> str:
     """The question as a heading, the answer's lines with their [n] markers, then "References":
-    one line per cited paper, in number order, with title, authors, year and link."""
+    one line per cited paper, in number order, with title, authors, year and link; a list
+    answer's near-misses last ("Considered, not listed"), so the audit travels with the list."""
     out = [f"# {markdown_literal(answer.question.strip())}", _body(_short_labels(answer.lines), answer.numbers())]
     cites = sorted(answer.citations, key=lambda c: c.n)
     if cites:
         out.append("## References")
         out.append("\n".join(reference_markdown(c.n, papers[c.paper_id].title if c.paper_id in papers else c.title,
                                                 papers.get(c.paper_id)) for c in cites))
+    if answer.excluded:
+        out.append("## Considered, not listed")
+        out.append("\n".join(
+            f"{i}. **{markdown_literal(e.title)}**: {markdown_literal(e.reason)}"
+            + (f" (“{markdown_literal(e.quote)}”)" if e.quote else "")
+            for i, e in enumerate(answer.excluded, start=1)))
     return "\n\n".join(x for x in out if x) + "\n"
 
 

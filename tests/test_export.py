@@ -19,7 +19,7 @@ from cli.main import main
 from rag import export
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-from rag.types import Answer, Citation, Line, Paper
+from rag.types import Answer, Citation, Exclusion, Line, Paper
 
 ABSTRACT = "We train transformers without any learning rate warmup. Training is stable."
 
@@ -193,6 +193,24 @@ def test_markdown_keeps_hostile_titles_and_links_inert():
     assert hrefs == ["https://ok.example/a%20b%22%3E%3Cscript%3Ex%3C/script%3E"], hrefs
     assert "data:" not in md.split("## References")[1].replace("Data Link", "")
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the title is shown, as text
+
+
+def test_markdown_carries_a_list_answers_near_misses_inert():
+    from dataclasses import replace
+
+    from markdown_it import MarkdownIt
+
+    a, b = paper("Alpha"), paper("Beta")
+    ans = replace(list_answer(a), excluded=[Exclusion(paper_id=b.paper_id, title=HOSTILE_TITLE,
+                                                      quote="It re-warms [x](javascript:alert(1)).",
+                                                      reason="judged 30% likely; listing needs 40%")])
+    md = export.to_markdown(ans, by_id(a, b))
+    tail = md.split("## Considered, not listed", 1)[1]
+    assert "judged 30% likely; listing needs 40%" in tail and "It re-warms" in tail
+    html = MarkdownIt("commonmark", {"html": True, "linkify": False}).render(md)
+    assert "href" not in html.split("Considered, not listed", 1)[1]  # no live link from a paper
+    assert not re.search(r"<(?!/?(h1|h2|p|ul|ol|li|strong|a)\b)", html), html
+    assert "## Considered" not in export.to_markdown(list_answer(a), by_id(a))
 
 
 # ----------------------------------------------------------------------------------------------
