@@ -26,6 +26,7 @@ from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
 from rag.lists.pin import pin_back
 from rag.lists.route import run_list
 from rag.model_judge import JudgeCache
+from rag.protocols import LLM, Retriever
 from rag.reader import listing_threshold, load_reader, read_evidence
 from rag.settings import Settings
 from rag.summary import model_sees, summarise
@@ -71,7 +72,7 @@ class AnswerEngine:
     generation), the optional LLM and the judge cache. Cheap to build: a backend override per
     request costs nothing but the object."""
 
-    def __init__(self, retriever, llm=None, *, settings: Settings | None = None,
+    def __init__(self, retriever: Retriever, llm: LLM | None = None, *, settings: Settings | None = None,
                  judge_cache: JudgeCache | None = None) -> None:
         self.retriever = retriever
         self.llm = llm
@@ -268,7 +269,7 @@ class AnswerEngine:
     def _closest_sentences(self, question: str, pe: PaperEvidence, n: int = 1) -> list:
         """The paper's sentences nearest the question in the embedder's space ("what hardware does
         it target?" finds "... on A100 GPUs" though no word is shared). Empty without an embedder."""
-        embedder = getattr(self.retriever, "embedder", None)
+        embedder = self.retriever.embedder
         if embedder is None or not pe.sentences:
             return []
         q = embedder.embed_query(question)

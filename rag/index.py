@@ -205,7 +205,7 @@ def _embed_and_write(todo: list[tuple[Paper, Chunk, int]], store: ChromaStore, n
     todo.sort(key=lambda t: len(t[1].embed_text))
     # a remote embedder says how many texts keep all its requests in flight; one step is written
     # at a time, so a crash loses at most one step
-    step = int(getattr(embedder, "write_batch", 0)) or max(16, settings.embed_batch_size * 4)
+    step = int(embedder.write_batch) or max(16, settings.embed_batch_size * 4)
     if progress:
         progress(0, len(todo))
     for off in range(0, len(todo), step):

@@ -130,8 +130,8 @@ class SentenceSimilarity:
         with cls._lock:
             sims = cls._per_retriever.get(retriever)
             if sims is None:
-                base = getattr(retriever, "derived_path", None)
-                name = re.sub(r"[^A-Za-z0-9._-]+", "_", getattr(retriever.embedder, "name", "embedder"))
+                base = retriever.derived_path
+                name = re.sub(r"[^A-Za-z0-9._-]+", "_", retriever.embedder.name)
                 path = Path(base) / f"sentences-{name}.npz" if base else None
                 sims = cls._per_retriever[retriever] = cls(retriever.embedder, path)
             return sims

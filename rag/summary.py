@@ -5,13 +5,17 @@ complete without it). What it writes is verified by the caller (``rag.cite.summa
 
 from __future__ import annotations
 
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 from rag.errors import BackendError
 from rag.evidence import PaperEvidence
 from rag.llm.budget import OutOfTime, within
 from rag.settings import Settings
 from rag.types import Event
+
+if TYPE_CHECKING:
+    from rag.protocols import LLM
 
 
 def model_sees(pe: PaperEvidence, position: int) -> list:
@@ -20,7 +24,7 @@ def model_sees(pe: PaperEvidence, position: int) -> list:
     return sorted(pe.sentences[: 2 if position == 0 else 1], key=lambda s: s.index)
 
 
-def summarise(llm, settings: Settings, question: str, chosen: list[PaperEvidence]):
+def summarise(llm: LLM, settings: Settings, question: str, chosen: list[PaperEvidence]):
     """Stream a short model-written summary over the evidence; returns (text, note)."""
     evidence = "\n".join(
         f"- {pe.hit.paper.title}: " + " ".join(f"\"{s.text}\"" for s in model_sees(pe, i))
@@ -32,18 +36,15 @@ def summarise(llm, settings: Settings, question: str, chosen: list[PaperEvidence
     parts: list[str] = []
     cfg = settings.answer
     wait, budget = cfg.summary_wait_s, cfg.summary_budget_s
-    slot = getattr(llm, "slot", None)
     held = ExitStack()  # the model's slot, released when its generation has really stopped
-    if not held.enter_context(slot(wait) if slot is not None else nullcontext(True)):
+    if not held.enter_context(llm.slot(wait)):
         held.close()
         msg = (f"the model was busy with other questions for {wait:g}s, so this answer has no summary; "
                "the quoted evidence is complete")
         yield Event(type="note", text=msg)
         return "", msg
-    load = getattr(llm, "load", None)
     try:
-        if callable(load):
-            load()  # a first use loads the model (seconds): that is not the summary's time
+        llm.load()  # a first use loads the model (seconds): that is not the summary's time
     except BackendError as e:
         held.close()
         msg = f"{e} — answered from the evidence instead"

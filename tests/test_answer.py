@@ -508,10 +508,20 @@ class _SlowBackend:
     whether its stream was closed before it finished."""
 
     name = "slow"
+    capable_judge = supports_schema = False
 
     def __init__(self, text: str, gap_s: float) -> None:
         self.words, self.gap_s = text.split(" "), gap_s
         self.stopped = __import__("threading").Event()
+
+    def slot(self, wait_s):
+        return __import__("contextlib").nullcontext(True)
+
+    def load(self):
+        return self
+
+    def complete_json(self, messages, json_schema, max_tokens=None):
+        raise AssertionError("a summary-only backend is never asked to judge")
 
     def stream(self, messages, max_tokens=None):
         import time

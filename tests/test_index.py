@@ -51,7 +51,7 @@ class FailingEmbedder:
 
     def __init__(self, inner: Embedder, fail_on: int) -> None:
         self.inner, self.fail_on, self.calls = inner, fail_on, 0
-        self.name, self.dim = inner.name, inner.dim
+        self.name, self.dim, self.write_batch = inner.name, inner.dim, inner.write_batch
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)

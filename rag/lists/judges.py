@@ -212,6 +212,6 @@ def judges_for(settings: Settings, llm, cache: JudgeCache) -> list[ListJudge]:
     paperchat's own judge (which also takes over when the backend fails)."""
     own = own_judge(settings)
     # both declared by the backend (rag.llm.backend): trusted to judge, and able to answer in JSON
-    if llm is not None and getattr(llm, "capable_judge", False) and getattr(llm, "supports_schema", True):
+    if llm is not None and llm.capable_judge and llm.supports_schema:
         return [ModelJudge(llm, settings, cache), own]
     return [own]
