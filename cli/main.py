@@ -242,29 +242,14 @@ def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to
         echo(f"    {snippet}")
 
 
-def _short_labels(lines):
-    """Quote and list lines labelled with the paper's short title (the full one is in the
+def _short_label(line):
+    """A quote or list line labelled with the paper's short title (the full one is in the
     citations list), so the answer leads with what the papers say."""
     from dataclasses import replace
 
     from rag.titles import short_title
 
-    return [replace(ln, label=short_title(ln.label)) if ln.kind in ("quote", "item") and ln.label else ln
-            for ln in lines]
-
-
-def _terminal_lines(text, ev, lines: list[str]) -> list[str]:
-    """What ``TextStream`` emits for ``ev``, rendered from the same structure with short labels."""
-    from rag.stream import REVISED
-    from rag.types import answer_text, line_text
-
-    if ev.type == "line" and ev.line is not None:
-        numbers = {ev.citation.paper_id: ev.citation.n} if ev.citation is not None else {}
-        return [line_text(_short_labels([ev.line])[0], numbers)]
-    if ev.type == "done" and ev.answer is not None and (not text.sent or lines[:1] == [REVISED]):
-        whole = answer_text(_short_labels(ev.answer.lines), ev.answer.numbers()).splitlines()
-        return [REVISED, *whole] if text.sent else whole
-    return lines
+    return replace(line, label=short_title(line.label)) if line.kind in ("quote", "item") and line.label else line
 
 
 def _print_excluded(answer) -> None:
@@ -282,11 +267,11 @@ def _print_answer_stream(events, quiet: bool, explain: bool = False):
     """Print an answer as it streams (``rag.stream.TextStream``: quote and list lines as they
     arrive, the model's summary only once verified, nothing twice); return the Answer.
     ``quiet``: print nothing, only fold the answer (for the whole-answer formats)."""
-    from rag.stream import REVISED, TextStream
+    from rag.stream import TextStream
 
-    text = TextStream()
+    text = TextStream(label=_short_label)
     for ev in events:
-        lines = _terminal_lines(text, ev, text.add(ev))
+        lines = text.add(ev)
         if quiet:
             if text.fold.done:
                 break
@@ -297,8 +282,11 @@ def _print_answer_stream(events, quiet: bool, explain: bool = False):
             echo(styled("summarising the evidence...", dim=True), err=True)
         elif ev.type == "note":
             echo(styled(f"note: {ev.text}", fg="yellow"), err=True)
+        if text.revised and ev.type == "done" and lines:  # the verified answer replaces what streamed
+            echo(styled(lines[0], dim=True))
+            lines = lines[1:]
         for line in lines:
-            echo(styled(line, dim=True) if line == REVISED else line)
+            echo(line)
         if text.fold.done:
             break
     answer = text.fold.answer

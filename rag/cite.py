@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from rag.claims import contradiction
 from rag.text import Idf, coverage, missing_names, numbers, polarity_conflict, split_sentences, terms
-from rag.types import Citation, Line, Paper, line_text
+from rag.types import Citation, Line, Paper
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # sentence ends: after . ! ? or after a citation marker that follows one ("... works. [1] Next")
@@ -102,10 +102,12 @@ def support(claim: str, paper: Paper, idf: Idf) -> tuple[float, str, str]:
     return score, best, f"{score:.0%} of the claim's terms are in the cited abstract"
 
 
-def _claim(line: Line, numbers: Mapping[str, int]) -> str:
-    """The claim a line makes, as the verifier reads it: the rendered line without its markers
-    (a quote line's claim includes the title it is shown under)."""
-    return strip_markers(line_text(line, numbers))
+def claim_of(line: Line) -> str:
+    """What a line claims, read from its data and never from how a face renders it: a quote or
+    list item claims its quoted words under the paper's title; a summary sentence, its text."""
+    if line.kind in ("quote", "item"):
+        return " ".join(f"{line.label}: {line.text}".split())
+    return " ".join(line.text.split())
 
 
 def verify_lines(lines: Sequence[Line], papers: Mapping[str, Paper], idf: Idf, numbers: Mapping[str, int], *,
@@ -123,7 +125,7 @@ def verify_lines(lines: Sequence[Line], papers: Mapping[str, Paper], idf: Idf, n
         if line.kind in ("heading", "nearest"):
             kept.append(line)
             continue
-        claim = _claim(line, numbers)
+        claim = claim_of(line)
         cited = list(dict.fromkeys(line.cites))
         if not cited:
             if terms(claim):

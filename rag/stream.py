@@ -69,11 +69,16 @@ class TextStream:
     the end what the verified answer adds (a list's count, the verified summary), or, when
     verification changed what was already sent, the whole verified answer after :data:`REVISED`.
     Nothing is sent twice and nothing unverified is sent. ``literal`` renders paper and model
-    words (see :func:`rag.types.line_text`): Markdown-inert for a client that renders Markdown."""
+    words (see :func:`rag.types.line_text`): Markdown-inert for a client that renders Markdown.
+    ``label`` relabels a line before it is rendered (the terminal shows short titles). After the
+    ``done`` event, ``revised`` says whether the lines returned start with :data:`REVISED` and
+    the whole answer again."""
 
     fold: Fold = field(default_factory=Fold)
     sent: list[tuple] = field(default_factory=list)
     literal: Callable[[str], str] = str
+    label: Callable[[Line], Line] = lambda line: line  # noqa: E731 - a default transform
+    revised: bool = False
 
     def add(self, ev: Event) -> list[str]:
         """The text lines to emit for ``ev`` (often none)."""
@@ -81,18 +86,22 @@ class TextStream:
         if ev.type == "line" and ev.line is not None:
             numbers = {ev.citation.paper_id: ev.citation.n} if ev.citation is not None else {}
             self.sent.append(_key(ev.line))
-            return [line_text(ev.line, numbers, self.literal)]
+            return [line_text(self.label(ev.line), numbers, self.literal)]
         if ev.type == "done" and ev.answer is not None:
             return self._tail(ev.answer)
         return []
 
+    def _text(self, lines: list[Line], numbers) -> list[str]:
+        return answer_text([self.label(ln) for ln in lines], numbers, self.literal).splitlines()
+
     def _tail(self, answer: Answer) -> list[str]:
         numbers = answer.numbers()
-        whole = answer_text(answer.lines, numbers, self.literal).splitlines()
+        whole = self._text(answer.lines, numbers)
         if not self.sent:
             return whole
         body = [_key(ln) for ln in answer.lines if ln.kind not in ("heading", "summary")]
         if body != [k for k in self.sent if k[0] != "heading"]:
+            self.revised = True
             return [REVISED, *whole]
         out = []
         for ln in answer.lines:
@@ -100,5 +109,5 @@ class TextStream:
                 # a list's count is known only once every item has streamed, so it closes the list
                 out.append(self.literal(ln.text[:-1] + "." if ln.text.endswith(":") else ln.text))
             elif ln.kind == "summary":
-                out.append(line_text(ln, numbers, self.literal))
+                out.append(line_text(self.label(ln), numbers, self.literal))
         return out

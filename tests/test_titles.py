@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from ui_fixtures import answer, citation, events_for, quote_line, source
 
-from cli.main import _terminal_lines
+from cli.main import _short_label
 from rag.corpus import CorpusLoad
 from rag.stream import REVISED, TextStream
 from rag.titles import short_title
@@ -59,10 +59,10 @@ def test_the_ui_leads_a_quote_with_the_short_title_and_keeps_the_full_one():
 
 
 def _printed(events) -> list[str]:
-    text = TextStream()
+    text = TextStream(label=_short_label)  # what the CLI prints: one rendering, short labels
     out: list[str] = []
     for ev in events:
-        out += _terminal_lines(text, ev, text.add(ev))
+        out += text.add(ev)
     return out
 
 
