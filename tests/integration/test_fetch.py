@@ -468,6 +468,7 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), **extra}
 
 
+@pytest.mark.slow  # the fetched papers are indexed: loads the bundled embedder
 def test_cli_fetch_json_report(replay: Replay):
     result = invoke("fetch", "hf", "--from", "2024-05-01", "--to", "2024-05-02", "--json")
     assert result.exit_code == 0, result.output

@@ -20,6 +20,7 @@ def hit(paper, rank=1, dense=0.5):
                dense_score=dense)
 
 
+@pytest.mark.slow  # loads the reading judge
 def test_the_reading_judges_probability_joins_the_features_when_a_model_uses_it(seed_titles, seed_idf):
     from rag.list_judge import candidates
     from rag.reader import load_reader
