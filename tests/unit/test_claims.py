@@ -98,19 +98,6 @@ def test_a_model_sentence_that_flips_the_finding_is_removed(seed_titles, seed_id
     assert [line.cites for line in kept] == [[code.paper_id]] and dropped == []
 
 
-def test_the_engine_refuses_a_finding_the_paper_reports_the_other_way(seed_index):
-    from rag.answer import AnswerEngine
-
-    engine = AnswerEngine(seed_index.app.retriever(), None)
-    a = engine.ask("Which paper finds that adding code to the pre-training mix hurts performance on "
-                   "natural-language reasoning?")
-    assert a.refused
-    assert any("To Code, or Not To Code?" in n and "says the opposite" in n for n in a.notes)
-    # asked the right way round, the same paper answers
-    b = engine.ask("Which paper finds that adding code to the pre-training mix improves natural-language reasoning?")
-    assert not b.refused and any(c.title == TO_CODE for c in b.citations)
-
-
 ADAM = "Toward Understanding Why Adam Converges Faster Than SGD for Transformers"
 PEFT = "Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than In-Context Learning"
 

@@ -50,6 +50,7 @@ def test_ingest_bad_file_in_a_real_process(tmp_path: Path):
     assert_one_error_line(proc.stderr, "papers.jsonl:2: invalid JSON")
 
 
+@pytest.mark.slow  # the CLI process loads the bundled embedder before it finds no index
 def test_search_before_ingest_in_a_real_process():
     proc = run_paperchat("search", "warmup")
     assert proc.returncode == 1
@@ -57,6 +58,7 @@ def test_search_before_ingest_in_a_real_process():
     assert_one_error_line(proc.stderr, "the index is empty: run `paperchat ingest` first")
 
 
+@pytest.mark.slow  # the CLI loads the bundled embedder before it finds no index
 def test_search_before_ingest():
     result = invoke("search", "--json", "warmup")
     assert result.exit_code == 1 and result.stdout == ""
@@ -102,6 +104,7 @@ def test_bad_setting_is_one_error_line(monkeypatch: pytest.MonkeyPatch):
 # ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ingests through the CLI: loads the bundled embedder
 def test_ingest_then_reingest(small_corpus: Path):
     first = invoke("ingest", str(small_corpus))
     assert first.exit_code == 0, first.output
@@ -126,6 +129,7 @@ def test_ingest_then_reingest(small_corpus: Path):
     assert stats["papers"] == 20 and stats["chunks"] == report["chunks_total"]
 
 
+@pytest.mark.slow  # ingests through the CLI: loads the bundled embedder
 def test_ingest_reports_skipped_records(tmp_path: Path, small_papers):
     p = small_papers[0]
     dump = tmp_path / "dump.txt"
@@ -139,6 +143,7 @@ def test_ingest_reports_skipped_records(tmp_path: Path, small_papers):
     assert result.stdout.startswith("parsed 1 records from 1 files: 1 unique papers")
 
 
+@pytest.mark.slow  # ingests through the CLI: loads the bundled embedder
 def test_ingest_replace_flag(tmp_path: Path, small_corpus: Path, small_papers):
     assert invoke("ingest", str(small_corpus)).exit_code == 0
     few = tmp_path / "few.jsonl"
@@ -150,6 +155,7 @@ def test_ingest_replace_flag(tmp_path: Path, small_corpus: Path, small_papers):
     assert json.loads(invoke("stats", "--json").stdout)["papers"] == 3
 
 
+@pytest.mark.slow  # ingests through the CLI: loads the bundled embedder
 def test_home_flag_beats_the_environment(tmp_path: Path, small_corpus: Path, home: Path):
     other = tmp_path / "other-home"
     assert invoke("--home", str(other), "ingest", str(small_corpus)).exit_code == 0
@@ -286,6 +292,7 @@ def test_echo_replaces_control_characters_but_keeps_our_own_styles():
 HOSTILE_TITLE = "Warmup \u001b]0;PWNED\u0007\u001b[2J\u001b[31mHijack\u001b[8m Study"
 
 
+@pytest.mark.slow  # ingests through the CLI: loads the bundled embedder
 def test_hostile_paper_text_never_reaches_the_terminal(tmp_path: Path, small_papers):
     """Paper text is cleaned at parse time; whatever the CLI prints is cleaned again."""
     records = [{"title": HOSTILE_TITLE, "abstract": "We study \u001b[2Jlearning rate warmup \u009b31m for "

@@ -10,7 +10,7 @@ import pytest
 
 from rag.corpus import CorpusLoad
 from rag.doc_freq import DocFreq, paper_text
-from rag.text import Idf, query_terms, terms
+from rag.text import Idf, terms
 
 
 def _probe_terms(papers) -> list[str]:
@@ -46,15 +46,3 @@ def test_removing_what_was_never_counted_is_an_error(seed_corpus: CorpusLoad) ->
     papers = list(seed_corpus.papers)
     with pytest.raises(ValueError, match="negative"):
         DocFreq.build(papers[:10]).updated([papers[20]], [])
-
-
-def test_the_seed_index_saves_the_table_and_answers_from_it(seed_index) -> None:
-    """On the real seeds index: the retriever's IDF comes from the generation's file and equals
-    the one built from every paper, as before."""
-    r = seed_index.app.retriever()
-    assert r.derived.doc_freq is not None
-    papers = list(r.papers.values())
-    old = Idf(f"{p.title}. {p.abstract}" for p in papers)
-    new = r.idf
-    for t in _probe_terms(papers) + query_terms("which papers skip warmup in distributed training?"):
-        assert new(t) == old(t) and new.known(t) == old.known(t), t

@@ -5,65 +5,24 @@ errors) and by ``httpx`` (REST, ingest, auth)."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
-import httpx
 import openai
 import pytest
-from helpers import ABSTRACT, free_port
+from helpers import ABSTRACT, TEST_DATA
+from serving import KEY, WARMUP, Served, serving
 
-from api.serve import build_server, check_exposure
+from api.serve import check_exposure
 from rag.errors import ConfigError
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-
-KEY = "test-key-0123456789abcdef"
-WARMUP = {"fast-certified-robust-training-with-short-warmup",
-          "stabilizing-transformer-training-by-preventing-ca067b6"}
-
-
-@dataclass
-class Served:
-    url: str
-    app: Paperchat
-
-    def client(self, key: str = KEY) -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=key, max_retries=0, timeout=300)
-
-    def http(self, key: str | None = KEY) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=300,
-                            headers={"Authorization": f"Bearer {key}"} if key else {})
-
-
-@contextmanager
-def _serving(app: Paperchat) -> Iterator[Served]:
-    import uvicorn
-
-    server_app, _ = build_server(app.settings, app)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(server_app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield Served(url=f"http://127.0.0.1:{port}", app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture(scope="module")
 def served(seed_index) -> Iterator[Served]:
     """The seed index (read-only: nothing here ingests into it), evidence-only answers."""
     settings = load_settings(home=seed_index.home, llm_backend="none", api_keys=KEY)
-    with _serving(Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)) as s:
+    with serving(Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)) as s:
         yield s
 
 
@@ -220,7 +179,7 @@ def test_ingest_adds_a_paper_that_the_next_search_finds(home, embedder, small_co
     record = {"title": "Zebra Finch Song Learning with Sparse Transformers", "abstract": ABSTRACT.replace(
         "learning rate warmup interacts with adaptive optimizers in transformer training",
         "zebra finch song learning is modelled by a sparse transformer")}
-    with _serving(app) as s, s.http() as http:
+    with serving(app) as s, s.http() as http:
         before = http.get("/healthz").json()["papers"]
         r = http.post("/v1/ingest", files={"files": ("finch.jsonl", json.dumps(record).encode() + b"\n")})
         assert r.status_code == 200, r.text
@@ -231,12 +190,11 @@ def test_ingest_adds_a_paper_that_the_next_search_finds(home, embedder, small_co
 
 
 def test_ingest_takes_a_reference_manager_export(home, embedder, small_corpus):
-    from pathlib import Path
 
-    bib = (Path(__file__).parent / "data" / "references" / "zotero.bib").read_bytes()
+    bib = (TEST_DATA / "references" / "zotero.bib").read_bytes()
     app = Paperchat(load_settings(llm_backend="none", api_keys=KEY), embedder=embedder)
     app.ingest([small_corpus])
-    with _serving(app) as s, s.http() as http:
+    with serving(app) as s, s.http() as http:
         r = http.post("/v1/ingest", files={"files": ("My Library.bib", bib)})
         assert r.status_code == 200, r.text
         assert r.json()["papers_new"] == 2  # the entry without an abstract is skipped, with a warning

@@ -7,13 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.errors import ConfigError
 from rag.llamaindex import paper_retriever
 from rag.paperchat import Paperchat
 from rag.retrieve import HybridRetriever
 from rag.settings import load_settings
-from rag.store import where_clause
-from rag.text import expand_hyphens
 from rag.types import Filters
 
 FAST_CERTIFIED = "fast-certified-robust-training-with-short-warmup"
@@ -117,19 +114,6 @@ def test_empty_query_gives_no_hits(seed_index):
     assert seed_index.app.search("   ", k=5).hits == []
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("warm-up", "warm up warmup"),
-        ("a pre-trained model", "a pre trained pretrained model"),
-        ("GPT-4 and x-ray", "GPT-4 and x ray xray"),  # digits are not joined
-        ("no hyphen", "no hyphen"),
-    ],
-)
-def test_lexical_text(text: str, expected: str):
-    assert expand_hyphens(text) == expected
-
-
 # ----------------------------------------------------------------------------------------------
 # filters
 # ----------------------------------------------------------------------------------------------
@@ -164,7 +148,7 @@ def test_date_range_filter(seed_index, mode):
     if mode != "bm25":
         assert set(_ids(res)) == in_2023
     no_date = sum(1 for p in seed_index.corpus.papers if p.date is None)
-    assert no_date == 494  # every yearless seed date got its year from its page (tests/test_dates.py)
+    assert no_date == 494  # every yearless seed date got its year from its page (unit/test_dates.py)
     assert res.filter_note == _expected_note(f, 9, no_date)
 
 
@@ -211,42 +195,6 @@ def test_impossible_filter_returns_nothing_and_says_so(seed_index, filters, mode
     assert res.papers_matching_filters == 0
     assert res.filter_note is not None and "kept 0 of 540 papers" in res.filter_note
     assert "were excluded" in res.filter_note
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"date_from": "2024-13-01"}, "date-from must be a date like 2024-05-31, got '2024-13-01'"),
-        ({"date_to": "2024-02-30"}, "date-to must be a date like"),
-        ({"date_from": "yesterday"}, "date-from must be a date like"),
-        ({"date_to": "31/12/2024"}, "date-to must be a date like"),
-        ({"date_from": "2024-06-01", "date_to": "2024-05-01"}, "date range is empty: 2024-06-01 is after 2024-05-01"),
-        ({"min_upvotes": -1}, "min-upvotes must be >= 0, got -1"),
-    ],
-)
-def test_invalid_filters_are_config_errors(kwargs, message):
-    with pytest.raises(ConfigError) as info:
-        Filters(**kwargs)
-    assert message in str(info.value)
-
-
-@pytest.mark.parametrize("value", ["20240101", "2024-W01-1"])
-def test_other_iso_date_forms_are_rejected_or_normalised(value: str):
-    try:
-        f = Filters(date_from=value, date_to=value)
-    except ConfigError:
-        return
-    assert (f.date_from, f.date_to) == ("2024-01-01", "2024-01-01")
-    assert where_clause(f) == {"$and": [{"date_ord": {"$gte": 20240101}}, {"date_ord": {"$lte": 20240101}}]}
-
-
-def test_filters_describe_and_where():
-    assert not Filters().active and where_clause(Filters()) is None and Filters().describe() == "none"
-    f = Filters(date_from="2024-01-01", min_upvotes=3)
-    assert f.active
-    assert f.describe() == "date 2024-01-01 to …, upvotes >= 3"
-    assert where_clause(f) == {"$and": [{"date_ord": {"$gte": 20240101}}, {"upvotes": {"$gte": 3}}]}
-    assert where_clause(Filters(min_upvotes=0)) == {"upvotes": {"$gte": 0}}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -8,14 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import TEST_DATA
 
 from rag.corpus import parse_file
 from rag.errors import CorpusError
-from rag.paperchat import Paperchat
 from rag.settings import load_settings
 from rag.uploads import check_upload
 
-DATA = Path(__file__).parent / "data" / "references"
+DATA = TEST_DATA / "references"
 
 
 def test_zotero_bibtex_reads_latex_dates_and_links_and_skips_the_entry_without_abstract():
@@ -76,26 +76,6 @@ def test_uploads_accept_the_reference_formats():
         check_upload(name, 100, s)  # raises on a refused type
     with pytest.raises(CorpusError, match="unsupported file type"):
         check_upload("refs.enw", 100, s)
-
-
-def test_reference_files_ingest_and_answer_with_citations(embedder):
-    app = Paperchat(load_settings(), embedder=embedder)
-    corpus, report = app.ingest([DATA / "zotero.bib", DATA / "zotero.ris", DATA / "zotero.json"])
-    assert len(corpus.papers) == 5 and report.papers_new == 5
-    a = app.ask("How much activation memory do the checkpointing schedules save?")
-    assert not a.refused
-    assert a.citations[0].title == "Gradient Checkpointing Schedules for Long Sequences"
-    assert "5x less activation memory" in a.text
-    hits = app.search("draft heads speculative decoding", k=1).hits
-    assert hits[0].paper.title == "Speculative Decoding with Tiny Draft Heads"
-    # the authors' names survive the store, for citing; a seed paper (count only) keeps its old hash
-    stored = {p.title: p for p in app.retriever().papers.values()}
-    assert stored["Gradient Checkpointing Schedules for Long Sequences"].author_names == ckpt_names()
-
-
-def ckpt_names() -> str:
-    (ckpt,) = [p for p in parse_file(DATA / "zotero.ris")[0] if p.title.startswith("Gradient Checkpointing")]
-    return ckpt.author_names
 
 
 def test_fields_added_later_leave_an_old_papers_hash_alone():
