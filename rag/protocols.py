@@ -2,7 +2,7 @@
 concrete classes (:class:`rag.retrieve.HybridRetriever`, :class:`rag.llm.backend.LLMBackend`,
 :class:`rag.store.ChromaStore`) implement them; another implementation (a store over Qdrant or
 pgvector, a model behind another protocol) implements the same members, and the engine reads
-them directly instead of probing for them. ``tests/test_protocols.py`` checks that the concrete
+them directly instead of probing for them. ``tests/unit/test_protocols.py`` checks that the concrete
 classes have every member.
 """
 

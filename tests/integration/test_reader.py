@@ -108,14 +108,18 @@ def test_the_chain_puts_a_capable_backend_first_and_the_settings_judge_last(home
     s = load_settings()
     s = s.model_copy(update={"listing": s.listing.model_copy(update={"judge": "reader"})})
 
-    class Capable:
-        name, capable_judge = "remote", True
+    class Capable:  # the two capabilities an LLM declares (rag.protocols.LLM)
+        name, capable_judge, supports_schema = "remote", True, True
 
     class Small:
-        name, capable_judge = "local", False
+        name, capable_judge, supports_schema = "local", False, True
+
+    class NoSchema:  # trusted, but cannot answer in JSON: never the judge
+        name, capable_judge, supports_schema = "plain", True, False
 
     assert [j.label for j in judges_for(s, Capable(), None)] == ["remote (judge)", "list judge (reader)"]
     assert [j.label for j in judges_for(s, Small(), None)] == ["list judge (reader)"]
+    assert [j.label for j in judges_for(s, NoSchema(), None)] == ["list judge (reader)"]
     assert [j.label for j in judges_for(s, None, None)] == ["list judge (reader)"]
 
     class NoSchema:
