@@ -44,13 +44,11 @@ class Paperchat:
         self._llm_loaded = False
         self._judge_cache = None
         self._lock = threading.RLock()  # guards building the shared objects; held for moments only
-        # the embedder's own, so it can load in a thread while the store opens (see retriever())
-        self._embedder_lock = threading.Lock()
         self._ingest_lock = threading.Lock()  # one ingest at a time in this process
 
     @property
     def embedder(self) -> Embedder:
-        with self._embedder_lock:
+        with self._lock:
             if self._embedder is None:
                 from rag.embed import embedder_from
 
@@ -109,30 +107,10 @@ class Paperchat:
         from rag.retrieve import HybridRetriever
 
         with self._lock:
-            if self._embedder is None and self._store is None:
-                self._load_embedder_in_background()
             active = require_active(self.store, self.embedder.name)
             if self._retriever is None or self._retriever.active != active:
                 self._retriever = HybridRetriever.open(self.store, active, self.embedder, self.settings)
             return self._retriever
-
-    def _load_embedder_in_background(self) -> None:
-        """Build the embedder in a thread while this one opens the store: a first search needs
-        both, and part of the model's load (onnxruntime's session) runs outside the GIL, beside
-        Chroma's import (about a second of Python). The caller has imported ``rag.embed`` (and
-        numpy) already, so the thread imports only onnxruntime and tokenizers, which Chroma's
-        import never does: no module is imported by two threads at once. A failure is left for
-        the caller's own ``self.embedder``, which builds it again and raises in its own thread."""
-
-        import rag.embed  # noqa: F401 - imported here, in the calling thread (see above)
-
-        def build() -> None:
-            try:
-                _ = self.embedder
-            except Exception:  # noqa: BLE001, S110 - raised again where the embedder is used
-                pass
-
-        threading.Thread(target=build, name="paperchat-embedder", daemon=True).start()
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None,
                mode: Mode = "hybrid") -> SearchResult:

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import ModelError
 from rag.paperchat import Paperchat
-from rag.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # seconds to import on 2 cores, and none of them needed by the modules below
@@ -60,10 +58,3 @@ def test_stats_and_search_import_only_what_they_use(app: Paperchat, small_corpus
     assert {"chromadb", "onnxruntime", "numpy"} <= search  # the dense half: Chroma and the query embedder
     assert not search & MODELS, sorted(search & MODELS)
 
-
-def test_embedder_failure_surfaces_in_the_caller(home: Path):
-    """The embedder loads in a thread beside the store on a first search; its error is still the
-    caller's, raised where the caller asked (not a traceback from a thread)."""
-    app = Paperchat(load_settings(embed_model="onnx"))  # no PAPERCHAT_EMBED_ONNX_PATH
-    with pytest.raises(ModelError, match="PAPERCHAT_EMBED_ONNX_PATH"):
-        app.search("warmup")
