@@ -146,7 +146,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "home": "temporary (seeds ingested)" if tmp else str(home), "seed_ingest_s": ingest_s,
         "runs": args.runs, "commands": commands, "load_before": load_before, "load_after": loadavg(),
         "load_during": {"min": min(loads), "mean": round(statistics.fmean(loads), 2), "max": max(loads)},
-        "busy_processes": busy_processes(), "results": results, "targets": TARGETS, "top_imports": imports,
+        "busy_processes": [p for p in busy_processes() if float(p.split()[1]) >= 1.0],  # the ones using a CPU
+        "results": results, "targets": TARGETS, "top_imports": imports,
     }
 
 
