@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from rag.fsutil import atomic_write
 from rag.list_features import (
@@ -35,6 +34,9 @@ from rag.list_features import (
 from rag.listing import Judgement, parse_property
 from rag.text import Idf
 from rag.types import Hit, SearchResult
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MODEL_FILE = "list_judge.json"
 
@@ -90,6 +92,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, weight: np.nd
                  iters: int = 50) -> tuple[np.ndarray, float]:
     """Weights and bias of an L2-regularised logistic regression (Newton's method) on standardised
     ``x``. Small and dependency-free: a few thousand pairs and twenty features."""
+    import numpy as np
+
     n, d = x.shape
     w = np.zeros(d + 1)
     xb = np.hstack([x, np.ones((n, 1))])
@@ -137,6 +141,8 @@ class SentenceSimilarity:
             return sims
 
     def _load(self, path: Path) -> None:
+        import numpy as np
+
         try:
             with np.load(path, allow_pickle=False) as z:
                 ids, digests, counts, vecs = z["ids"], z["digests"], z["counts"], z["vecs"]
@@ -148,6 +154,8 @@ class SentenceSimilarity:
             i += n
 
     def _save(self) -> None:
+        import numpy as np
+
         if self.path is None:
             return
         items = list(self._vectors.items())
@@ -172,6 +180,8 @@ class SentenceSimilarity:
         return got[1] if got is not None and got[0] == _digest(hit.paper.abstract) else None
 
     def _compute(self, todo: Sequence[Hit]) -> None:
+        import numpy as np
+
         sents = [paper_sentences(h.paper.abstract) for h in todo]
         flat = [s for ss in sents for s in ss]
         vecs = np.asarray(self.embedder.embed_documents(flat), dtype=np.float32) if flat else np.zeros((0, 1))
@@ -181,6 +191,8 @@ class SentenceSimilarity:
             i += len(ss)
 
     def __call__(self, question: str, hits: Sequence[Hit]) -> list[list[float]]:
+        import numpy as np
+
         self.vectors(hits)
         qv = np.asarray(self.embedder.embed_query(question))
         out = []

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from rag.errors import ModelError
 from rag.judge_input import judge_passage
 
@@ -60,6 +58,8 @@ class Reader:
 
     def probabilities(self, question: str, passages: Sequence[str]) -> list[float]:
         """P(the paper has what the question asks) for each passage, in order."""
+        import numpy as np
+
         out: list[float] = []
         for off in range(0, len(passages), BATCH):
             enc = self._tok.encode_batch([(question, p) for p in passages[off : off + BATCH]])

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
-
 from rag.backend_choice import BackendPool, default_label
 from rag.corpus import SUPPORTED_SUFFIXES
 from rag.errors import PaperchatError
@@ -37,6 +35,15 @@ log = logging.getLogger("paperchat.ui")
 
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 _STREAM_EVERY_S = 0.08  # re-render the streamed answer at most this often
+
+
+def _skip() -> Any:
+    """Gradio's "leave this output as it is". Imported here, not at the top: gradio takes seconds
+    to import, and importing the handlers (tests, tools) should not cost that; a running UI has
+    imported it already."""
+    import gradio as gr
+
+    return gr.skip()
 
 
 def _one_line(e: BaseException) -> str:
@@ -177,8 +184,8 @@ def _forming(chat: list[dict], history: list[Answer], fold: Fold, panel: Panel, 
         _last(fold.sources, fold.citations),
         _panel(history, fold, pending=streaming),
         render.papers_table(fold.sources, fold.citations, only_cited=panel.only_cited),
-        gr.skip(),
-        gr.skip(),
+        _skip(),
+        _skip(),
     )
 
 
@@ -190,7 +197,7 @@ def respond(services: Services, question: str, chat: list[dict], history: list[A
     chat = list(chat or [])
     history = list(history or [])
     if not question:
-        yield chat, history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+        yield chat, history, _skip(), _skip(), _skip(), _skip(), ""
         return
     chat.append({"role": "user", "content": render.user_html(question)})
     chat.append({"role": "assistant", "content": render.answer_html([], streaming=True)})
@@ -227,7 +234,7 @@ def respond(services: Services, question: str, chat: list[dict], history: list[A
             render.papers_table(answer.sources, answer.citations, only_cited=panel.only_cited,
                                 empty="No paper was retrieved for this question (the answer says why)."),
             answer.text,
-            gr.skip(),
+            _skip(),
         )
     except PaperchatError as e:
         msg = _one_line(e)
