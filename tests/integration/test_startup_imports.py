@@ -16,7 +16,7 @@ import pytest
 
 from rag.paperchat import Paperchat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # seconds to import on 2 cores, and none of them needed by the modules below
 MODELS = {"torch", "xllamacpp", "llama_cpp", "transformers", "gradio"}
 ARRAYS = {"numpy", "onnxruntime", "chromadb"}
