@@ -10,7 +10,6 @@ its ``[n]`` across follow-ups.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from rag.cite import summary_lines, verify_lines
 from rag.clauses import answering_span
 from rag.evidence import PaperEvidence, select_evidence, wants_number
 from rag.followup import Standalone, excluded_pick, rewrite
+from rag.lexicon import CONTRIBUTION, FOLLOW_UP_WORDS
 from rag.lists.judges import LIST_LEARNED, LIST_READER, LIST_RULES
 from rag.lists.pin import pin_back
 from rag.lists.route import run_list
@@ -40,20 +40,12 @@ __all__ = ["EXTRACTIVE", "LIST_LEARNED", "LIST_READER", "LIST_RULES", "NO_LIST",
 
 
 # words a follow-up uses to point and ask for more, not to name a topic (stemmed)
-_FOLLOW_UP_WORDS = frozenset(stem(w) for w in """
-else more tell me us about explain summarise summarize summary describe detail details it its this that they them
-their these those one first second third last again also other further main contribution key result
-results finding findings report reports say says
-""".split())
-
-
-_CONTRIBUTION = re.compile(r"\b(?:we|this paper|this work)\s+(?:propose|present|introduce|show|find|develop|"
-                           r"demonstrate|achieve|study)", re.IGNORECASE)
+_FOLLOW_UP_WORDS = frozenset(stem(w) for w in FOLLOW_UP_WORDS)
 
 
 def _contribution_sentences(sentences: list) -> list:
     """The sentences that say what a paper does ("we propose ..."), else its first two."""
-    picked = [s for s in sentences if _CONTRIBUTION.search(s.text)][:2]
+    picked = [s for s in sentences if CONTRIBUTION.search(s.text)][:2]
     return picked or sorted(sentences, key=lambda s: s.index)[:2]
 
 

@@ -24,41 +24,43 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from rag.frames import frame_conflict, question_frame
+from rag.lexicon import (
+    COMPARATIVES_BETTER,
+    COMPARATIVES_CHEAPER,
+    COMPARATIVES_FASTER,
+    COMPARING_VERB_PREFIXES,
+    COMPARISON_CUE,
+    COMPARISON_LEFT_STOPS,
+    COMPARISON_NOISE,
+    COMPARISON_RIGHT_STOPS,
+    DIRECTION_NEGATORS,
+    EFFECT_NOUNS,
+    FINDING_CLAUSE,
+    HARM_WORDS,
+    IMPROVE_WORDS,
+    MORE_LESS_ADJECTIVES,
+    NO_EFFECT_WORDS,
+    SUBJECT_FILLER,
+    TURN_OF_CLAUSE,
+)
 from rag.text import STOPWORDS, split_sentences, stem, terms, words
 
 Direction = Literal["up", "down", "none"]
 
-_UP = frozenset(stem(w) for w in """
-improve improves improved improving improvement improvements boost boosts boosted boosting benefit benefits
-beneficial benefited help helps helped helping helpful outperform outperforms outperformed outperforming beat
-beats better superior gain gains enhance enhances enhanced enhancing crucial important importance essential
-necessary vital critical key significant significantly substantial substantially matter matters advantage
-advantages advantageous effective positive remarkable
-""".split())
-_DOWN = frozenset(stem(w) for w in """
-hurt hurts hurting harm harms harmed harmful degrade degrades degraded degrading degradation worse worsen
-worsens worsened underperform underperforms underperformed inferior deteriorate deteriorates deterioration
-detrimental damage damages damaging negative
-""".split()) | {"under-perform", "under-performs", "under-performed"}
-_NONE = frozenset(stem(w) for w in """
-negligible unnecessary irrelevant marginal marginally ineffective useless insignificant unimportant needless
-""".split())
-# "no benefit", "not necessary", "little effect": a negator before an up word, or before an effect noun
-_NEGATORS = frozenset("no not never little hardly without nor neither cannot don doesn didn isn aren".split())
-_EFFECT_NOUNS = frozenset(stem(w) for w in "effect effects impact impacts difference influence role".split())
+# the lexicon's evaluative words, stemmed (the hyphenated "under-perform" forms are kept as written)
+_UP = frozenset(stem(w) for w in IMPROVE_WORDS)
+_DOWN = frozenset(w if "-" in w else stem(w) for w in HARM_WORDS)
+_NONE = frozenset(stem(w) for w in NO_EFFECT_WORDS)
+# "no benefit", "not necessary", "little effect": a negator (DIRECTION_NEGATORS) before an up word,
+# or before an effect noun
+_EFFECT_NOUNS = frozenset(stem(w) for w in EFFECT_NOUNS)
 _NEGATOR_REACH = 3  # "has no meaningful effect", "does not really help"
 WINDOW = 6  # words between an evaluative word and the subject it is said of
-# clauses that turn to another subject: "A has substantial impact, while B is of negligible importance"
-_CLAUSE = re.compile(r";|,\s*(?:while|whereas|but|although|though|yet)\b|\s(?:while|whereas|but)\s", re.IGNORECASE)
-_CLAIM = re.compile(r"\b(?:find|finds|found|finding|show|shows|showed|shown|showing|conclude|concludes|"
-                    r"concluding|argue|argues|arguing|demonstrate|demonstrates|demonstrating|report|reports|"
-                    r"suggest|suggests|claim|claims|prove|proves|establish|establishes|evidence|confirm|"
-                    r"confirms)\s+that\s+(.+)$", re.IGNORECASE)
 
 
 def claim_of(question: str) -> str | None:
     """The claim a question asks a paper to make: the clause after "finds/shows/concludes that"."""
-    m = _CLAIM.search(question.strip().rstrip("?"))
+    m = FINDING_CLAUSE.search(question.strip().rstrip("?"))
     return m.group(1) if m else None
 
 
@@ -67,7 +69,7 @@ def _cues(ws: Sequence[str]) -> list[tuple[int, Direction]]:
     out: list[tuple[int, Direction]] = []
     for i, w in enumerate(ws):
         s = stem(w)
-        negated = any(b in _NEGATORS for b in ws[max(0, i - _NEGATOR_REACH):i])
+        negated = any(b in DIRECTION_NEGATORS for b in ws[max(0, i - _NEGATOR_REACH):i])
         if w in _DOWN or s in _DOWN:
             if not negated:  # "without hurting accuracy" says no harm, which any other finding allows
                 out.append((i, "down"))
@@ -84,12 +86,7 @@ def _cues(ws: Sequence[str]) -> list[tuple[int, Direction]]:
 
 _COMPOUND = re.compile(r"\b([a-z]+)-([a-z]+)\b")
 # verbs and fillers a claim's subject phrase carries that say nothing about what it is
-_FILLER = frozenset(stem(w) for w in """
-give gives giving make makes making use uses using lead leads result results yield yields thing way
-""".split())
-# comparisons: which side is the subject is a matter of syntax ("A is worse than B" = "B beats A")
-_COMPARISON = re.compile(r"\b(?:than|compared|versus|vs|relative to|over|beat|beats|outperform\w*|"
-                         r"underperform\w*|under-perform\w*)\b", re.IGNORECASE)
+_FILLER = frozenset(stem(w) for w in SUBJECT_FILLER)
 
 
 def _near(ws: Sequence[str], anchors: set[str], window: int) -> set[Direction]:
@@ -107,7 +104,7 @@ def directions(text: str, subject: Iterable[str], window: int = WINDOW) -> set[D
     ``window`` words of a subject term in the same clause."""
     wanted = set(subject)
     found: set[Direction] = set()
-    for clause in _CLAUSE.split(text):
+    for clause in TURN_OF_CLAUSE.split(text):
         found |= _near(words(clause), wanted, window)
     return found
 
@@ -115,7 +112,7 @@ def directions(text: str, subject: Iterable[str], window: int = WINDOW) -> set[D
 def claim_direction(claim: str) -> Direction | None:
     """The one direction a claim states (None when it states none or several, or compares two
     things, where which side is the subject is a matter of syntax)."""
-    if _COMPARISON.search(claim):
+    if COMPARISON_CUE.search(claim):
         return None
     found = {d for _, d in _cues(words(claim))}
     return found.pop() if len(found) == 1 else None
@@ -130,7 +127,7 @@ def subject_terms(claim: str) -> list[str]:
     out: list[str] = []
     for w in head:
         s = stem(w)
-        if w in STOPWORDS or len(w) < 2 or w in _NEGATORS or s in _UP or s in _DOWN or s in _NONE \
+        if w in STOPWORDS or len(w) < 2 or w in DIRECTION_NEGATORS or s in _UP or s in _DOWN or s in _NONE \
                 or s in _EFFECT_NOUNS or s in _FILLER:
             continue
         out.append(s)
@@ -153,26 +150,14 @@ def anchors(claim: str, text_terms: Iterable[str], idf, k: int = 2) -> list[str]
 # --- comparisons: which side wins ------------------------------------------------------------------
 # A comparison names a winner and a loser ("Adam converges faster than SGD": Adam wins). Families
 # keep measures apart: "A is faster than B" says nothing against "B is cheaper than A".
-_BETTER = {"better": 1, "outperform": 1, "outperforms": 1, "outperformed": 1, "outperforming": 1, "beat": 1,
-           "beats": 1, "surpass": 1, "surpasses": 1, "surpassed": 1, "exceed": 1, "exceeds": 1, "outpace": 1,
-           "outpaces": 1, "stronger": 1, "superior": 1, "worse": -1, "weaker": -1, "inferior": -1,
-           "underperform": -1, "underperforms": -1, "underperformed": -1}
-_FASTER = {"faster": 1, "quicker": 1, "slower": -1}
-_CHEAPER = {"cheaper": 1, "costlier": -1}
-_FAMILIES = {w: (name, sign) for name, table in (("better", _BETTER), ("faster", _FASTER), ("cheaper", _CHEAPER))
-             for w, sign in table.items()}
-_MORE_LESS = {"accurate": "better", "effective": "better", "efficient": "faster", "expensive": "cheaper"}
+_FAMILIES = {w: (name, sign) for name, table in (
+    ("better", COMPARATIVES_BETTER), ("faster", COMPARATIVES_FASTER), ("cheaper", COMPARATIVES_CHEAPER))
+    for w, sign in table.items()}
 _SIDE_WORDS = 8  # words each side of the comparative that can name what is compared
-# a side ends at a clause break, a complementiser before it ("why Adam converges ...") or a
-# qualifier after it ("... than SGD when training transformers")
-_LEFT_STOP = frozenset("that why which because whether if while whereas but".split())
-_RIGHT_STOP = frozenset("when for on in at while whereas across by with under and but which that".split())
+# a side ends at a clause break, or at COMPARISON_LEFT_STOPS / COMPARISON_RIGHT_STOPS
 _BREAK = re.compile(r"[,;:()\[\]]|\.(?=\s|$)")
 # words a side carries that name no compared thing ("plain SGD", "reliably beats")
-_COMPARE_NOISE = frozenset(stem(w) for w in """
-better worse faster slower cheaper stronger weaker superior inferior than more less accurate effective efficient
-reliably consistently significantly substantially even much far plain
-""".split())
+_COMPARE_NOISE = frozenset(stem(w) for w in COMPARISON_NOISE)
 
 
 def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
@@ -185,24 +170,24 @@ def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
         for i, w in enumerate(ws):
             fam = _FAMILIES.get(w)
             j = i + 1  # where the loser starts
-            if fam is None and w in ("more", "less") and i + 1 < len(ws) and ws[i + 1] in _MORE_LESS:
-                fam = (_MORE_LESS[ws[i + 1]], 1 if (w == "more") != (ws[i + 1] == "expensive") else -1)
+            if fam is None and w in ("more", "less") and i + 1 < len(ws) and ws[i + 1] in MORE_LESS_ADJECTIVES:
+                fam = (MORE_LESS_ADJECTIVES[ws[i + 1]], 1 if (w == "more") != (ws[i + 1] == "expensive") else -1)
                 j = i + 2
             if fam is None:
                 continue
             rest = ws[j:]
             if rest[:1] in (["than"], ["to"]):
                 rest = rest[1:]
-            elif not w.startswith(("out", "under", "beat", "surpass", "exceed")):
+            elif not w.startswith(COMPARING_VERB_PREFIXES):
                 continue  # "a better model" compares nothing named
             left: list[str] = []
             for x in reversed(ws[max(0, i - _SIDE_WORDS):i]):
-                if x in _LEFT_STOP:
+                if x in COMPARISON_LEFT_STOPS:
                     break
                 left.insert(0, x)
             right: list[str] = []
             for x in rest[:_SIDE_WORDS]:
-                if x in _RIGHT_STOP:
+                if x in COMPARISON_RIGHT_STOPS:
                     break
                 right.append(x)
             lt = frozenset(t for t in terms(" ".join(left), joined=False) if t not in _COMPARE_NOISE)

@@ -18,35 +18,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rag.lexicon import CLAUSE_TAILS, CONCESSIVE_OPENING, NOT_A_CLAUSE, OPENING_MARKER, QUOTE_SUBJECTS
 from rag.text import names, numbers, query_terms, terms
 
 KEEP_UNDER_WORDS = 24  # a sentence shorter than this is quoted whole
 MIN_SPAN_WORDS = 7  # a cut quote says at least this much (a shorter one loses its subject)
 MIN_CUT_WORDS = 6  # a cut must drop at least this many words to be worth an ellipsis
 
-# What a quote may drop at its start: an opening phrase that frames the sentence rather than
-# says anything ("In this paper, we ...", "To address this, we ...", "However, ..."), or a
-# concessive clause ("While X works well, it ..."). Fronted qualifiers ("Using an ensemble, we ...",
-# "Without warmup, training ...") stay: without them the rest claims more than the paper does.
-_MARKER = re.compile(
-    r"(?:However|Moreover|Furthermore|Further|Additionally|Specifically|Finally|Here|Thus|Therefore|"
-    r"Consequently|Overall|Notably|Recently|Importantly|Concretely|Hence|Besides|Surprisingly|"
-    r"Interestingly|Lastly|First|Firstly|Second|Secondly|Third|Next|Meanwhile|Crucially|Nowadays|"
-    r"Currently|Traditionally|Typically|Empirically|Experimentally|Theoretically|In particular|"
-    r"In addition|In contrast|In practice|In summary|In short|In this (?:paper|work|study|article|note)|"
-    r"To this end|To that end|As a result|On the other hand|At the same time|"
-    r"To (?:address|tackle|overcome|solve|mitigate|remedy|bridge|fill|fix|alleviate|close|"
-    r"understand|answer|study|investigate|this end)(?: [A-Za-z-]+){0,5}"
-    r"|To [a-z]+(?: [A-Za-z-]+){0,6}(?=, (?:we|our|this|it|these|they)\b))(?=, )")
-_CONCESSIVE = re.compile(r"(?:While|Although|Though|Whereas)\b")
+# What a quote may drop at its start: rag.lexicon's OPENING_MARKER and CONCESSIVE_OPENING.
 _CONCESSIVE_MAX_WORDS = 16
-_SUBJECTS = frozenset("we our it its this these they their there such".split())
-# after ", ": words that begin a clause a quote may end before ("..., which ...", "..., achieving ...")
-_TAILS = frozenset("""
-and but while whereas yet thus thereby hence so although though which who whom whose where
-we our it this these they
-""".split())
-_NOT_A_CLAUSE = frozenset(("including",))  # "..., including X" continues a list
 _LIST_ITEM_WORDS = 4
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _WORD = re.compile(r"\S+")
@@ -74,10 +54,10 @@ def _boundaries(sentence: str) -> list[tuple[int, bool]]:
     quote may start there (after a framing opener, a semicolon, a colon or a lone spaced dash) or
     only end before it (a trailing clause after a comma). Never inside brackets."""
     out: list[tuple[int, bool]] = []
-    marker = _MARKER.match(sentence)
+    marker = OPENING_MARKER.match(sentence)
     if marker:
         out.append((marker.end() + 2, True))
-    concessive = marker is None and _CONCESSIVE.match(sentence) is not None
+    concessive = marker is None and CONCESSIVE_OPENING.match(sentence) is not None
     dashes = len(re.findall(r" (?:--|\u2014|\u2013) ", sentence))
     depth: list[str] = []
     i, n = (marker.end() + 2 if marker else 0), len(sentence)
@@ -95,14 +75,14 @@ def _boundaries(sentence: str) -> list[tuple[int, bool]]:
             if c in ";:":
                 if not _ENUMERATOR.match(sentence, i + 2):  # "(a) ...; (b) ...": items of one list
                     out.append((i + 2, True))
-            elif concessive and not out and word in _SUBJECTS and len(sentence[:i].split()) <= _CONCESSIVE_MAX_WORDS:
+            elif concessive and not out and word in QUOTE_SUBJECTS and len(sentence[:i].split()) <= _CONCESSIVE_MAX_WORDS:
                 out.append((i + 2, True))
                 concessive = False
             elif sentence[max(0, i - 4):i] in ("e.g.", "i.e."):
                 pass  # "e.g., X" goes on with an example
             elif word in ("and", "or") and _list_item_before(sentence, i):
                 pass  # "A, B, and C": the last item of a list, not a clause
-            elif (word in _TAILS or (word.endswith("ing") and word not in _NOT_A_CLAUSE)) and not (
+            elif (word in CLAUSE_TAILS or (word.endswith("ing") and word not in NOT_A_CLAUSE)) and not (
                     len(words) > 1 and words[1].startswith("(")):  # "..., and (ii) ..." is one enumeration
                 out.append((i + 2, False))
         elif dashes == 1 and sentence.startswith((" -- ", " \u2014 ", " \u2013 "), i - 1) and c != " ":

@@ -7,22 +7,15 @@ resolved to retrieved papers, so the answer can quote each one. Pure logic over 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from rag.lexicon import COMPARE_QUESTION, SEVERAL_PAPERS
 from rag.text import name_pattern, names
 from rag.types import Hit
 
-_COMPARE = re.compile(
-    r"\b(?:compare[sd]?|comparing|comparison|differ(?:s|ent|ence|ences)?|versus|vs\.?|contrast|"
-    r"similarit(?:y|ies)|better)\b|\bbetween\b.+\band\b|\bboth\b",
-    re.IGNORECASE,
-)
-_SEVERAL = re.compile(r"\b(?:two|both|three|these|those|the\s+\w+\s+papers)\b", re.IGNORECASE)
-
 
 def is_compare(question: str) -> bool:
-    return bool(_COMPARE.search(question))
+    return bool(COMPARE_QUESTION.search(question))
 
 
 def named_papers(question: str, hits: Sequence[Hit]) -> list[Hit]:
@@ -30,7 +23,7 @@ def named_papers(question: str, hits: Sequence[Hit]) -> list[Hit]:
     title uses the name comes before one whose abstract does; a name that an already chosen paper
     uses picks nothing new. "The two Partial FC papers" takes every title that uses the name."""
     chosen: list[Hit] = []
-    several = bool(_SEVERAL.search(question))
+    several = bool(SEVERAL_PAPERS.search(question))
     found = [n for n in names(question) if len(n) > 2]
     order = sorted(found, key=lambda n: question.find(n))
     for name in order:

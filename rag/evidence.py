@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.lexicon import NUMBER_QUESTION_PHRASES
 from rag.settings import EvidenceThresholds, ListThresholds
 from rag.text import Idf, coverage, is_instruction_like, numbers, query_terms, split_sentences, terms
 from rag.types import Hit
@@ -52,8 +53,7 @@ class EvidenceSet:
 
 def wants_number(question: str) -> bool:
     q = question.lower()
-    return any(w in q for w in ("how many", "how much", "what percentage", "what ratio", "how large", "how big",
-                                "how fast", "how long", "what number", "by how", "what factor", "how small"))
+    return any(w in q for w in NUMBER_QUESTION_PHRASES)
 
 
 def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool) -> PaperEvidence:

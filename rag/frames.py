@@ -15,33 +15,19 @@ majority has no frame, and a paper or question without a frame never conflicts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Literal
 
+from rag.lexicon import ATTACK_WORDS, CUE_MODIFIERS, DEFENCE_WORDS, OBJECT_MARKERS, OWN_WORK
 from rag.text import stem, words
 
 Frame = Literal["attack", "defence"]
 
-_ATTACK = frozenset(stem(w) for w in """
-attack attacks attacking attacked jailbreak jailbreaks jailbreaking jailbroken evade evades evading evasion
-steal steals stealing hijack hijacks hijacking poison poisons poisoning poisoned undo undoes undoing
-subversive subversively subvert fool fools fooling
-""".split())
-_DEFENCE = frozenset(stem(w) for w in """
-defend defends defending defence defences defense defenses defensive protect protects protecting protection
-prevent prevents preventing prevention resist resists resistant resistance robust robustness mitigate
-mitigates mitigating mitigation safeguard safeguards immunize immunise immunization detect detects detecting
-detection detector detectors countermeasure countermeasures harden hardening
-""".split())
-# words after which a cue names what is acted against, not the act: "robust against attacks"
-_OBJECT_MARKERS = frozenset(stem(w) for w in """
-against vulnerability vulnerabilities vulnerable susceptible underlying
-""".split())
-_MODIFIED = frozenset(("agnostic", "free", "aware"))  # "attack-agnostic" names no attack
+# the lexicon's cues, stemmed
+_ATTACK = frozenset(stem(w) for w in ATTACK_WORDS)
+_DEFENCE = frozenset(stem(w) for w in DEFENCE_WORDS)
+_OBJECT_MARKERS = frozenset(stem(w) for w in OBJECT_MARKERS)
 _OBJECT_REACH = 6  # "increases robustness -- even for attack types", "bypasses all existing defences"
-# sentences in which a paper speaks of its own work
-_OWN = re.compile(r"\b(?:we|our|ours|us|this (?:paper|work|study|article))\b", re.IGNORECASE)
 
 
 def _kind(token: str) -> Frame | None:
@@ -63,7 +49,7 @@ def acts(text: str) -> list[Frame]:
         if k is None:
             continue
         nxt = i + 1 < len(ws)
-        if (nxt and kinds[i + 1] not in (None, k)) or (nxt and ws[i + 1] in _MODIFIED):
+        if (nxt and kinds[i + 1] not in (None, k)) or (nxt and ws[i + 1] in CUE_MODIFIERS):
             continue  # "attack detection", "jailbreak defences", "attack-agnostic": the next word is the act
         # "defend against attacks", "robust ... to attacks" (an opposite cue right before is a
         # compound's modifier, handled above, so it does not count here)
@@ -86,7 +72,7 @@ def question_frame(question: str) -> Frame | None:
 def paper_frame(title: str, sentences: Sequence[str]) -> Frame | None:
     """The side a paper's own contribution is on: the majority of the act cues in its title and in
     the sentences where it speaks of its own work, by a clear margin (twice the other side's)."""
-    own = [title, *(s for s in sentences if _OWN.search(s))]
+    own = [title, *(s for s in sentences if OWN_WORK.search(s))]
     n = {"attack": 0, "defence": 0}
     for text in own:
         for k in acts(text):

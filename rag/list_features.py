@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from rag.claims import claim_of, contradiction
 from rag.frames import Frame, frame_conflict, question_frame
+from rag.lexicon import GRAMMATICAL_NEGATORS
 from rag.listing import ABSENCE_CUES, Property, judge_sentence, parse_property
 from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, terms, words
 from rag.types import Hit
@@ -199,10 +200,7 @@ def relative_features(cands: Sequence[Candidate]) -> None:
         c.features["bm25_rel"] = (c.hit.bm25_score or 0.0) / top_bm25
 
 
-# the grammatical negators: "without X", "no X", "do not use X". Verbs that drop or shorten
-# ("token dropping or shorter input sequences", "reduce overconfident predictions") name a method
-# or a problem that papers state as present, so they do not make a present-only mention contradict.
-_STRICT_NEGATORS = frozenset("without no not never nor none".split())
+# how far a grammatical negator (rag.lexicon.GRAMMATICAL_NEGATORS: "without", "no", "not") reaches
 _NEGATED_REACH = 3  # "without any learning rate warmup", "do not use a warmup phase"
 
 
@@ -212,7 +210,7 @@ def _absent_key(question: str, topic: Sequence[str], idf: Idf) -> str | None:
     ws = words(question)
     stated: set[str] = set()
     for i, w in enumerate(ws):
-        if w not in _STRICT_NEGATORS:
+        if w not in GRAMMATICAL_NEGATORS:
             continue
         # "without retraining or distillation": the negation covers the whole phrase
         stated.update(terms(" ".join(ws[i + 1:i + 1 + _NEGATED_REACH])))  # joined too: "warm up" -> warmup

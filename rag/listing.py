@@ -8,42 +8,19 @@ has the asked property, handling negation and quantity ("without warmup", "short
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from rag.evidence import evidence_score, relevance
+from rag.lexicon import ABSENCE_CUE_WORDS, AGGREGATE_QUESTION, PRESENCE_ONLY_WORDS, QUESTION_NEGATION
 from rag.settings import ListThresholds
 from rag.text import Idf, coverage, is_instruction_like, query_terms, split_sentences, stem, terms, words
 from rag.types import Hit
 
-_KINDS = r"(?:papers|works|studies|articles|methods|approaches|research)"
-_AGGREGATE = re.compile(
-    r"^\s*(?:(?:which|what)\s+(?:other\s+)?" + _KINDS + r"\b"
-    r"|(?:which|what)\s+(?:[\w-]+\s+){1,4}?(?:papers|studies|articles)\b"  # "which federated learning papers"
-    r"|(?:list|name|find|show(?:\s+me)?|give(?:\s+me)?)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+){0,3}?"
-    r"(?:papers|works|studies|articles)\b"
-    r"|find\s+(?:[\w-]+\s+){0,3}?(?:work|research|literature|surveys|reviews)\b"  # "find preference-tuning work"
-    r"|how\s+many\s+(?:papers|works|studies|articles)\b"
-    r"|(?:are\s+there\s+)?any\s+(?:papers|works|studies)\b"
-    r"|are\s+there\s+(?:\w+\s+){0,2}?(?:papers|works|studies)\b"
-    r"|is\s+there\s+(?:a|an|any)\s+(?:\w+\s+){0,2}?(?:paper|work|study)\b"
-    r"|(?:is|are)\s+there\s+(?:any\s+)?(?:\w+\s+)?(?:work|research|literature)\s+(?:on|about|that|which|using|where)\b"
-    r"|(?:do|does)\s+any\s+(?:papers?|works?|studies)\b"
-    r"|(?:papers|works|studies)\s+(?:that|which|about|on|using|with|where|whose)\b)",
-    re.IGNORECASE,
-)
-
-# Words that turn "X" into "without X / less X" in the question or in an abstract.
-ABSENCE_CUES = {stem(w) for w in """
-skip skips skipped skipping without no remove removes removed removing removal eliminate eliminates
-eliminated eliminating elimination avoid avoids avoided avoiding free unnecessary needless drop drops
-dropped dropping omit omits omitted omitting bypass bypasses obviate obviates obviating dispense
-short shorter shorten shortens shortened shortening reduce reduces reduced reducing reduction fewer
-less never nor
-""".split()}
-_PRESENCE_ONLY = {stem(w) for w in "long longer lengthy extended extensive".split()}
+# Words that turn "X" into "without X / less X" in the question or in an abstract (stemmed).
+ABSENCE_CUES = {stem(w) for w in ABSENCE_CUE_WORDS}
+_PRESENCE_ONLY = {stem(w) for w in PRESENCE_ONLY_WORDS}
 _WINDOW = 7  # words between a cue and the topic: "removes the need for learning rate warm-up"
 
 Polarity = Literal["presence", "absence"]
@@ -51,7 +28,7 @@ Polarity = Literal["presence", "absence"]
 
 def is_aggregate(question: str) -> bool:
     """True for questions whose answer is a set of papers rather than a fact."""
-    return bool(_AGGREGATE.match(question))
+    return bool(AGGREGATE_QUESTION.match(question))
 
 
 @dataclass(frozen=True)
@@ -62,8 +39,7 @@ class Property:
 
 def parse_property(question: str) -> Property:
     qt = query_terms(question)
-    absence = any(t in ABSENCE_CUES for t in qt) or bool(
-        re.search(r"\b(?:do|does|did)\s+not\b|\bdon'?t\b|\bdoesn'?t\b|\bwithout\b|\bno\b", question, re.IGNORECASE))
+    absence = any(t in ABSENCE_CUES for t in qt) or bool(QUESTION_NEGATION.search(question))
     topic = tuple(t for t in qt if t not in ABSENCE_CUES)
     # "skip warmup" is about the absence of warmup; "training-free detectors of AI-generated
     # text" is a property with many terms, where the cue word is part of the topic

@@ -14,15 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from rag.lexicon import SUMMARY_FRAMING_WORDS
 from rag.text import names, numbers, stem, terms
 
 # words that frame a summary rather than inform: "the authors find", "this approach improves"
-_FRAMING = frozenset(stem(w) for w in """
-author authors researcher researchers technique techniques framework frameworks algorithm algorithms
-system systems find finds found demonstrate demonstrates describe describes discuss discusses explore
-explores investigate investigates address addresses focus focuses aim aims achieve achieves provide
-provides offer offers evidence question questions answer answers
-""".split())
+_FRAMING = frozenset(stem(w) for w in SUMMARY_FRAMING_WORDS)
 
 
 # a quantity stands on its own ("2 bits", "270x", "39%", "124M"); the digit of a name ("int8",

@@ -10,7 +10,8 @@ Two readings of text come out of it, on purpose and side by side here:
   keeps decimals ("2.5"), a longer stopword list (no "paper", "method", "propose"), the same
   stemmer, and every neighbour pair joined, so "warm up" / "warm-up" / "warmup" meet.
 
-Both use :func:`stem` and :func:`split_sentences` from here and nowhere else.
+Both use :func:`stem` and :func:`split_sentences` from here and nowhere else. The word lists they
+read (stopwords, negators, quantity words) live in :mod:`rag.lexicon`.
 """
 
 from __future__ import annotations
@@ -21,57 +22,38 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
+from rag.lexicon import (
+    FEWER_WORDS,
+    INDEX_STOPWORDS,
+    INSTRUCTION,
+    MORE_WORDS,
+    POLARITY_NEGATORS,
+    QUERY_NOISE,
+    QUESTION_WORDS,
+    SENTENCE_ABBREVIATIONS,
+    STOPWORDS,
+)
+
 # --- index tokens (BM25) ---------------------------------------------------------------------------
 _INDEX_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's CountVectorizer pattern (bm25s's default)
 _HYPHENATED = re.compile(r"\b([A-Za-z]+)-([A-Za-z]+)\b")
 _WORD = re.compile(r"[a-z0-9]+")
-# Lucene's English stopwords (bm25s's "en" list)
-INDEX_STOPWORDS = frozenset("""
-a an and are as at be but by for if in into is it no not of on or such that the their then there these
-they this to was will with
-""".split())
-# Words of a question's form, not its topic: "which papers ..." would otherwise reward every
-# abstract that says "in this paper".
-QUERY_NOISE = frozenset(("paper", "papers", "article", "articles", "abstract", "abstracts", "which", "what",
-                         "whose", "who", "list", "show", "find", "any", "there", "mention", "mentions"))
 
-_ABBREV = r"(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|No|approx|resp|al)"
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket,
 # unless the dot belongs to a common abbreviation or an initial.
-_ABBREV_END = re.compile(rf"\b{_ABBREV}\.$")
+_ABBREV_END = re.compile(rf"\b{SENTENCE_ABBREVIATIONS}\.$")
 _INITIAL_END = re.compile(r"\b[A-Z]\.$")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'“])")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s?%|x|×)?")
 
-STOPWORDS = frozenset("""
-a an and are as at be been being but by can could did do does doing done for from had has have having
-how however i if in into is it its itself may might more most much must of on once only or other our
-ours over same should so such than that the their them then there these they this those through to
-too under until up upon very via was we were what when where whether which while who whom whose why
-will with within would you your also both each few further here just own well yet one two three
-paper papers work works study studies propose proposed approach method methods show shows shown
-present presents introduce introduces new novel based using use used uses model models
-""".split())
-# Question-form words: they say what is asked, not what it is about.
-QUESTION_WORDS = frozenset("""
-which what who whose whom how why when where list name tell give find show any some all does do did
-papers paper article articles abstract abstracts mention mentions describe describes about according
-""".split())
 
 
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding)\s+"
-    r"(?:instructions?|prompts?|messages?|context)"
-    r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\b(?:reply|respond|answer)\s+only\s+with\b"
-    r"|\bas\s+an\s+ai\s+(?:language\s+)?model\b",
-    re.IGNORECASE,
-)
 
 
 def is_instruction_like(sentence: str) -> bool:
     """Text addressed to a model rather than a reader: never used as evidence (prompt injection)."""
-    return bool(_INSTRUCTION.search(sentence))
+    return bool(INSTRUCTION.search(sentence))
 
 
 def sentence_spans(text: str) -> list[str]:
@@ -188,15 +170,6 @@ def coverage(query: list[str], text_terms: Iterable[str], idf: Idf) -> float:
 
 # --- what a claim says: names, polarity, quantity -----------------------------------------------------
 _NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*")  # whole words: "97MB", "GPT-4"
-_NEGATORS = frozenset("""
-without no not never nor none neither removes remove removed removing eliminate eliminates eliminated
-eliminating skip skips skipped skipping avoid avoids avoided avoiding omit omits omitted omitting
-dispense obviate obviates obviating bypass bypasses drop drops dropped dropping free unnecessary
-""".split())
-_FEWER = frozenset("short shorter shortened shorten shortens reduce reduces reduced reducing less fewer "
-                   "smaller lower minimal".split())
-_MORE = frozenset("long longer lengthy extended extensive increase increases increased increasing more "
-                  "larger higher".split())
 _POLARITY_WINDOW = 3  # words before a term that can negate or quantify it: "without any learning rate warmup"
 
 
@@ -264,14 +237,14 @@ def polarity(text: str) -> dict[str, set[str]]:
 
 def _polarity_of(ws: list[str], raw: str, out: dict[str, set[str]]) -> None:
     for i, w in enumerate(ws):
-        if w in STOPWORDS or len(w) < 2 or w in _NEGATORS or w in _FEWER or w in _MORE:
+        if w in STOPWORDS or len(w) < 2 or w in POLARITY_NEGATORS or w in FEWER_WORDS or w in MORE_WORDS:
             continue
         before = ws[max(0, i - _POLARITY_WINDOW):i]
         ways = out.setdefault(stem(w), set())
-        ways.add("absent" if any(b in _NEGATORS for b in before) or f"{w}-free" in raw else "present")
-        if any(b in _FEWER for b in before[-2:]):
+        ways.add("absent" if any(b in POLARITY_NEGATORS for b in before) or f"{w}-free" in raw else "present")
+        if any(b in FEWER_WORDS for b in before[-2:]):
             ways.add("fewer")
-        if any(b in _MORE for b in before[-2:]):
+        if any(b in MORE_WORDS for b in before[-2:]):
             ways.add("more")
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
+from rag.lexicon import TITLE_WEAK_ENDINGS
+
 MAX_WORDS = 8  # a title this short is its own short title
 CUT_WORDS = 6  # otherwise its first words, up to this many
 # the name before "Name: what it does", or a question that leads the title
 _HEAD = re.compile(r"^(.+?)(?::(?:\s|(?=[A-Z]))|\s[-\u2013\u2014]\s)|^(.+?\?)\s+\S")
-_WEAK_END = frozenset("a an and as at by for from in into of on or over the to under via versus vs with without".split())
 
 
 def _first_words(text: str) -> str:
@@ -22,7 +23,7 @@ def _first_words(text: str) -> str:
     if len(words) <= MAX_WORDS:
         return " ".join(words)
     cut = words[:CUT_WORDS]
-    while len(cut) > 1 and cut[-1].lower().strip(",;") in _WEAK_END:
+    while len(cut) > 1 and cut[-1].lower().strip(",;") in TITLE_WEAK_ENDINGS:
         cut.pop()
     return " ".join(cut).rstrip(",;:.-") + "\u2026"
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import re
 
+from rag.lexicon import NAME_VARIANT_SUFFIXES
 from rag.text import Idf, names, stem, words
 
-_VARIANTS = ("", "s", "es", "n", "an", "ian", "ns", "ic", "er", "ers", "ing", "ed")
 _DIMENSIONS = re.compile(r"^\d+(?:x\d+)+$")  # "256x256" is a size, not a name
 
 
 def _known(word: str, idf: Idf) -> bool:
-    return any(idf.known(stem(word + v)) for v in _VARIANTS) or idf.known(word)
+    return any(idf.known(stem(word + v)) for v in NAME_VARIANT_SUFFIXES) or idf.known(word)
 
 
 def unknown_names(question: str, idf: Idf) -> list[str]:
