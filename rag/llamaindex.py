@@ -61,12 +61,13 @@ def paper_retriever(retriever, k: int | None = None, filters: Filters | None = N
     return PaperRetriever()
 
 
-def evidence_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
-    """Node postprocessor: drop papers without evidence; put their best sentences in metadata."""
+def _postprocessor(name: str, engine: AnswerEngine, thresholds: EvidenceThresholds | None, step):
+    """A ``BaseNodePostprocessor`` named ``name`` whose work is ``step(nodes, evidence, query)``,
+    where ``evidence`` is :func:`~rag.evidence.select_evidence` over the nodes' papers."""
     from llama_index.core.postprocessor.types import BaseNodePostprocessor
     from pydantic import PrivateAttr
 
-    class EvidencePostprocessor(BaseNodePostprocessor):
+    class Postprocessor(BaseNodePostprocessor):
         _engine: Any = PrivateAttr()
         _th: Any = PrivateAttr()
 
@@ -77,47 +78,7 @@ def evidence_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds 
 
         @classmethod
         def class_name(cls) -> str:
-            return "PaperchatEvidencePostprocessor"
-
-        def _postprocess_nodes(self, nodes, query_bundle=None):
-            if query_bundle is None:
-                return nodes
-            papers = self._engine.retriever.papers
-            hits = [Hit(paper=papers[n.node.node_id], score=n.score or 0.0, rank=i, best_chunk="",
-                             dense_score=None)
-                    for i, n in enumerate(nodes, start=1) if n.node.node_id in papers]
-            ev = select_evidence(query_bundle.query_str, hits, self._engine.idf, self._th)
-            by_id = {n.node.node_id: n for n in nodes}
-            out = []
-            for pe in ev.relevant:
-                n = by_id[pe.hit.paper.paper_id]
-                n.node.metadata["evidence"] = [s.text for s in pe.sentences[:2]]
-                n.node.metadata["evidence_reason"] = pe.reason
-                n.score = pe.score
-                out.append(n)
-            return out
-
-    return EvidencePostprocessor()
-
-
-def veto_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
-    """Node postprocessor: drop the papers the question rules out (``AnswerEngine.vetoes``); the
-    notes saying why go into every surviving node's ``metadata["vetoes"]``."""
-    from llama_index.core.postprocessor.types import BaseNodePostprocessor
-    from pydantic import PrivateAttr
-
-    class VetoPostprocessor(BaseNodePostprocessor):
-        _engine: Any = PrivateAttr()
-        _th: Any = PrivateAttr()
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._engine = engine
-            self._th = thresholds or engine.settings.evidence
-
-        @classmethod
-        def class_name(cls) -> str:
-            return "PaperchatVetoPostprocessor"
+            return name
 
         def _postprocess_nodes(self, nodes, query_bundle=None):
             if query_bundle is None:
@@ -125,17 +86,44 @@ def veto_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | No
             papers = self._engine.retriever.papers
             hits = [Hit(paper=papers[n.node.node_id], score=n.score or 0.0, rank=i, best_chunk="", dense_score=None)
                     for i, n in enumerate(nodes, start=1) if n.node.node_id in papers]
-            ev = select_evidence(query_bundle.query_str, hits, self._engine.idf, self._th)
-            for pe in ev.papers:
-                pe.relevant = True  # judge only what the vetoes say: relevance is the evidence step's
-            notes = self._engine.vetoes(query_bundle.query_str, ev.papers)
-            kept = {pe.hit.paper.paper_id for pe in ev.papers if pe.relevant}
-            out = [n for n in nodes if n.node.node_id in kept]
-            for n in out:
-                n.node.metadata["vetoes"] = list(notes)
-            return out
+            q = query_bundle.query_str
+            return step(nodes, select_evidence(q, hits, self._engine.idf, self._th), q)
 
-    return VetoPostprocessor()
+    return Postprocessor()
+
+
+def evidence_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
+    """Node postprocessor: drop papers without evidence; put their best sentences in metadata."""
+
+    def keep_evidence(nodes, ev, _question):
+        by_id = {n.node.node_id: n for n in nodes}
+        out = []
+        for pe in ev.relevant:
+            n = by_id[pe.hit.paper.paper_id]
+            n.node.metadata["evidence"] = [s.text for s in pe.sentences[:2]]
+            n.node.metadata["evidence_reason"] = pe.reason
+            n.score = pe.score
+            out.append(n)
+        return out
+
+    return _postprocessor("PaperchatEvidencePostprocessor", engine, thresholds, keep_evidence)
+
+
+def veto_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
+    """Node postprocessor: drop the papers the question rules out (``AnswerEngine.vetoes``); the
+    notes saying why go into every surviving node's ``metadata["vetoes"]``."""
+
+    def drop_ruled_out(nodes, ev, question):
+        for pe in ev.papers:
+            pe.relevant = True  # judge only what the vetoes say: relevance is the evidence step's
+        notes = engine.vetoes(question, ev.papers)
+        kept = {pe.hit.paper.paper_id for pe in ev.papers if pe.relevant}
+        out = [n for n in nodes if n.node.node_id in kept]
+        for n in out:
+            n.node.metadata["vetoes"] = list(notes)
+        return out
+
+    return _postprocessor("PaperchatVetoPostprocessor", engine, thresholds, drop_ruled_out)
 
 
 def _response(a):

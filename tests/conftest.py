@@ -217,3 +217,19 @@ def app(home: Path, embedder: Embedder) -> Paperchat:
     settings = load_settings()
     assert settings.home == home
     return Paperchat(settings, embedder=embedder)
+
+
+@pytest.fixture
+def settings(home: Path):
+    """Evidence-only settings (no model) in the isolated home."""
+    from rag.settings import load_settings
+
+    return load_settings(llm_backend="none")
+
+
+@pytest.fixture
+def fake():
+    """A scripted Paperchat for the UI handlers (``ui_fixtures.FakePaperchat``)."""
+    from ui_fixtures import FakePaperchat
+
+    return FakePaperchat()

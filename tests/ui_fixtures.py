@@ -159,3 +159,10 @@ class FakePaperchat:
     @property
     def llm(self) -> None:
         return None
+
+
+def run(services, question: str, chat=None, history=None, **kw) -> list[tuple]:
+    """Every output tuple the UI's ``respond`` handler yields for ``question``."""
+    from ui.handlers import Panel, respond
+
+    return list(respond(services, question, chat or [], history or [], Panel(**kw)))

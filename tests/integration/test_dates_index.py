@@ -8,39 +8,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import ABSTRACT
+from helpers import ABSTRACT, page_dump
 
 from cli.main import main
-from rag.corpus import parse_file
 from rag.dates import (
     METHODS,
 )
-from rag.types import Filters, Paper
-
-
-def _dump(tmp_path: Path, header: str | list[str] | None, dates: list[str | None],
-          abstracts: dict[int, str] | None = None, name: str = "page.txt") -> list[Paper]:
-    """A "blocks" Daily Papers dump with ``header`` as the page's own date line(s) and one paper
-    per entry of ``dates`` (None: no metadata); returns the parsed papers, checking no warning."""
-    head = [header] if isinstance(header, str) else (header or [])
-    parts = ["new", "Get trending papers in your email inbox!", "Subscribe", "Daily Papers", *head]
-    for i, d in enumerate(dates):
-        parts += [f"Paper Number {i}", (abstracts or {}).get(i, f"{ABSTRACT} ({i})")]
-        if d is not None:
-            parts += [f"  • {i + 2} authors\n·\n{d}"]
-    path = tmp_path / name
-    path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
-    papers, _, warnings = parse_file(path)
-    assert warnings == [] and len(papers) == len(dates)
-    return papers
+from rag.types import Filters
 
 
 @pytest.fixture
 def dated_pages(tmp_path: Path) -> list[Path]:
     """Two small page dumps: one gives its yearless dates a year, the other cannot."""
-    _dump(tmp_path, "Dec 10", ["Jul 10, 2024", "Nov 14", None], name="a.txt")
+    page_dump(tmp_path, "Dec 10", ["Jul 10, 2024", "Nov 14", None], name="a.txt")
     abstracts = {i: f"Second page, paper {i}: {ABSTRACT}" for i in range(2)}
-    _dump(tmp_path, "Dec 10", ["Nov 15", None], abstracts, name="b.txt")
+    page_dump(tmp_path, "Dec 10", ["Nov 15", None], abstracts, name="b.txt")
     for i, name in enumerate(("a.txt", "b.txt")):  # distinct titles across the two pages
         path = tmp_path / name
         path.write_text(path.read_text("utf-8").replace("Paper Number", f"Page {i} Paper"), "utf-8")

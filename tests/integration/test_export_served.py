@@ -4,28 +4,15 @@ unit/test_export.py)."""
 from __future__ import annotations
 
 import json
-import re
 
 import httpx
 from click.testing import CliRunner
+from helpers import balanced, entries
 from serving import KEY, WARMUP, serving
 
 from cli.main import main
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-
-
-def entries(bib: str) -> list[tuple[str, str]]:
-    return re.findall(r"^@(\w+)\{([^,]+),", bib, re.M)
-
-
-def balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _ask(seed_index, *args: str):

@@ -4,6 +4,7 @@ once and cached (pure features: unit/test_list_judge.py)."""
 from __future__ import annotations
 
 import pytest
+from helpers import hit
 
 from rag.list_features import (
     FEATURES,
@@ -12,12 +13,6 @@ from rag.list_features import (
 )
 from rag.list_judge import ListModel
 from rag.text import Idf
-from rag.types import Hit
-
-
-def hit(paper, rank=1, dense=0.5):
-    return Hit(paper=paper, score=1.0 / rank, rank=rank, best_chunk=paper.abstract[:200], bm25_score=1.0 / rank,
-               dense_score=dense)
 
 
 @pytest.mark.slow  # loads the reading judge

@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import html
 import threading
-from pathlib import Path
 
 import pytest
 from helpers import free_port, paper_record, write_jsonl
-from ui_fixtures import FakePaperchat
+from ui_fixtures import FakePaperchat, run
 
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
 from ui.app import launch
-from ui.handlers import Panel, Services, respond, upload
-
-
-@pytest.fixture
-def settings(home: Path):
-    return load_settings(llm_backend="none")
-
-
-@pytest.fixture
-def fake() -> FakePaperchat:
-    return FakePaperchat()
-
-
-def run(services: Services, question: str, chat=None, history=None, **kw) -> list[tuple]:
-    return list(respond(services, question, chat or [], history or [], Panel(**kw)))
+from ui.handlers import Services, upload
 
 
 def test_respond_on_a_real_index(home, tmp_path, embedder, seed_corpus) -> None:

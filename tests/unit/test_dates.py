@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ABSTRACT
+from helpers import ABSTRACT, page_dump
 
 from rag.catalogue import Catalogue, update_catalogue, write_catalogue
 from rag.corpus import bundled_seed_paths, load_corpus, merge_duplicates, parse_file
@@ -30,21 +30,6 @@ from rag.types import Filters, Paper, SearchResult
 # ----------------------------------------------------------------------------------------------
 
 
-def _dump(tmp_path: Path, header: str | list[str] | None, dates: list[str | None],
-          abstracts: dict[int, str] | None = None, name: str = "page.txt") -> list[Paper]:
-    """A "blocks" Daily Papers dump with ``header`` as the page's own date line(s) and one paper
-    per entry of ``dates`` (None: no metadata); returns the parsed papers, checking no warning."""
-    head = [header] if isinstance(header, str) else (header or [])
-    parts = ["new", "Get trending papers in your email inbox!", "Subscribe", "Daily Papers", *head]
-    for i, d in enumerate(dates):
-        parts += [f"Paper Number {i}", (abstracts or {}).get(i, f"{ABSTRACT} ({i})")]
-        if d is not None:
-            parts += [f"  • {i + 2} authors\n·\n{d}"]
-    path = tmp_path / name
-    path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
-    papers, _, warnings = parse_file(path)
-    assert warnings == [] and len(papers) == len(dates)
-    return papers
 
 
 def _dated(papers: list[Paper]) -> list[tuple[str | None, str | None, str | None]]:
@@ -52,7 +37,7 @@ def _dated(papers: list[Paper]) -> list[tuple[str | None, str | None, str | None
 
 
 def test_newest_full_year_plus_one_is_the_capture_year_lower_bound(tmp_path: Path):
-    papers = _dump(tmp_path, "Dec 10", ["Jul 10, 2024", "Nov 14", "Mar 5, 2023 4", "Feb 25 7", None])
+    papers = page_dump(tmp_path, "Dec 10", ["Jul 10, 2024", "Nov 14", "Mar 5, 2023 4", "Feb 25 7", None])
     assert _dated(papers) == [
         ("Jul 10, 2024", "2024-07-10", None),  # written: untouched
         ("Nov 14", "2025-11-14", "page-newest-year+1"),  # the page writes 2024 out: 2025 at the earliest
@@ -64,39 +49,39 @@ def test_newest_full_year_plus_one_is_the_capture_year_lower_bound(tmp_path: Pat
 
 
 def test_no_full_date_on_the_page_means_no_year(tmp_path: Path):
-    papers = _dump(tmp_path, "Dec 10", ["Nov 14", "May 12 3"])
+    papers = page_dump(tmp_path, "Dec 10", ["Nov 14", "May 12 3"])
     assert _dated(papers) == [("Nov 14", None, None), ("May 12", None, None)]
 
 
 def test_a_page_without_its_own_date_still_has_its_full_dates(tmp_path: Path):
-    papers = _dump(tmp_path, None, ["Dec 31, 2022", "Dec 31"])
+    papers = page_dump(tmp_path, None, ["Dec 31, 2022", "Dec 31"])
     assert _dated(papers)[1] == ("Dec 31", "2023-12-31", "page-newest-year+1")
 
 
 def test_a_date_after_the_page_date_is_not_given_a_year(tmp_path: Path):
     """A yearless date and the yearless page date are both in the capture year: "Mar 4" on a page
     of "Mar 3" would postdate its page, so the page's reading of years does not hold for it."""
-    papers = _dump(tmp_path, "Mar 3", ["Mar 3, 2024", "Mar 4", "Mar 3", "Dec 9"])
+    papers = page_dump(tmp_path, "Mar 3", ["Mar 3, 2024", "Mar 4", "Mar 3", "Dec 9"])
     assert _dated(papers)[1:] == [("Mar 4", None, None), ("Mar 3", "2025-03-03", "page-newest-year+1"),
                                   ("Dec 9", None, None)]
 
 
 def test_the_page_header_year(tmp_path: Path):
-    papers = _dump(tmp_path, "Dec 10, 2024", ["Nov 14", "Jun 1, 2023", "Dec 11"])
+    papers = page_dump(tmp_path, "Dec 10, 2024", ["Nov 14", "Jun 1, 2023", "Dec 11"])
     assert _dated(papers) == [("Nov 14", "2024-11-14", "page-header"), ("Jun 1, 2023", "2023-06-01", None),
                               ("Dec 11", None, None)]  # after the page's own date
 
 
 def test_a_header_year_the_page_writes_out_elsewhere_is_not_trusted(tmp_path: Path):
     # "Nov 13, 2024" with its year says the page was not captured in 2024; the header says 2024
-    papers = _dump(tmp_path, "Dec 10, 2024", ["Nov 13, 2024", "Nov 14"])
+    papers = page_dump(tmp_path, "Dec 10, 2024", ["Nov 13, 2024", "Nov 14"])
     assert _dated(papers)[1] == ("Nov 14", None, None)
 
 
 def test_an_unclear_page_date_gives_no_year(tmp_path: Path):
-    papers = _dump(tmp_path, ["Dec 10", "Dec 11"], ["Nov 13, 2024", "Nov 14"])
+    papers = page_dump(tmp_path, ["Dec 10", "Dec 11"], ["Nov 13, 2024", "Nov 14"])
     assert _dated(papers)[1] == ("Nov 14", None, None)
-    papers = _dump(tmp_path, "Feb 30", ["Nov 13, 2024", "Nov 14"])  # an impossible page date
+    papers = page_dump(tmp_path, "Feb 30", ["Nov 13, 2024", "Nov 14"])  # an impossible page date
     assert _dated(papers)[1] == ("Nov 14", None, None)
 
 
@@ -104,7 +89,7 @@ def test_an_arxiv_id_in_the_abstract(tmp_path: Path):
     abstracts = {0: f"{ABSTRACT} Code: https://arxiv.org/abs/2401.01234v2.",
                  1: f"{ABSTRACT} See huggingface.co/papers/2312.12345 for the demo.",
                  2: f"{ABSTRACT} Preprint at https://arxiv.org/abs/2401.01234."}
-    papers = _dump(tmp_path, None, ["Jan 5", "Dec 28", "Feb 1"], abstracts)
+    papers = page_dump(tmp_path, None, ["Jan 5", "Dec 28", "Feb 1"], abstracts)
     assert _dated(papers) == [
         ("Jan 5", "2024-01-05", "arxiv-id"),
         ("Dec 28", "2023-12-28", "arxiv-id"),
@@ -115,13 +100,13 @@ def test_an_arxiv_id_in_the_abstract(tmp_path: Path):
 def test_an_arxiv_id_must_agree_with_the_page(tmp_path: Path):
     abstracts = {1: f"{ABSTRACT} https://arxiv.org/abs/2401.01234", 2: f"{ABSTRACT} https://arxiv.org/pdf/2501.00042"}
     # the page writes 2024 out, so its yearless dates are 2025 or later: the 2024 id disagrees
-    papers = _dump(tmp_path, "Dec 10", ["Jul 10, 2024", "Jan 5", "Jan 6"], abstracts)
+    papers = page_dump(tmp_path, "Dec 10", ["Jul 10, 2024", "Jan 5", "Jan 6"], abstracts)
     assert _dated(papers)[1:] == [("Jan 5", None, None), ("Jan 6", "2025-01-06", "arxiv-id")]
 
 
 def test_feb_29_only_in_a_leap_year(tmp_path: Path):
-    assert _dated(_dump(tmp_path, None, ["Mar 1, 2023", "Feb 29"]))[1] == ("Feb 29", "2024-02-29", "page-newest-year+1")
-    assert _dated(_dump(tmp_path, None, ["Mar 1, 2024", "Feb 29"]))[1] == ("Feb 29", None, None)
+    assert _dated(page_dump(tmp_path, None, ["Mar 1, 2023", "Feb 29"]))[1] == ("Feb 29", "2024-02-29", "page-newest-year+1")
+    assert _dated(page_dump(tmp_path, None, ["Mar 1, 2024", "Feb 29"]))[1] == ("Feb 29", None, None)
 
 
 def test_the_lines_layout_has_no_dates_to_infer(tmp_path: Path):

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import balanced, entries
 
 from rag import export
 from rag.types import Answer, Citation, Exclusion, Line, Paper
@@ -40,19 +41,6 @@ def list_answer(*papers: Paper, first_n: int = 1) -> Answer:
 
 def by_id(*papers: Paper) -> dict[str, Paper]:
     return {p.paper_id: p for p in papers}
-
-
-def entries(bib: str) -> list[tuple[str, str]]:
-    return re.findall(r"^@(\w+)\{([^,]+),", bib, re.M)
-
-
-def balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 # ----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import hit
 
 from rag.list_features import (
     FEATURES,
@@ -16,12 +17,6 @@ from rag.list_features import (
     soft_coverage,
 )
 from rag.list_judge import ListModel, fit_logistic, judge
-from rag.types import Hit
-
-
-def hit(paper, rank=1, dense=0.5):
-    return Hit(paper=paper, score=1.0 / rank, rank=rank, best_chunk=paper.abstract[:200], bm25_score=1.0 / rank,
-               dense_score=dense)
 
 
 def test_question_reads_absence_topic_and_rare_terms(seed_idf):

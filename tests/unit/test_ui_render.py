@@ -9,18 +9,17 @@ import html
 import logging
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from helpers import write_jsonl
-from ui_fixtures import QUOTE, FakePaperchat, answer, citation, events_for, quote_line, source
+from ui_fixtures import QUOTE, answer, citation, events_for, quote_line, run, source
 
 from rag.errors import BackendError, ConfigError, CorpusError, IndexMissingError
 from rag.settings import load_settings
 from rag.types import Event, Exclusion, Line
 from ui import render
 from ui.app import build_app
-from ui.handlers import Panel, Services, new_chat, respond, toggle_cited, upload
+from ui.handlers import Services, new_chat, toggle_cited, upload
 
 EVIL = [
     "<script>alert(1)</script>",
@@ -284,18 +283,6 @@ def test_stats_line() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def settings(home: Path):
-    return load_settings(llm_backend="none")
-
-
-@pytest.fixture
-def fake() -> FakePaperchat:
-    return FakePaperchat()
-
-
-def run(services: Services, question: str, chat=None, history=None, **kw) -> list[tuple]:
-    return list(respond(services, question, chat or [], history or [], Panel(**kw)))
 
 
 def test_respond_streams_then_shows_the_verified_text(settings, fake) -> None:
