@@ -279,13 +279,13 @@ def test_a_near_miss_opens_and_pins_back_into_the_list(page) -> None:
     first.wait_for(state="visible", timeout=5_000)
     title = first.locator(".pc-excluded-title").inner_text()
     assert first.locator(".pc-excluded-why").inner_text() and first.locator(".pc-excluded-quote").inner_text()
-    shot(page, "05-near-miss-opened")
+    shot(page, "12-near-miss-opened")
     text = ask(page, "include the first one")
     last = page.locator("#pc-chat .pc-answer").last
     assert "one added by you" in text and title in text
     assert last.locator("ul.pc-list > li").count() == 3 and last.locator("a.pc-cite").count() >= 3
     assert f"you added “{title}”" in text
-    shot(page, "06-near-miss-pinned-back")
+    shot(page, "13-near-miss-pinned-back")
     assert not page.page_errors
 
 
