@@ -27,20 +27,21 @@ from rag.types import Answer
 MAX_PINNED = 5
 
 
+def _position(word: str, count: int) -> int:
+    """The 1-based position an ordinal word names in a list of ``count`` ("last" is the end)."""
+    return count if word.lower() == "last" else ORDINALS[word.lower()]
+
+
 def excluded_pick(question: str, prev: Answer) -> int | None:
     """The 1-based position in ``prev.excluded`` the user asks to include back (possibly past
     the list's end, for the caller to say so), or None when the question is not such a request."""
     if not prev.excluded or not INCLUDE_BACK.match(question):
         return None
-    m = ORDINAL_REF.search(question)
-    if m:
-        word = m["ord"].lower()
-        idx = len(prev.excluded) if word == "last" else ORDINALS[word]
-    elif (m := BARE_NUMBER.search(question)) is not None:
-        idx = int(m["n"] or m["o"])
-    else:
-        return None
-    return idx
+    if (m := ORDINAL_REF.search(question)) is not None:
+        return _position(m["ord"], len(prev.excluded))
+    if (m := BARE_NUMBER.search(question)) is not None:
+        return int(m["n"] or m["o"])
+    return None
 
 
 @dataclass
@@ -66,8 +67,7 @@ def rewrite(question: str, history: Sequence[Answer] | None) -> Standalone:
     pinned: list[tuple[str, str]] = []
     if papers:
         for m in ORDINAL_REF.finditer(question):
-            word = m["ord"].lower()
-            idx = len(papers) if word == "last" else ORDINALS[word]
+            idx = _position(m["ord"], len(papers))
             if 1 <= idx <= len(papers):
                 pinned.append(papers[idx - 1])
         if not pinned:

@@ -191,9 +191,11 @@ class SearchResult:
             elif dated:
                 yearless = self.papers_without_year
                 what = "no date" if yearless == 0 else "no full date"
-                detail = ("" if not yearless else " (1 gives month and day only, and its page does not tell the year)"
-                          if yearless == 1 else f" ({yearless} give month and day only, and their page does not tell "
-                          "the year)")
+                detail = ""
+                if yearless == 1:
+                    detail = " (1 gives month and day only, and its page does not tell the year)"
+                elif yearless:
+                    detail = f" ({yearless} give month and day only, and their page does not tell the year)"
                 note += f"; {missing} have {what} in their source{detail} and were excluded"
             else:
                 note += f"; {missing} have no upvote count and were excluded"

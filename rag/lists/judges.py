@@ -151,30 +151,27 @@ class ReaderJudge:
         listed = sorted((i for i, p in enumerate(probs) if p >= threshold), key=lambda i: (-round(probs[i], 3), i))
         judged = []
         for i in listed:
-            quote = _best_sentence(reader, q, pool[i].paper.title, _sentences(pool[i], q))
+            quote = _best_sentence(reader, q, pool[i])
             if quote:
                 judged.append(listing.Judgement(hit=pool[i], qualifies=True, quote=quote, score=probs[i],
                                                 reason=f"judged {probs[i]:.0%} likely by the reading judge"))
         taken = {j.hit.paper.paper_id for j in judged}
         close = sorted((i for i in range(len(pool)) if pool[i].paper.paper_id not in taken),
                        key=lambda i: (-round(probs[i], 3), i))[: self.settings.answer.near_misses]
-        quotes = [_best_sentence(reader, q, pool[i].paper.title, _sentences(pool[i], q)) or "" for i in close]
+        quotes = [_best_sentence(reader, q, pool[i]) or "" for i in close]
         excluded = near.by_probability([pool[i] for i in close], [probs[i] for i in close], quotes, threshold,
                                        "the reading judge")
         return Verdicts(judged, excluded=excluded)
         yield  # a generator: nothing is shown before the list is final
 
 
-def _sentences(hit: Hit, question: str) -> list[str]:
-    """The sentences the judge reads that may be quoted (never one that addresses a model)."""
-    return [s for s in passage_sentences(question, hit.paper.abstract) if not is_instruction_like(s)]
-
-
-def _best_sentence(reader, question: str, title: str, sentences: list[str]) -> str | None:
-    """Of the sentences the judge read, the one it scores highest on its own."""
+def _best_sentence(reader, question: str, hit: Hit) -> str | None:
+    """Of the sentences the judge reads that may be quoted (never one that addresses a model),
+    the one it scores highest on its own."""
+    sentences = [s for s in passage_sentences(question, hit.paper.abstract) if not is_instruction_like(s)]
     if not sentences:
         return None
-    probs = reader.sentence_probabilities(question, title, sentences)
+    probs = reader.sentence_probabilities(question, hit.paper.title, sentences)
     return sentences[max(range(len(sentences)), key=lambda i: (probs[i], -i))]
 
 

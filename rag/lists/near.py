@@ -29,9 +29,10 @@ def _veto_reason(c: Candidate) -> str:
 def fitted(cands: Sequence[Candidate], model: ListModel, listed: set[str], n: int) -> list[Exclusion]:
     """The fitted judge's near-misses: unlisted candidates by the model's probability (a vetoed
     paper counts with the probability it had before the veto)."""
-    scored = sorted(((model.probability(c.features), i, c) for i, c in enumerate(cands)
+    probs = [model.probability(c.features) for c in cands]
+    scored = sorted(((p, i, c) for i, (p, c) in enumerate(zip(probs, cands, strict=True))
                      if c.hit.paper.paper_id not in listed), key=lambda t: (-round(t[0], 3), t[1]))
-    top = max((model.probability(c.features) for c in cands if c.hit.paper.paper_id in listed), default=0.0)
+    top = max((p for p, c in zip(probs, cands, strict=True) if c.hit.paper.paper_id in listed), default=0.0)
     out = []
     for p, _, c in scored[:n]:
         if c.vetoed:
