@@ -26,8 +26,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import wire
 from api.conversation import AnswerStore, question_and_history
-from rag import export
-from rag.backend_choice import BackendPool, default_label, offers
+from rag.answer import export
+from rag.answer.stream import TextStream, fold
 from rag.errors import (
     BackendError,
     ConfigError,
@@ -38,11 +38,11 @@ from rag.errors import (
     StoreError,
     UploadTooLargeError,
 )
-from rag.sanitize import check_question, markdown_literal
+from rag.ingest.uploads import check_upload, safe_name
+from rag.llm.choice import BackendPool, default_label, offers
 from rag.settings import Settings
-from rag.stream import TextStream, fold
+from rag.text.sanitize import check_question, markdown_literal
 from rag.types import Filters
-from rag.uploads import check_upload, safe_name
 
 log = logging.getLogger("paperchat.api")
 MAX_UPLOAD_FILES = 20  # files per POST /v1/ingest, each up to PAPERCHAT_UPLOAD_MAX_MB

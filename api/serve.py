@@ -20,7 +20,7 @@ def build_server(settings: Settings, app: Any = None):
     import gradio as gr
 
     from api.app import build_api
-    from rag.backend_choice import BackendPool
+    from rag.llm.choice import BackendPool
     from ui.access import gradio_auth, uploads_allowed
     from ui.app import asset, build_app, head_html
 

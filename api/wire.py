@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rag.errors import ConfigError
-from rag.sanitize import markdown_literal
+from rag.text.sanitize import markdown_literal
 from rag.types import Answer, answer_text
 
 MODEL = "paperchat"

@@ -21,7 +21,7 @@ PAPERCHAT_HOME, and the BM25 index ``HybridRetriever`` builds. Phases, in one pr
    sentence is embedded once with the real model; a synthetic chunk's vector is the
    L2-normalised mean of its sentences' vectors (dense latency depends on the number and size
    of vectors, not on their text). Written through ``ChromaStore.add`` into a generation with the
-   metadata layout ``rag/index.py`` writes, made active, then ``HybridRetriever.open`` builds
+   metadata layout ``rag/ingest/index.py`` writes, made active, then ``HybridRetriever.open`` builds
    BM25 over all papers (timed, with its parts) and is reopened from its cache (timed).
 
 Recorded: machine (CPU, cores, RAM, Python, OS), date, git commit, load averages sampled during
@@ -204,7 +204,7 @@ class TimedEmbedder:
 
 def timed_store(settings: Any) -> Any:
     """A real ChromaStore whose record methods add up their seconds."""
-    from rag.store import ChromaStore
+    from rag.storage.chroma import ChromaStore
 
     class TimedStore(ChromaStore):
         seconds: dict[str, float]
@@ -243,7 +243,7 @@ def _phrase(words: list[str], lo: int, hi: int, rng: random.Random) -> str:
 
 def build_queries(papers: list[Any], rng: random.Random) -> list[dict[str, str]]:
     """~50 varied queries: title key phrases, abstract phrases, hand-written questions."""
-    from rag.text import split_sentences
+    from rag.text.analysis import split_sentences
 
     qs: list[dict[str, str]] = []
     for p in rng.sample(papers, N_TITLE_PHRASES):
@@ -324,7 +324,7 @@ def _median_ms(fn: Callable[[], Any], reps: int) -> float:
 def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 7) -> dict[str, float]:
     """Median ms of the store and retriever calls one search makes, alone and in cheaper variants,
     so a slow line in the search table can be traced to a call (and a fix's gain estimated)."""
-    from rag.store import where_clause
+    from rag.storage.chroma import where_clause
     from rag.types import Filters
 
     store, name = retriever.store, retriever.active.collection
@@ -368,10 +368,10 @@ def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 
 
 def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
                 ) -> tuple[dict[str, Any], list[dict[str, str]], Any, list[Any]]:
-    from rag.corpus import bundled_seed_paths, load_corpus
-    from rag.embed import embedder_from
+    from rag.embed.bundled import embedder_from
+    from rag.ingest.corpus import bundled_seed_paths, load_corpus
     from rag.paperchat import Paperchat
-    from rag.retrieve import HybridRetriever
+    from rag.retrieve.hybrid import HybridRetriever
     from rag.settings import load_settings
 
     res: dict[str, Any] = {}
@@ -420,7 +420,7 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
         **ph.out,
     }
     # tokens the model saw, to relate seconds to work (counted after the timed run)
-    from rag.chunk import Chunker
+    from rag.ingest.chunk import Chunker
 
     ch = Chunker(embedder.inner.count_tokens, embedder.name, settings.chunk_size, settings.chunk_overlap)
     texts = [c.embed_text for p in seed_papers for c in ch.chunks(p)]
@@ -495,7 +495,7 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
 def synthetic_papers(n: int, pool: list[str], title_words: list[str], rng: random.Random
                      ) -> Iterator[tuple[Any, list[int]]]:
     """``n`` synthetic papers (5-8 pool sentences each) with the sentence indices they use."""
-    from rag.corpus import paper_id_for
+    from rag.ingest.corpus import paper_id_for
     from rag.types import Paper
 
     day0, days = date(2022, 1, 1), (date(2025, 12, 31) - date(2022, 1, 1)).days
@@ -518,12 +518,12 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
                 sampler: LoadSampler, base: Path, breakdown: bool) -> dict[str, Any]:
     from tqdm import tqdm
 
-    from rag.chunk import Chunk, chunk_id, embed_text
-    from rag.lexical import LexicalIndex, paper_tokens
-    from rag.retrieve import HybridRetriever
+    from rag.ingest.chunk import Chunk, chunk_id, embed_text
+    from rag.retrieve.hybrid import HybridRetriever
+    from rag.retrieve.lexical import LexicalIndex, paper_tokens
     from rag.settings import load_settings
-    from rag.store import Active, chunk_metadata
-    from rag.text import split_sentences
+    from rag.storage.chroma import Active, chunk_metadata
+    from rag.text.analysis import split_sentences
 
     res: dict[str, Any] = {"papers": n}
     home = Path(tempfile.mkdtemp(prefix=f"synth{n // 1000}k-", dir=base))

@@ -9,7 +9,7 @@ process's RSS, and the files' size.
 Synthetic papers as in bench_index.synthetic_papers (5-8 random seed-abstract sentences, synthetic
 titles, dates over 2022-2025 with 20% undated, upvotes 0-300, fixed seed). To build 1M documents in
 minutes, each seed sentence and title word is tokenised once by the real analyser
-(``rag.text.index_tokens``) and a paper's tokens are the concatenation (the analyser works word by
+(``rag.text.analysis.index_tokens``) and a paper's tokens are the concatenation (the analyser works word by
 word), counted into postings with numpy and assembled by ``LexicalIndex._assemble`` (the part of
 ``LexicalIndex.build`` after its per-token Python loop; that loop's cost at 100k is in the BM25
 build time of bench_scale). The update (1,000 new papers, 1% of the old ones changed or removed)
@@ -41,7 +41,7 @@ RNG_SEED = 20261123
 
 
 def child(path: str, queries_file: str) -> None:
-    from rag.derived import open_derived
+    from rag.ingest.derived import open_derived
     from rag.types import Filters
 
     before = memory_mib()
@@ -94,10 +94,10 @@ def main() -> None:
     from bench_index import build_queries, synthetic_papers
 
     from eval.machine import git_info, loadavg, machine_info
-    from rag.catalogue import write_catalogue
-    from rag.corpus import bundled_seed_paths, load_corpus
-    from rag.lexical import LexicalIndex
-    from rag.text import index_tokens, split_sentences
+    from rag.ingest.corpus import bundled_seed_paths, load_corpus
+    from rag.retrieve.lexical import LexicalIndex
+    from rag.storage.catalogue import write_catalogue
+    from rag.text.analysis import index_tokens, split_sentences
 
     t0 = time.perf_counter()
     base = Path(tempfile.mkdtemp(prefix="lex-", dir=args.tmp))

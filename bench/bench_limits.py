@@ -1,7 +1,7 @@
 """What the input limits bound: peak RSS and time of reading files at each limit, each in a fresh
 process (``ru_maxrss`` of the child), with synthetic text (no corpus is copied).
 
-The limits (``rag/corpus.py``, ``rag/chunk.py``, settings): bytes per file 256 MiB; characters per
+The limits (``rag/ingest/corpus.py``, ``rag/ingest/chunk.py``, settings): bytes per file 256 MiB; characters per
 abstract 20,000 (a longer record is skipped with a warning before it is cleaned); characters per
 JSONL record 1,000,000 (skipped before it is decoded); papers per file 200,000; chunks per paper
 64 (about 20 at the abstract limit); an HTTP upload 20 MB (``PAPERCHAT_UPLOAD_MAX_MB``).
@@ -42,9 +42,9 @@ mode, path = sys.argv[1], Path(sys.argv[2])
 out = {}
 try:
     if mode == "parse":
-        from rag.chunk import Chunker
-        from rag.corpus import load_corpus
-        from rag.embed import embedder_from
+        from rag.ingest.chunk import Chunker
+        from rag.ingest.corpus import load_corpus
+        from rag.embed.bundled import embedder_from
         from rag.settings import load_settings
         load = load_corpus([path])
         s = load_settings()
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--embed", type=int, default=300)
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
-    from rag.corpus import _MAX_FILE_BYTES, MAX_ABSTRACT_CHARS, MAX_RECORDS_PER_FILE
+    from rag.ingest.corpus import _MAX_FILE_BYTES, MAX_ABSTRACT_CHARS, MAX_RECORDS_PER_FILE
 
     rng = random.Random(7)
     tmp = Path(tempfile.mkdtemp(prefix="paperchat-bench-limits-"))

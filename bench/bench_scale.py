@@ -3,7 +3,7 @@
 What is measured, per size, on a real ``chroma run`` server (one per size, data in a temp dir):
 
 - **write**: synthetic records through ``ChromaStore.add`` (batched within Chroma's limit),
-  records/s; then the generation's BM25 index + catalogue (``rag.derived.build_derived``, what
+  records/s; then the generation's BM25 index + catalogue (``rag.ingest.derived.build_derived``, what
   ingest now does before the pointer flips), seconds.
 - **cold open + search in a fresh process** (``--child``): ``Paperchat.retriever()`` time (the
   pointer read + mapping the files), then p50/p95 of ``bm25`` / ``dense`` / ``hybrid`` / hybrid with
@@ -186,7 +186,7 @@ def added_papers(round_: int, add_n: int, pool: list[str], title_words: list[str
 
     from bench_index import synthetic_papers
 
-    from rag.corpus import paper_id_for
+    from rag.ingest.corpus import paper_id_for
 
     out = []
     for p, idx in synthetic_papers(add_n, pool, title_words, random.Random(RNG_SEED + 1 + round_)):
@@ -205,10 +205,10 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
     from bench_index import synthetic_papers
     from tqdm import tqdm
 
-    from rag.chunk import Chunk, Chunker, chunk_id, embed_text
-    from rag.embed import MINILM_TOKENIZER, token_counter
+    from rag.embed.bundled import MINILM_TOKENIZER, token_counter
+    from rag.ingest.chunk import Chunk, Chunker, chunk_id, embed_text
     from rag.settings import load_settings
-    from rag.store import ChromaStore, chunk_metadata
+    from rag.storage.chroma import ChromaStore, chunk_metadata
 
     res: dict[str, Any] = {"papers": n}
     proc, port = start_chroma(d / "chroma")
@@ -272,8 +272,8 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
 def _finish_generation(res: dict[str, Any], store: Any, settings: Any, name: str, embedder: Any,
                        papers: list, chunk_ids: dict[str, list[str]]) -> None:
     """What ingest does once the records are in: the generation's files, then the pointer flip."""
-    from rag.derived import build_derived, derived_path
-    from rag.store import Active
+    from rag.ingest.derived import build_derived, derived_path
+    from rag.storage.chroma import Active
 
     t = time.perf_counter()
     build_derived(derived_path(settings, name), papers, chunk_ids)
@@ -292,9 +292,9 @@ def derive_size(n: int, pool: list[str], title_words: list[str], embedder: Any, 
     ``write`` is the write's numbers as recorded while it ran (they go into ``build.json``)."""
     from bench_index import synthetic_papers
 
-    from rag.chunk import chunk_id, embed_text
+    from rag.ingest.chunk import chunk_id, embed_text
     from rag.settings import load_settings
-    from rag.store import ChromaStore
+    from rag.storage.chroma import ChromaStore
 
     if (d / "build.json").exists():
         raise SystemExit(f"{d / 'build.json'} exists: this size was finished already")
@@ -334,7 +334,7 @@ def facts_phase(settings: Any, store: Any, idf_table: bool) -> dict[str, Any]:
     """What ``stats`` and the first answer's IDF cost on the live generation: the catalogue's
     summary (columns + facts, no paper read), and, with ``idf_table``, making the IDF table of a
     generation written before it was saved (the one-off pass over every paper), then opening it."""
-    from rag.derived import derived_path, doc_freq_of, open_derived
+    from rag.ingest.derived import derived_path, doc_freq_of, open_derived
 
     active = store.active()
     path = derived_path(settings, store.generation_name(active.generation))
@@ -364,10 +364,10 @@ def measure_size(d: Path, pool: list[str], vecs: np.ndarray, title_words: list[s
                  queries_file: Path, add_n: int, idf_table: bool = False) -> dict[str, Any]:
     """Cold open + search (a fresh process), disk, then adding ``add_n`` papers through the real
     ``ingest()``, against the index kept in ``d`` (by :func:`build_size`, maybe by older code)."""
-    from rag.embed import MINILM_TOKENIZER, token_counter
-    from rag.index import ingest
+    from rag.embed.bundled import MINILM_TOKENIZER, token_counter
+    from rag.ingest.index import ingest
     from rag.settings import load_settings
-    from rag.store import ChromaStore
+    from rag.storage.chroma import ChromaStore
 
     res: dict[str, Any] = json.loads((d / "build.json").read_text())
     proc, port = start_chroma(d / "chroma")
@@ -384,7 +384,7 @@ def measure_size(d: Path, pool: list[str], vecs: np.ndarray, title_words: list[s
             count = token_counter(MINILM_TOKENIZER)
             extra = added_papers(round_, add_n, pool, title_words)
             table = {}
-            from rag.chunk import Chunker
+            from rag.ingest.chunk import Chunker
 
             chunker = Chunker(count, embedder.name, settings.chunk_size, settings.chunk_overlap)
             for p, idx in extra:
@@ -536,10 +536,10 @@ def main() -> None:
     from bench_index import build_queries
 
     from eval.machine import git_info, loadavg, machine_info
-    from rag.corpus import bundled_seed_paths, load_corpus
-    from rag.embed import embedder_from
+    from rag.embed.bundled import embedder_from
+    from rag.ingest.corpus import bundled_seed_paths, load_corpus
     from rag.settings import load_settings
-    from rag.text import split_sentences
+    from rag.text.analysis import split_sentences
 
     t0 = time.perf_counter()
     base = Path(tempfile.mkdtemp(prefix="scale-", dir=args.tmp))

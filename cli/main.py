@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from cli.output import OneLineErrors, echo, exit_process, styled
-from rag.export import FORMATS
+from rag.answer.export import FORMATS
 from rag.llm.registry import CHOICES
 
 
@@ -217,7 +217,7 @@ def _filter_options(f):
 @click.pass_context
 def search(ctx: click.Context, query: str, k: int, mode: str, date_from, date_to, min_upvotes, as_json: bool) -> None:
     """Show the papers that best match QUERY (no LLM involved)."""
-    from rag.sanitize import check_question
+    from rag.text.sanitize import check_question
 
     if not query.strip():
         raise click.UsageError("QUERY is empty")
@@ -247,7 +247,7 @@ def _short_label(line):
     citations list), so the answer leads with what the papers say."""
     from dataclasses import replace
 
-    from rag.titles import short_title
+    from rag.text.titles import short_title
 
     return replace(line, label=short_title(line.label)) if line.kind in ("quote", "item") and line.label else line
 
@@ -264,10 +264,10 @@ def _print_excluded(answer) -> None:
 
 
 def _print_answer_stream(events, quiet: bool, explain: bool = False):
-    """Print an answer as it streams (``rag.stream.TextStream``: quote and list lines as they
+    """Print an answer as it streams (``rag.answer.stream.TextStream``: quote and list lines as they
     arrive, the model's summary only once verified, nothing twice); return the Answer.
     ``quiet``: print nothing, only fold the answer (for the whole-answer formats)."""
-    from rag.stream import TextStream
+    from rag.answer.stream import TextStream
 
     text = TextStream(label=_short_label)
     for ev in events:
@@ -338,7 +338,7 @@ def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, f
     if fmt == "json":
         echo(json.dumps(answer.to_dict(), indent=2))
         return
-    from rag import export
+    from rag.answer import export
 
     papers = app.papers_by_id(c.paper_id for c in answer.citations)
     if fmt == "markdown":
@@ -421,7 +421,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         return
     for key, value in s.items():
         if key == "dates" and isinstance(value, dict):
-            from rag.dates import describe_counts
+            from rag.ingest.dates import describe_counts
 
             head, *more = describe_counts(value)
             echo(f"dates: {head}")
@@ -447,7 +447,7 @@ def config(ctx: click.Context) -> None:
         if name in ("openai_api_key", "api_keys") and value is not None:
             value = "****"
         if name.endswith(("base_url", "api_url")) and value:
-            from rag.sanitize import public_url
+            from rag.text.sanitize import public_url
 
             value = public_url(value)  # a password or token in the URL is a secret too
         if name == "auth" and value is not None:

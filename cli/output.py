@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from rag.errors import PaperchatError
-from rag.sanitize import terminal_safe
+from rag.text.sanitize import terminal_safe
 
 
 class Styled(str):

@@ -54,7 +54,7 @@ class Score:
 
 
 def predict(case: Case, th) -> list[str]:
-    from rag.listing import select_present
+    from rag.lists.rules import select_present
 
     if case.evidence is None:
         return list(case.fixed)
@@ -87,8 +87,8 @@ def sweep(cases: Sequence[Case], grid: dict[str, Sequence[float]] = GRID, keep: 
 
 def build_cases(app, items) -> list[Case]:
     """Retrieve each list question as the list route does and compute its evidence once."""
-    from rag import listing
-    from rag.answer import AnswerEngine
+    from rag.answer.engine import AnswerEngine
+    from rag.lists import rules as listing
 
     engine = AnswerEngine(app.retriever(), None, settings=app.settings)
     cap = app.settings.answer.aggregate_candidates

@@ -1,11 +1,11 @@
-"""Fit the list judge (``rag.list_judge``) on labelled question-paper pairs, cross-validated by
+"""Fit the list judge (``rag.lists.fitted``) on labelled question-paper pairs, cross-validated by
 information need, and write the model the product ships (``rag/data/list_judge.json``).
 
     python -m eval.fit_list_judge [--out rag/data/list_judge.json] [--report FILE.md] [--cache FILE]
 
 Training data: the ``tune`` split of ``eval/gold-lists.jsonl`` and the list and unanswerable
 questions of ``eval/gold.jsonl``. The ``final`` split is never read here. For every question the
-product's candidate pool is gathered (``rag.list_judge.gather``); a candidate is positive when it
+product's candidate pool is gathered (``rag.lists.fitted.gather``); a candidate is positive when it
 is a gold paper, negative otherwise, and borderline ("acceptable") papers are left out of
 training. Folds hold whole needs (a question and its paraphrases), so a paraphrase never helps to
 judge itself. The threshold is chosen for mean set F1 on the training folds only, and the held-out
@@ -63,10 +63,10 @@ def training_items(lists: Path, gold: Path, extra: Sequence[Path] = ()) -> list[
 
 
 def build_cases(app, items: Sequence[GoldItem], features: Sequence[str], log=print) -> list[Case]:
-    from rag import listing
-    from rag.list_features import vector
-    from rag.list_judge import gather, pool_candidates
-    from rag.reader import load_reader
+    from rag.judge.reader import load_reader
+    from rag.lists import rules as listing
+    from rag.lists.features import vector
+    from rag.lists.fitted import gather, pool_candidates
 
     retriever = app.retriever()
     idf = retriever.idf
@@ -100,7 +100,7 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit(cases: Sequence[Case], l2: float):
-    from rag.list_judge import fit_logistic
+    from rag.lists.fitted import fit_logistic
 
     x = np.vstack([c.x[c.labels >= 0] for c in cases])
     y = np.concatenate([c.labels[c.labels >= 0] for c in cases]).astype(float)
@@ -186,10 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another scored-once set whose list and unanswerable questions join the training data")
     ap.add_argument("--cache", type=Path, default=None, help="reuse/save the gathered features (dev loop)")
-    ap.add_argument("--features", default=None, help="comma-separated subset of rag.list_features.FEATURES")
+    ap.add_argument("--features", default=None, help="comma-separated subset of rag.lists.features.FEATURES")
     args = ap.parse_args(argv)
 
-    from rag.list_features import FEATURES
+    from rag.lists.features import FEATURES
 
     names = tuple(args.features.split(",")) if args.features else FEATURES
     items = training_items(args.lists, args.gold, args.extra)
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines)
     print(text)
     if args.out:
-        from rag.list_judge import ListModel
+        from rag.lists.fitted import ListModel
 
         ListModel(features=names, mean=tuple(map(float, mean)), scale=tuple(map(float, scale)),
                   weights=tuple(map(float, w)), bias=b, threshold=t, relative=rel,
@@ -248,7 +248,7 @@ def fmt(s: dict[str, float]) -> str:
 
 
 def select(case: Case, names: Sequence[str]) -> Case:
-    from rag.list_features import FEATURES
+    from rag.lists.features import FEATURES
 
     idx = [FEATURES.index(n) for n in names]
     return Case(item=case.item, pids=case.pids, x=case.x[:, idx] if len(case.x) else np.zeros((0, len(idx))),
@@ -256,7 +256,7 @@ def select(case: Case, names: Sequence[str]) -> Case:
 
 
 def save_cases(path: Path, cases: Sequence[Case]) -> None:
-    from rag.list_features import FEATURES
+    from rag.lists.features import FEATURES
 
     path.write_text(json.dumps({"features": list(FEATURES), "cases": [
         {"id": c.item.id, "pids": c.pids, "x": c.x.tolist(), "labels": c.labels.tolist(), "rules": c.rules,

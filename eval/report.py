@@ -180,7 +180,7 @@ def render_report(results: dict[str, Any]) -> str:
                   "Citation precision: answerable questions with at least one citation; recall, key facts and "
                   "false refusals: answerable questions; refusal accuracy: unanswerable questions; supported "
                   "citations: every answer that cites. The stock pipeline's citations are judged with our "
-                  "verifier's support test (rag.cite.support).", ""]
+                  "verifier's support test (rag.answer.cite.support).", ""]
         rows = []
         for m, label in ANSWER_LABELS.items():
             cells = [ans[s]["overall"].get(m) for s in answer_systems]

@@ -39,7 +39,7 @@ from eval.systems import (
     timed_retrieve,
 )
 from rag.errors import ConfigError, PaperchatError
-from rag.fsutil import atomic_write_text
+from rag.storage.fsutil import atomic_write_text
 
 RETRIEVAL_SYSTEMS = ("hybrid", "bm25", "dense", "llamaindex")
 ANSWER_SYSTEMS = (*PaperchatAnswers.VARIANTS, "llamaindex")

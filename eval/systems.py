@@ -6,7 +6,7 @@ Retrieval systems: ``retrieve(question, k) -> ranked paper ids``.
 * ``llamaindex`` — the *stock* LlamaIndex pipeline as a user would build it from the tutorial:
   one ``Document`` per paper (title + abstract), the default ``SentenceSplitter``, a
   ``VectorStoreIndex`` in the default in-memory vector store, the same embedder as ours
-  (:func:`rag.embed.as_llama_embedding`), and its retriever's chunks collapsed to paper ids.
+  (:func:`rag.embed.bundled.as_llama_embedding`), and its retriever's chunks collapsed to paper ids.
 
 Answer systems: ``answer(question) -> AnswerOutcome``.
 
@@ -14,7 +14,7 @@ Answer systems: ``answer(question) -> AnswerOutcome``.
 * ``llamaindex`` — ``CitationQueryEngine.from_args(index, llm=<our LLM>, similarity_top_k=k)``
   over the stock index. Its ``[n]`` markers point at its source nodes and are mapped to paper ids.
   It has no verifier of its own, so each (claim, marker) pair is judged with
-  :func:`rag.cite.support`, the test our own answers must pass; it has no refusal flag, so a
+  :func:`rag.answer.cite.support`, the test our own answers must pass; it has no refusal flag, so a
   reply that cites nothing and says the sources do not cover the question counts as a refusal.
 
 The stock index is embedded once and cached (``<cache>/llamaindex-<embedder>-<corpus hash>.npz``):
@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.errors import ConfigError, PaperchatError
-from rag.fsutil import atomic_write
+from rag.storage.fsutil import atomic_write
 
 BASELINES = Path(__file__).resolve().parent / "baselines"  # models the product shipped before, to measure against
 STOCK_RETRIEVE_FACTOR = 2  # chunks fetched per wanted paper, so k distinct papers survive collapsing
@@ -123,7 +123,7 @@ class PaperchatAnswers:
     "ours-rules" judges list questions by the hand-set rules instead of the fitted list judge;
     "ours-fitted" is the list judge as it was before the reading judge joined its features
     (``eval/baselines/list_judge_lexical.json``); "ours-reader-only" lists by the reading judge
-    (``rag.reader``) alone; "ours-reader-evidence" lets it pick normal answers' papers and quotes;
+    (``rag.judge.reader``) alone; "ours-reader-evidence" lets it pick normal answers' papers and quotes;
     "ours-no-name-veto" / "ours-no-opposite-veto" take one hand rule away, to measure what it adds;
     "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair;
     "ours-llamaindex" is the product through its LlamaIndex door (``rag.llamaindex``: the routes
@@ -156,7 +156,7 @@ class PaperchatAnswers:
 
             self._door = router_query_engine(app.answer_engine())
         if self.VARIANTS[name]:
-            from rag.answer import AnswerEngine
+            from rag.answer.engine import AnswerEngine
 
             s = app.settings
             variant = s.model_copy(update={section: getattr(s, section).model_copy(update=fields)
@@ -244,7 +244,7 @@ class StockLlamaIndex:
         from llama_index.core.node_parser import SentenceSplitter
         from llama_index.core.schema import MetadataMode
 
-        from rag.embed import as_llama_embedding
+        from rag.embed.bundled import as_llama_embedding
 
         papers = dict(sorted(app.retriever().papers.items()))
         embed_model = as_llama_embedding(app.embedder)
@@ -300,7 +300,7 @@ class StockLlamaIndex:
     @property
     def idf(self):
         if self._idf is None:
-            from rag.text import Idf
+            from rag.text.analysis import Idf
 
             self._idf = Idf(f"{p.title}. {p.abstract}" for p in self.papers.values())
         return self._idf
@@ -320,8 +320,8 @@ class StockLlamaIndex:
 
 def judge_citations(text: str, source_ids: Sequence[str | None], papers: dict[str, Any], idf: Any) -> list[CitedPaper]:
     """Map each claim's ``[n]`` markers to the n-th source's paper id and judge support with
-    :func:`rag.cite.support` (same threshold as our verifier). One entry per (claim, marker)."""
-    from rag.cite import SUPPORT_THRESHOLD, split_claims, support
+    :func:`rag.answer.cite.support` (same threshold as our verifier). One entry per (claim, marker)."""
+    from rag.answer.cite import SUPPORT_THRESHOLD, split_claims, support
 
     out: list[CitedPaper] = []
     for claim in split_claims(text):

@@ -13,7 +13,7 @@ of LlamaIndex:
   retrieved paper);
 - :func:`router_query_engine`: the routes under a LlamaIndex ``RouterQueryEngine`` whose
   selector is paperchat's own routing rule (no model call), so it answers exactly as
-  :meth:`rag.answer.AnswerEngine.ask` does; ``paperchat eval --answer-systems ours-llamaindex``
+  :meth:`rag.answer.engine.AnswerEngine.ask` does; ``paperchat eval --answer-systems ours-llamaindex``
   runs the product through it;
 - :func:`query_engine`: the whole engine as one query engine (the router's routes in one step).
 """
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.answer import AnswerEngine
-from rag.evidence import select_evidence
+from rag.answer.engine import AnswerEngine
+from rag.answer.evidence import select_evidence
 from rag.settings import EvidenceThresholds
 from rag.types import Filters, Hit, Mode
 
@@ -63,7 +63,7 @@ def paper_retriever(retriever, k: int | None = None, filters: Filters | None = N
 
 def _postprocessor(name: str, engine: AnswerEngine, thresholds: EvidenceThresholds | None, step):
     """A ``BaseNodePostprocessor`` named ``name`` whose work is ``step(nodes, evidence, query)``,
-    where ``evidence`` is :func:`~rag.evidence.select_evidence` over the nodes' papers."""
+    where ``evidence`` is :func:`~rag.answer.evidence.select_evidence` over the nodes' papers."""
     from llama_index.core.postprocessor.types import BaseNodePostprocessor
     from pydantic import PrivateAttr
 
@@ -149,9 +149,9 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
     from llama_index.core.query_engine import CustomQueryEngine
     from pydantic import PrivateAttr
 
-    from rag.answer import Routed
-    from rag.followup import Standalone
-    from rag.stream import fold
+    from rag.answer.engine import Routed
+    from rag.answer.stream import fold
+    from rag.question.followup import Standalone
 
     if route not in ROUTES:
         raise ValueError(f"unknown route {route!r}; choose from {', '.join(ROUTES)}")
@@ -172,7 +172,7 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
 
 def router_query_engine(engine: AnswerEngine, k: int | None = None, filters: Filters | None = None):
     """The routes under a ``RouterQueryEngine``; the selector is paperchat's routing rule
-    (:meth:`~rag.answer.AnswerEngine.route`), so no model is asked to route and the answers are
+    (:meth:`~rag.answer.engine.AnswerEngine.route`), so no model is asked to route and the answers are
     the engine's own."""
     from llama_index.core.base.base_selector import BaseSelector, SelectorResult, SingleSelection
     from llama_index.core.llms.mock import MockLLM

@@ -16,15 +16,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag import index_facts
 from rag.settings import Settings
+from rag.storage import facts as index_facts
 
 if TYPE_CHECKING:
-    from rag.corpus import CorpusLoad
-    from rag.embed import Embedder
-    from rag.index import IngestReport, Progress
-    from rag.retrieve import HybridRetriever
-    from rag.store import ChromaStore
+    from rag.embed.bundled import Embedder
+    from rag.ingest.corpus import CorpusLoad
+    from rag.ingest.index import IngestReport, Progress
+    from rag.retrieve.hybrid import HybridRetriever
+    from rag.storage.chroma import ChromaStore
     from rag.types import Filters, Mode, Paper, SearchResult
 
 
@@ -50,7 +50,7 @@ class Paperchat:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                from rag.embed import embedder_from
+                from rag.embed.bundled import embedder_from
 
                 self._embedder = embedder_from(self.settings)
             return self._embedder
@@ -59,7 +59,7 @@ class Paperchat:
     def store(self) -> ChromaStore:
         with self._lock:
             if self._store is None:
-                from rag.store import store_from
+                from rag.storage.chroma import store_from
 
                 self._store = store_from(self.settings)
             return self._store
@@ -77,8 +77,8 @@ class Paperchat:
         the live generation until the pointer moves, then reopen on their next call.
         ``max_papers`` bounds what one upload may make the server embed (UploadTooLargeError).
         """
-        from rag.corpus import bundled_seed_paths, load_corpus
-        from rag.index import ingest
+        from rag.ingest.corpus import bundled_seed_paths, load_corpus
+        from rag.ingest.index import ingest
 
         paths = list(paths) if paths else bundled_seed_paths()
         corpus = load_corpus(paths)
@@ -103,8 +103,8 @@ class Paperchat:
     # --- search --------------------------------------------------------------------------------
     def retriever(self) -> HybridRetriever:
         """The retriever over the live generation; reopened when another process re-ingested."""
-        from rag.index import require_active
-        from rag.retrieve import HybridRetriever
+        from rag.ingest.index import require_active
+        from rag.retrieve.hybrid import HybridRetriever
 
         with self._lock:
             active = require_active(self.store, self.embedder.name)
@@ -140,7 +140,7 @@ class Paperchat:
     @property
     def judge_cache(self):
         """Verdicts of the model judge, kept across questions, backends and restarts."""
-        from rag.model_judge import JudgeCache
+        from rag.lists.model import JudgeCache
 
         with self._lock:
             if self._judge_cache is None:
@@ -151,7 +151,7 @@ class Paperchat:
         """The answer engine over the live index; ``llm`` overrides the configured backend (an
         override costs one small object: the retriever, IDF and judge cache are shared);
         ``rag.llm.NO_MODEL`` asks for the evidence only."""
-        from rag.answer import AnswerEngine
+        from rag.answer.engine import AnswerEngine
         from rag.llm import NO_MODEL
 
         with self._lock:
@@ -166,14 +166,14 @@ class Paperchat:
     def ask_stream(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
                    backend=None):
         """Stream events for ``question`` (see rag.types.Event); ``backend`` overrides the LLM."""
-        from rag.sanitize import check_question
+        from rag.text.sanitize import check_question
 
         check_question(question)
         return self.answer_engine(backend).stream(question, history, k, filters)
 
     def ask(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
             backend=None):
-        from rag.stream import fold
+        from rag.answer.stream import fold
 
         return fold(self.ask_stream(question, history, k, filters, backend))
 

@@ -1,6 +1,6 @@
 """What the engine relies on, as types: a retriever, a model backend and a vector store. The
-concrete classes (:class:`rag.retrieve.HybridRetriever`, :class:`rag.llm.backend.LLMBackend`,
-:class:`rag.store.ChromaStore`) implement them; another implementation (a store over Qdrant or
+concrete classes (:class:`rag.retrieve.hybrid.HybridRetriever`, :class:`rag.llm.backend.LLMBackend`,
+:class:`rag.storage.chroma.ChromaStore`) implement them; another implementation (a store over Qdrant or
 pgvector, a model behind another protocol) implements the same members, and the engine reads
 them directly instead of probing for them. ``tests/unit/test_protocols.py`` checks that the concrete
 classes have every member.
@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.embed import Embedder
+    from rag.embed.bundled import Embedder
     from rag.settings import Settings
-    from rag.store import Active
-    from rag.text import Idf
+    from rag.storage.chroma import Active
+    from rag.text.analysis import Idf
     from rag.types import Filters, Mode, Paper, SearchResult
 
 

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, Literal
 
 from rag.errors import ConfigError
-from rag.titles import short_title
+from rag.text.titles import short_title
 
 Mode = Literal["hybrid", "bm25", "dense"]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -46,14 +46,14 @@ class Paper:
     date_text: str | None = None  # the date as the source wrote it
     upvotes: int | None = None
     url: str | None = None
-    # the abstract as the source wrote it, when LaTeX normalisation (rag.latex) changed it; None
+    # the abstract as the source wrote it, when LaTeX normalisation (rag.text.latex) changed it; None
     # otherwise. Provenance only: ``abstract`` is what is shown, embedded, quoted and verified.
     abstract_raw: str | None = None
     # the authors' names joined by "; ", when the source lists them (reference files, fetched
     # papers); page dumps give only the count. Used for citing (BibTeX, Markdown references).
     author_names: str | None = None
     # how the year of ``date`` was inferred when the source did not write it (a method tag of
-    # rag.dates.METHODS); None when written
+    # rag.ingest.dates.METHODS); None when written
     date_inferred: str | None = None
 
     @property
@@ -70,7 +70,7 @@ class Paper:
 
     @property
     def short_title(self) -> str:
-        """The title's name ("DeepZero"), for labelling a quote; see :mod:`rag.titles`."""
+        """The title's name ("DeepZero"), for labelling a quote; see :mod:`rag.text.titles`."""
         return short_title(self.title)
 
     def to_dict(self) -> dict:
@@ -169,7 +169,7 @@ class SearchResult:
     papers_matching_filters: int = 0
     papers_missing_field: int = 0
     timings: dict[str, float] = field(default_factory=dict)
-    # with a date filter: kept papers whose year was inferred (rag.dates), and papers whose source
+    # with a date filter: kept papers whose year was inferred (rag.ingest.dates), and papers whose source
     # gives month and day only (among the excluded; None when the index cannot tell)
     papers_inferred_year: int = 0
     papers_without_year: int | None = 0
@@ -220,7 +220,7 @@ class Line:
     * ``heading``: our own sentence framing the lines after it ("2 papers in the index say so:");
     * ``nearest``: a paper shown when nothing answers (no claim, so no citation).
 
-    A quote may be the clause(s) of its sentence that answer (:mod:`rag.clauses`): ``text`` is
+    A quote may be the clause(s) of its sentence that answer (:mod:`rag.text.clauses`): ``text`` is
     then a verbatim span of ``context`` (the whole sentence), and ``cut_before`` / ``cut_after``
     say that words were dropped there, for the faces to mark ("…"). ``context`` is empty when the
     quote is the whole sentence.
@@ -268,7 +268,7 @@ def _plain(text: str) -> str:
 def line_text(line: Line, numbers: Mapping[str, int], literal: Callable[[str], str] = _plain) -> str:
     """One line as text (a summary sentence without its paragraph). ``literal`` renders the words
     that came from a paper or a model (labels, quotes, the summary), so a face that speaks Markdown
-    can make them inert (:func:`rag.sanitize.markdown_literal`) while the markers stay ours."""
+    can make them inert (:func:`rag.text.sanitize.markdown_literal`) while the markers stay ours."""
     if line.kind in ("quote", "item"):
         mark = _markers(line.cites or ([line.paper_id] if line.paper_id else []), numbers)
         return f"- {literal(line.label)}: \u201c{literal(quoted(line))}\u201d" + (f" {mark}" if mark else "")

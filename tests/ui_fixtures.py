@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.corpus import CorpusLoad, load_corpus
-from rag.index import IngestReport
+from rag.ingest.corpus import CorpusLoad, load_corpus
+from rag.ingest.index import IngestReport
 from rag.types import Answer, Citation, Event, Line, Source
 
 ABSTRACT = (

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.backend_choice import BackendPool, offers
+from rag.llm.choice import BackendPool, offers
 from rag.settings import Settings
 from ui import exports, render
 from ui.handlers import UPLOAD_TYPES, UPLOADS_OFF, Panel, Services, new_chat, respond, toggle_cited, upload

@@ -1,8 +1,8 @@
 """The UI's Export buttons: the latest answer as Markdown, BibTeX and (for a list answer) CSV files
 that the browser downloads.
 
-The files are rendered by :mod:`rag.export` (escaping is its business) and written to a fresh
-folder under the system temp directory, named after the question (``rag.export.file_name``:
+The files are rendered by :mod:`rag.answer.export` (escaping is its business) and written to a fresh
+folder under the system temp directory, named after the question (``rag.answer.export.file_name``:
 ASCII letters, digits and dashes only). Gradio serves them from there; folders older than
 :data:`KEEP_S` are removed at the next export, so a long-running server does not fill the disk.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag import export
+from rag.answer import export
 from rag.errors import PaperchatError
 from rag.types import Answer
 

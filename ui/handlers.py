@@ -8,7 +8,7 @@ and what the last answer retrieved.
 
 Every handler turns errors into a message on the page: a :class:`PaperchatError` shows its own
 text, anything else is logged with its traceback and shown as one line. Answers are folded from
-the engine's events by :class:`rag.stream.Fold` and rendered from their structure by
+the engine's events by :class:`rag.answer.stream.Fold` and rendered from their structure by
 :mod:`ui.render`, which escapes everything.
 """
 
@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.backend_choice import BackendPool, default_label
-from rag.corpus import SUPPORTED_SUFFIXES
+from rag.answer.stream import Fold
 from rag.errors import PaperchatError
+from rag.ingest.corpus import SUPPORTED_SUFFIXES
+from rag.ingest.uploads import check_upload
+from rag.llm.choice import BackendPool, default_label
 from rag.settings import Settings
-from rag.stream import Fold
 from rag.types import Answer, Citation, Filters, Line, Source, conversation_citations
-from rag.uploads import check_upload
 from ui import render
 
 log = logging.getLogger("paperchat.ui")

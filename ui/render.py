@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from rag.titles import short_title
+from rag.text.titles import short_title
 from rag.types import Citation, Exclusion, Line, Source
 
 # Characters with a meaning in Markdown (incl. GFM tables/strikethrough), KaTeX ($), Gradio's

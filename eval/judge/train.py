@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from eval.judge.pool import HERE, load_questions
-from rag.judge_input import judge_passage
+from rag.judge.passage import LAYOUTS, judge_passage
 
 TARGET = {2: 1.0, 1: 0.5, 0: 0.0}
 
@@ -33,8 +33,10 @@ def fold_of(need: str, folds: int) -> int:
     return int(hashlib.sha1(need.encode()).hexdigest(), 16) % folds
 
 
-def load_pairs(corpus: Path) -> list[dict]:
-    """(question, passage, target, need, kind) for every labelled need-paper pair and wording."""
+def load_pairs(corpus: Path, layout: str = "ranked") -> list[dict]:
+    """(question, passage, target, need, kind) for every labelled need-paper pair and wording.
+    ``train_passage`` is the passage with the labeller's deciding sentence kept in the window
+    (used for training only; held-out pairs are read as the product reads them)."""
     papers = {}
     for line in corpus.open(encoding="utf-8"):
         rec = json.loads(line)
@@ -46,8 +48,11 @@ def load_pairs(corpus: Path) -> list[dict]:
     for line in (HERE / "labels.jsonl").open(encoding="utf-8"):
         lab = json.loads(line)
         p = papers[lab["paper"]]
+        deciding = lab.get("sentence") if int(lab["label"]) >= 1 else None
         for q in by_need[lab["need"]]:
-            out.append({"question": q["question"], "passage": judge_passage(q["question"], p["title"], p["abstract"]),
+            out.append({"question": q["question"],
+                        "passage": judge_passage(q["question"], p["title"], p["abstract"], layout),
+                        "train_passage": judge_passage(q["question"], p["title"], p["abstract"], layout, deciding),
                         "target": TARGET[int(lab["label"])], "label": int(lab["label"]), "need": lab["need"],
                         "kind": q["kind"], "wording": q["wording"], "paper": lab["paper"]})
     return out
@@ -88,10 +93,10 @@ def _tokenizer(base: Path, max_len: int):
     return tok
 
 
-def _batch(tok, rows: list[dict]):
+def _batch(tok, rows: list[dict], field: str = "passage"):
     import torch
 
-    enc = tok.encode_batch([(r["question"], r["passage"]) for r in rows])
+    enc = tok.encode_batch([(r["question"], r.get(field) or r["passage"]) for r in rows])
     ids = torch.tensor([e.ids for e in enc])
     mask = torch.tensor([e.attention_mask for e in enc])
     types = torch.tensor([e.type_ids for e in enc])
@@ -99,7 +104,7 @@ def _batch(tok, rows: list[dict]):
 
 
 def train(rows: list[dict], *, epochs: int, batch: int, lr: float, max_len: int, seed: int, threads: int,
-          pos_weight: float = 1.0, log_every: int = 50) -> CrossEncoder:
+          pos_weight: float = 1.0, log_every: int = 50, layout: str = "ranked") -> CrossEncoder:
     import torch
 
     torch.manual_seed(seed)
@@ -122,7 +127,7 @@ def train(rows: list[dict], *, epochs: int, batch: int, lr: float, max_len: int,
         rng.shuffle(order)
         for off in range(0, len(order), batch):
             part = order[off : off + batch]
-            ids, mask, types = _batch(tok, part)
+            ids, mask, types = _batch(tok, part, "train_passage")
             logits = model(ids, mask, types)
             loss = loss_fn(logits, torch.tensor([r["target"] for r in part], dtype=torch.float32))
             opt.zero_grad()
@@ -220,7 +225,8 @@ def write_card(out: Path, rows: list[dict], params: dict, hashes: dict, threshol
     card = {"model": "MiniLM-L6 cross-encoder (all-MiniLM-L6-v2 start), int8 ONNX", "pairs": len(rows),
             "needs": len({r["need"] for r in rows}), "params": params, "threshold": threshold, "sha256": hashes,
             "data": "eval/judge_data (questions, pool, labels.jsonl) over ../shared/corpora/arxiv-2025-train",
-            "input": "question [SEP] title + its 3 sentences sharing most question terms (rag.judge_input)"}
+            "input": f"question [SEP] title + sentences in the {params['layout']!r} layout of rag.judge.passage, "
+                     f"cut at {params['max_len']} tokens"}
     if cv is not None and cv.is_file():
         rep = json.loads(cv.read_text("utf-8"))
         card["cv"] = {k: rep[k] for k in ("fold", "folds", "train_pairs", "test_pairs", "test_needs", "metrics")}
@@ -236,21 +242,24 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=4e-5)
-    ap.add_argument("--max-len", type=int, default=128)
+    ap.add_argument("--max-len", type=int, default=192)
+    ap.add_argument("--layout", choices=LAYOUTS, default="ranked", help="what the judge reads (rag.judge.passage)")
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--pos-weight", type=float, default=4.0)
     ap.add_argument("--limit", type=int, default=None, help="train on a seeded sample of N pairs (a quick run)")
     ap.add_argument("--out", type=Path, default=Path("rag/data/judge"))
     ap.add_argument("--report", type=Path, default=None)
+    ap.add_argument("--export", action="store_true",
+                    help="with --fold: also export the fold's model (trained without the held-out needs) to --out")
     ap.add_argument("--threshold", type=float, default=0.6,
                     help="the probability that lists a paper, written on the card: the best-F1 threshold on the "
                          "held-out fold (eval/results/judge-2026-12-05/cv-fold0.json), never one read off the seeds")
     ap.add_argument("--cv", type=Path, default=Path("eval/results/judge-2026-12-05/cv-fold0.json"),
                     help="the cross-validation report whose metrics the card carries")
     a = ap.parse_args()
-    rows = load_pairs(a.corpus)
-    params = {k: getattr(a, k) for k in ("epochs", "batch", "lr", "max_len", "seed", "threads", "pos_weight")}
+    rows = load_pairs(a.corpus, a.layout)
+    params = {k: getattr(a, k) for k in ("epochs", "batch", "lr", "max_len", "seed", "threads", "pos_weight", "layout")}
     if a.fold is not None:
         tr = [r for r in rows if fold_of(r["need"], a.folds) != a.fold]
         te = [r for r in rows if fold_of(r["need"], a.folds) == a.fold]
@@ -264,6 +273,11 @@ def main() -> None:
         print(json.dumps(res, indent=2))
         if a.report:
             a.report.write_text(json.dumps(res, indent=2) + "\n", "utf-8")
+        if a.export:  # ship the fold's model: its card carries the metrics of the needs it never saw
+            hashes = export(model, a.out, a.max_len)
+            best = res["metrics"]["all"]["best"]["threshold"]  # read off the held-out fold: see the card
+            print(json.dumps(write_card(a.out, tr, params | {"held_out_fold": a.fold}, hashes, best, a.report),
+                             indent=2))
         return
     model = train(rows[: a.limit] if a.limit else rows, **params)
     hashes = export(model, a.out, a.max_len)

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from rag.errors import FetchError
-from rag.fsutil import atomic_write_text
-from rag.sanitize import public_url
+from rag.storage.fsutil import atomic_write_text
+from rag.text.sanitize import public_url
 
 if TYPE_CHECKING:
     import httpx

@@ -1,4 +1,4 @@
-"""What every fetched paper becomes: the JSONL record `rag.corpus` reads (title, abstract,
+"""What every fetched paper becomes: the JSONL record `rag.ingest.corpus` reads (title, abstract,
 authors as a list of names, ISO date, url, upvotes), and the checks shared by both sources. Pure."""
 
 from __future__ import annotations
@@ -67,10 +67,10 @@ def looks_like_html(body: str) -> bool:
 
 
 def check_record(record: dict, source: str) -> str | None:
-    """Why ``rag.corpus`` would refuse or skip ``record`` (no abstract, a title too long, ...),
+    """Why ``rag.ingest.corpus`` would refuse or skip ``record`` (no abstract, a title too long, ...),
     or None when it would take it. Run on every record before it is written, so one odd paper
     in an API's reply is left out with a warning instead of failing the whole ingest."""
-    from rag.corpus import parse_jsonl
+    from rag.ingest.corpus import parse_jsonl
 
     try:
         papers, warnings, _ = parse_jsonl(json.dumps(record, ensure_ascii=False), source)

@@ -22,8 +22,8 @@ from rag.errors import FetchError
 from rag.fetch import arxiv, hf
 from rag.fetch.http import PoliteClient
 from rag.fetch.records import check_record
-from rag.fsutil import atomic_write_text
 from rag.settings import Settings
+from rag.storage.fsutil import atomic_write_text
 
 Progress = Callable[[int, int], None]  # (requests done, requests expected)
 MAX_QUERY_CHARS = 1000
@@ -138,7 +138,7 @@ def _by_query(settings: Settings, http: PoliteClient, query: str, max_results: i
 
 
 def _write(path: Path, records: list[dict], what: str, result: FetchResult) -> None:
-    """Write the records ``rag.corpus`` accepts (one per paper) to ``path``, atomically; a warning
+    """Write the records ``rag.ingest.corpus`` accepts (one per paper) to ``path``, atomically; a warning
     for each one left out. No file for no papers."""
     kept: dict[str, dict] = {}
     for rec in records:

@@ -2,7 +2,7 @@
 
 A judge reads the candidate pool of a list question and returns the papers that have the asked
 property, each with a verbatim quote. It may yield a note (shown as it happens) or, when it
-confirms papers as verdicts arrive, each confirmed :class:`~rag.listing.Judgement` (shown at once,
+confirms papers as verdicts arrive, each confirmed :class:`~rag.lists.rules.Judgement` (shown at once,
 renumbered when the list is final). A judge that depends on a backend raises
 :class:`~rag.errors.BackendError`; the route then says so and asks the next judge in the chain.
 """
@@ -13,14 +13,15 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from rag import list_judge, listing
-from rag.judge_input import passage_sentences
-from rag.list_features import READER_FEATURES, Candidate
+from rag.judge.passage import passage_sentences
+from rag.judge.reader import listing_threshold, load_reader
+from rag.lists import fitted as list_judge
 from rag.lists import near
-from rag.model_judge import JudgeCache, judge_with_llm
-from rag.reader import listing_threshold, load_reader
+from rag.lists import rules as listing
+from rag.lists.features import READER_FEATURES, Candidate
+from rag.lists.model import JudgeCache, judge_with_llm
 from rag.settings import Settings
-from rag.text import Idf, is_instruction_like
+from rag.text.analysis import Idf, is_instruction_like
 from rag.types import Exclusion, Hit, SearchResult
 
 LIST_RULES = "rules (aggregate)"
@@ -61,7 +62,7 @@ class ListJudge(Protocol):
 
 
 class RulesJudge:
-    """The hand-set rules (``rag.listing``): an eval baseline. It scores no paper it leaves out,
+    """The hand-set rules (``rag.lists.rules``): an eval baseline. It scores no paper it leaves out,
     so it reports no near-misses."""
 
     label, streams = LIST_RULES, False
@@ -78,7 +79,7 @@ class RulesJudge:
 
 
 class FittedJudge:
-    """The fitted logistic judge over hand-built features (``rag.list_judge``); a paper likely
+    """The fitted logistic judge over hand-built features (``rag.lists.fitted``); a paper likely
     to qualify but stating the opposite (or on the other side of an attack / defence question) is
     left out with a note."""
 
@@ -99,7 +100,7 @@ class FittedJudge:
 
 class ModelJudge:
     """A capable backend (OpenAI, a vLLM server) judging the best candidates one by one; its quote
-    must be a sentence of the abstract (``rag.model_judge``)."""
+    must be a sentence of the abstract (``rag.lists.model``)."""
 
     streams = True
 
@@ -131,7 +132,7 @@ class ModelJudge:
 
 
 class ReaderJudge:
-    """The reading judge (``rag.reader``): a cross-encoder trained on labelled pairs reads the
+    """The reading judge (``rag.judge.reader``): a cross-encoder trained on labelled pairs reads the
     question with each candidate's title and best sentences; a paper is listed when its
     probability clears the threshold set on held-out training folds, and quoted with the sentence
     the judge scores highest."""

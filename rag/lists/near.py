@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.list_features import Candidate
-from rag.list_judge import ListModel
+from rag.lists.features import Candidate
+from rag.lists.fitted import ListModel
 from rag.types import Exclusion, Hit
 
 

@@ -7,18 +7,19 @@ import time
 from collections.abc import Iterator
 from typing import Protocol
 
-from rag import list_judge, listing
-from rag.answer_parts import NO_LIST, filter_left_nothing, nearest, source
-from rag.clauses import answering_span
+from rag.answer.parts import NO_LIST, filter_left_nothing, nearest, source
 from rag.errors import BackendError
-from rag.judge_input import passage_sentences
+from rag.judge.passage import passage_sentences
+from rag.lists import fitted as list_judge
 from rag.lists import near
+from rag.lists import rules as listing
 from rag.lists.judges import ListInput, ListJudge, Verdicts, judges_for
-from rag.model_judge import JudgeCache
+from rag.lists.model import JudgeCache
+from rag.question.unknown import unknown_names, unknown_note
 from rag.settings import Settings
-from rag.text import Idf
+from rag.text.analysis import Idf
+from rag.text.clauses import answering_span
 from rag.types import Answer, Citation, Event, Filters, Line, Numbering
-from rag.unknown import unknown_names, unknown_note
 
 
 class RouteContext(Protocol):

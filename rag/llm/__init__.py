@@ -56,7 +56,7 @@ def _remote(settings: Settings, kind: str, name: str, url: str, key: str, *, ret
     Its name and the URL its errors show are the public part of ``url``: a password or a token in
     OPENAI_BASE_URL stays out of every note a visitor sees."""
     from rag.llm.backend import LLMBackend
-    from rag.sanitize import public_url
+    from rag.text.sanitize import public_url
 
     llm = _openai_like(settings, api_base=url, api_key=key, max_retries=retries)
     return LLMBackend(name=name, llm=llm, kind=kind, url=public_url(url), model=settings.openai_model,
@@ -104,7 +104,7 @@ def llm_from(settings: Settings, *, bundled: BundledName | None = None) -> LLMBa
             raise ConfigError(
                 "llm_backend=openai-compatible needs OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)"
             )
-        from rag.sanitize import public_url
+        from rag.text.sanitize import public_url
 
         url = settings.openai_base_url.rstrip("/")
         # no retries: a dead local server should fail fast, not three times

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Literal
 
 from rag.errors import ModelError
-from rag.fsutil import atomic_write, atomic_write_text
 from rag.settings import Settings
+from rag.storage.fsutil import atomic_write, atomic_write_text
 
 QWEN_FILENAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"

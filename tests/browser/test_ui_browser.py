@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from helpers import REPO, SEED_FILES, free_port, paper_record, write_jsonl
 
-from rag.corpus import load_corpus
+from rag.ingest.corpus import load_corpus
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from helpers import ABSTRACT, page_dump
 
 from cli.main import main
-from rag.dates import (
+from rag.ingest.dates import (
     METHODS,
 )
 from rag.types import Filters

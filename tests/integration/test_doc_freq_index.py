@@ -3,8 +3,8 @@ unit/test_doc_freq.py)."""
 
 from __future__ import annotations
 
-from rag.doc_freq import paper_text
-from rag.text import Idf, query_terms, terms
+from rag.retrieve.doc_freq import paper_text
+from rag.text.analysis import Idf, query_terms, terms
 
 
 def _probe_terms(papers) -> list[str]:

@@ -11,8 +11,8 @@ import pytest
 from embeddings_server import EmbeddingsServer, text_vector
 from helpers import paper_record, write_jsonl
 
-from rag.embed import embedder_from
-from rag.embed_openai import EmbedEndpoint, OpenAIEmbedder, embed_endpoint
+from rag.embed.bundled import embedder_from
+from rag.embed.remote import EmbedEndpoint, OpenAIEmbedder, embed_endpoint
 from rag.errors import IndexMissingError, ModelError
 from rag.paperchat import Paperchat
 from rag.settings import load_settings

@@ -311,7 +311,7 @@ def test_an_unknown_answer_system_is_named(index: Paperchat):
 
 def test_the_rules_baseline_judges_lists_by_rules_and_ours_by_the_fitted_judge(index: Paperchat,
                                                                                   small_papers: list[Paper]):
-    from rag.answer import LIST_LEARNED, LIST_RULES
+    from rag.answer.engine import LIST_LEARNED, LIST_RULES
 
     app = Paperchat(index.settings.model_copy(update={"llm_backend": "none"}), embedder=index.embedder)
     q = f"Which papers discuss {small_papers[3].title}?"

@@ -33,9 +33,17 @@ from helpers import ABSTRACT, SEED_FILES, paper_record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.corpus import Paper, load_corpus, paper_id_for, parse_csv, parse_file, parse_jsonl, parse_page_dump
 from rag.errors import CorpusError
-from rag.sanitize import has_controls
+from rag.ingest.corpus import (
+    Paper,
+    load_corpus,
+    paper_id_for,
+    parse_csv,
+    parse_file,
+    parse_jsonl,
+    parse_page_dump,
+)
+from rag.text.sanitize import has_controls
 
 # ----------------------------------------------------------------------------------------------
 # the material: real seeds
@@ -254,8 +262,8 @@ FILE_LEVEL = ("file is empty", "looks like a binary file", "is UTF-16 text", "no
 def _chunker():
     from tokenizers import Tokenizer
 
-    from rag.chunk import Chunker
-    from rag.embed import MINILM_TOKENIZER
+    from rag.embed.bundled import MINILM_TOKENIZER
+    from rag.ingest.chunk import Chunker
 
     tok = Tokenizer.from_file(str(MINILM_TOKENIZER))
     tok.no_truncation()

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from helpers import SEED_FILES, paper_record, run_paperchat, write_jsonl
 
-from rag.chunk import Chunker
-from rag.corpus import Paper, parse_file
-from rag.embed import MAX_TOKENS, Embedder
+from rag.embed.bundled import MAX_TOKENS, Embedder
 from rag.errors import CorpusError, IndexMissingError, ModelError
+from rag.ingest.chunk import Chunker
+from rag.ingest.corpus import Paper, parse_file
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
 from rag.types import Filters
@@ -345,7 +345,7 @@ def test_sigkill_mid_ingest_keeps_previous_index_and_next_ingest_resumes(home, t
 
 
 def test_writes_are_split_within_chromas_batch_limit(home):
-    from rag.store import ChromaStore
+    from rag.storage.chroma import ChromaStore
 
     store = ChromaStore(load_settings())
     assert 1000 <= store.max_batch() <= 5461  # what the embedded Chroma allows
@@ -449,7 +449,7 @@ def test_an_update_in_place_equals_a_full_ingest(app, tmp_path, small_papers):
 
 def test_a_crash_while_writing_the_new_generation_leaves_the_previous_one(app, small_corpus, tmp_path,
                                                                          seed_corpus, small_papers, monkeypatch):
-    from rag.lexical import LexicalIndex
+    from rag.retrieve.lexical import LexicalIndex
 
     app.ingest([small_corpus])
     before = _state(app)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from helpers import paper_record, write_jsonl
 
-from rag import index_facts
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
+from rag.storage import facts as index_facts
 
 _STATS_MODULES = """
 import json, sys

@@ -6,19 +6,19 @@ from __future__ import annotations
 import pytest
 from helpers import hit
 
-from rag.list_features import (
+from rag.lists.features import (
     FEATURES,
     Question,
     candidate_features,
 )
-from rag.list_judge import ListModel
-from rag.text import Idf
+from rag.lists.fitted import ListModel
+from rag.text.analysis import Idf
 
 
 @pytest.mark.slow  # loads the reading judge
 def test_the_reading_judges_probability_joins_the_features_when_a_model_uses_it(seed_titles, seed_idf):
-    from rag.list_judge import candidates
-    from rag.reader import load_reader
+    from rag.judge.reader import load_reader
+    from rag.lists.fitted import candidates
 
     q = "Which papers improve the draft model used in speculative decoding?"
     hits = [hit(seed_titles["Hydra: Sequentially-Dependent Draft Heads for Medusa Decoding"], 1),
@@ -34,7 +34,7 @@ def test_the_reading_judges_probability_joins_the_features_when_a_model_uses_it(
 def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_path, embedder, seed_titles):
     from dataclasses import replace
 
-    from rag.list_judge import SentenceSimilarity
+    from rag.lists.fitted import SentenceSimilarity
 
     calls: list[int] = []
 

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 from rag.errors import BackendError, ModelError
-from rag.listing import Judgement
+from rag.judge.reader import Reader, shipped_directory
 from rag.lists.judges import ListInput, Verdicts, judges_for
 from rag.lists.route import _judge
-from rag.reader import Reader, shipped_directory
+from rag.lists.rules import Judgement
 from rag.types import Event, Filters, Hit, Paper, SearchResult
 
 
 @pytest.mark.slow  # loads the reading judge in a subprocess
 def test_the_shipped_reader_is_the_file_its_card_names_and_runs_without_torch():
-    code = ("import sys; from rag.reader import load_reader; r = load_reader(); "
+    code = ("import sys; from rag.judge.reader import load_reader; r = load_reader(); "
             "p = r.probabilities('which papers skip warmup?', ['A. We train without warmup.']); "
             "assert 0.0 <= p[0] <= 1.0; assert 'torch' not in sys.modules; print(r.threshold)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -131,7 +131,7 @@ def test_the_chain_puts_a_capable_backend_first_and_the_settings_judge_last(home
 def test_the_reader_alone_lists_with_verbatim_quotes_on_the_seed_index(seed_index):
     """The reader-only judge (an eval baseline) end to end: it lists the paper whose title says
     it shortens warmup, quoting a sentence of that paper's own abstract."""
-    from rag.answer import LIST_READER, AnswerEngine
+    from rag.answer.engine import LIST_READER, AnswerEngine
 
     s = seed_index.app.settings
     s = s.model_copy(update={"listing": s.listing.model_copy(update={"judge": "reader"})})

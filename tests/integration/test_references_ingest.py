@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from helpers import TEST_DATA
 
-from rag.corpus import parse_file
+from rag.ingest.corpus import parse_file
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
 

@@ -9,7 +9,7 @@ import pytest
 
 from rag.llamaindex import paper_retriever
 from rag.paperchat import Paperchat
-from rag.retrieve import HybridRetriever
+from rag.retrieve.hybrid import HybridRetriever
 from rag.settings import load_settings
 from rag.types import Filters
 
@@ -274,8 +274,8 @@ def test_an_update_keeps_bm25_of_unchanged_papers_and_drops_old_files(app: Paper
                                                                       tmp_path: Path, home: Path, small_papers):
     from helpers import paper_record, write_jsonl
 
-    from rag.derived import open_derived
-    from rag.lexical import LexicalIndex, paper_tokens
+    from rag.ingest.derived import open_derived
+    from rag.retrieve.lexical import LexicalIndex, paper_tokens
 
     app.ingest([small_corpus])
     old = app.store.active().collection
@@ -309,7 +309,7 @@ def test_an_update_keeps_bm25_of_unchanged_papers_and_drops_old_files(app: Paper
 )
 def test_post_filtered_dense_query_equals_chromas_where(seed_index, monkeypatch, filters):
     """The two ways to filter the dense side give the same papers, scores and passages."""
-    import rag.retrieve as retrieve
+    import rag.retrieve.hybrid as retrieve
 
     retriever = seed_index.app.retriever()
     calls: list[dict | None] = []
@@ -339,7 +339,7 @@ def test_a_selective_filter_searches_among_the_passing_chunk_ids(seed_index, mon
     """A filter passing few papers: Chroma searches among their chunk ids (the catalogue's chunk
     columns), with the same papers, scores and passages as Chroma's ``where``; above the id cap,
     ``where`` does it."""
-    import rag.retrieve as retrieve
+    import rag.retrieve.hybrid as retrieve
 
     retriever = seed_index.app.retriever()
     calls: list[tuple] = []

@@ -1,6 +1,6 @@
 """The operator's API key never leaves for a URL a visitor typed (issue: credential leak / SSRF).
 
-Three layers: the pure rule (``rag.backend_choice``) over every combination of panel fields and
+Three layers: the pure rule (``rag.llm.choice``) over every combination of panel fields and
 operator configurations; the UI's ``Services.backend_for`` making real requests to two real
 capture servers on 127.0.0.1 (the operator's and a visitor's); and the reported reproduction, a
 ``gradio_client`` call of ``/ask`` against a launched UI over a real index.
@@ -12,8 +12,8 @@ import itertools
 
 import pytest
 
-from rag.backend_choice import offers, operator_key_endpoint, visitor_settings
 from rag.errors import ConfigError
+from rag.llm.choice import offers, operator_key_endpoint, visitor_settings
 from rag.settings import OPENAI_URL, load_settings
 
 CANARY = "sk-CANARY-0123456789abcdef"

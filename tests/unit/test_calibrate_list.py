@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eval.calibrate_list import Case, report, score, sweep
-from rag.listing import ListThresholds, PresenceEvidence, select_present
+from rag.lists.rules import ListThresholds, PresenceEvidence, select_present
 from rag.types import Hit, Paper
 
 

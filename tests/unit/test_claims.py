@@ -1,4 +1,4 @@
-"""Which way a claim points (rag.claims), on real seed abstracts: a question or a model sentence
+"""Which way a claim points (rag.text.claims), on real seed abstracts: a question or a model sentence
 that states the opposite of what a paper says about its subject is caught; the same finding, an
 unrelated subject and "without hurting accuracy" are not."""
 
@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag import claims
-from rag.cite import summary_lines
-from rag.list_features import Question, candidate_features
-from rag.text import split_sentences
+from rag.answer.cite import summary_lines
+from rag.lists.features import Question, candidate_features
+from rag.text import claims
+from rag.text.analysis import split_sentences
 from rag.types import Hit
 
 TO_CODE = "To Code, or Not To Code? Exploring Impact of Code in Pre-training"

@@ -1,4 +1,4 @@
-"""Clause-level quotes (rag.clauses) over real seed sentences, parsed with rag.corpus: which
+"""Clause-level quotes (rag.text.clauses) over real seed sentences, parsed with rag.ingest.corpus: which
 clauses a quote keeps, when a sentence stays whole, and the invariants every cut keeps (a verbatim
 contiguous span, every question term and number of the sentence inside it)."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from helpers import SEED_FILES
 
-from rag.clauses import MIN_CUT_WORDS, answering_span, clauses
-from rag.corpus import load_corpus
-from rag.text import numbers, query_terms, split_sentences, terms
+from rag.ingest.corpus import load_corpus
+from rag.text.analysis import numbers, query_terms, split_sentences, terms
+from rag.text.clauses import MIN_CUT_WORDS, answering_span, clauses
 
 
 @pytest.fixture(scope="module")

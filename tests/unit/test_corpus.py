@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import ABSTRACT, SEED_FILES
 
-from rag.corpus import (
+from rag.errors import CorpusError, PaperchatError
+from rag.ingest.corpus import (
     Paper,
     bundled_seed_paths,
     load_corpus,
@@ -18,7 +19,6 @@ from rag.corpus import (
     parse_date,
     parse_file,
 )
-from rag.errors import CorpusError, PaperchatError
 
 # ----------------------------------------------------------------------------------------------
 # the real seeds
@@ -102,7 +102,7 @@ def test_authors_line_and_dated_line_in_004():
     assert dual.authors == 7
     assert (dual.date, dual.date_text, dual.upvotes) == ("2023-09-21", "Sep 21, 2023", 2)  # "Sep 21, 2023 2"
 
-    second = papers[1]  # "May 12 3": upvotes, no year written; the year is the page's (rag.dates)
+    second = papers[1]  # "May 12 3": upvotes, no year written; the year is the page's (rag.ingest.dates)
     assert (second.authors, second.date, second.date_text, second.upvotes) == (4, "2025-05-12", "May 12", 3)
     assert (first.date_inferred, dual.date_inferred, second.date_inferred) == (None, None, "page-newest-year+1")
 
@@ -554,7 +554,7 @@ def test_lone_surrogate_and_escape_sequences_are_cleaned_at_parse_time(tmp_path:
     assert p.paper_id == "good-title-end"
     from tokenizers import Tokenizer
 
-    from rag.embed import MINILM_TOKENIZER
+    from rag.embed.bundled import MINILM_TOKENIZER
 
     Tokenizer.from_file(str(MINILM_TOKENIZER)).encode(p.title + p.abstract)  # TypeError before
 
@@ -656,9 +656,9 @@ def test_utf16_and_oversized_files_are_named(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(CorpusError) as info:
         parse_file(path)
     assert str(info.value) == f"{path}: is UTF-16 text; save it as UTF-8"
-    import rag.corpus
+    import rag.ingest.corpus
 
-    monkeypatch.setattr(rag.corpus, "_MAX_FILE_BYTES", 2**20)
+    monkeypatch.setattr(rag.ingest.corpus, "_MAX_FILE_BYTES", 2**20)
     big = tmp_path / "big.jsonl"
     big.write_bytes(b" " * (2**20 + 1))
     with pytest.raises(CorpusError) as info:
@@ -690,7 +690,7 @@ def test_records_without_an_abstract_are_skipped_and_named_in_one_warning(tmp_pa
 def test_an_oversized_abstract_is_skipped_before_it_costs_memory(tmp_path: Path):
     """One huge abstract took 18.5 GB: a record over the abstract limit (or a JSONL line over the
     record limit) is skipped with a warning naming it, in every format; the others are kept."""
-    from rag.corpus import _MAX_RECORD_CHARS, MAX_ABSTRACT_CHARS
+    from rag.ingest.corpus import _MAX_RECORD_CHARS, MAX_ABSTRACT_CHARS
 
     big = "word " * (MAX_ABSTRACT_CHARS // 5 + 10)
     huge = "x" * (_MAX_RECORD_CHARS + 1)
@@ -709,7 +709,7 @@ def test_an_oversized_abstract_is_skipped_before_it_costs_memory(tmp_path: Path)
 
 
 def test_a_file_with_more_papers_than_the_limit_is_refused(tmp_path: Path, monkeypatch):
-    import rag.corpus as corpus
+    import rag.ingest.corpus as corpus
 
     monkeypatch.setattr(corpus, "MAX_RECORDS_PER_FILE", 2)
     path = tmp_path / "many.jsonl"

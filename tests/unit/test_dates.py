@@ -1,4 +1,4 @@
-"""Years for yearless page-dump dates (rag/dates.py): each rule on small hand-written dumps, the
+"""Years for yearless page-dump dates (rag/ingest/dates.py): each rule on small hand-written dumps, the
 cases where the page does not tell the year, the real seeds (counts pinned), and what `stats`, the
 catalogue and the filter note say about written, inferred and missing dates."""
 
@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 from helpers import ABSTRACT, page_dump
 
-from rag.catalogue import Catalogue, update_catalogue, write_catalogue
-from rag.corpus import bundled_seed_paths, load_corpus, merge_duplicates, parse_file
-from rag.dates import (
+from rag.ingest.corpus import bundled_seed_paths, load_corpus, merge_duplicates, parse_file
+from rag.ingest.dates import (
     METHODS,
     PageDate,
     PageEvidence,
@@ -23,6 +22,7 @@ from rag.dates import (
     describe_counts,
     infer_year,
 )
+from rag.storage.catalogue import Catalogue, update_catalogue, write_catalogue
 from rag.types import Filters, Paper, SearchResult
 
 # ----------------------------------------------------------------------------------------------

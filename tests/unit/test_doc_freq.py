@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.corpus import CorpusLoad
-from rag.doc_freq import DocFreq, paper_text
-from rag.text import Idf, terms
+from rag.ingest.corpus import CorpusLoad
+from rag.retrieve.doc_freq import DocFreq, paper_text
+from rag.text.analysis import Idf, terms
 
 
 def _probe_terms(papers) -> list[str]:

@@ -1,4 +1,4 @@
-"""Exports of an answer (rag/export.py): pure tests on hand-made papers, then the faces over the
+"""Exports of an answer (rag/answer/export.py): pure tests on hand-made papers, then the faces over the
 real seed index (`paperchat ask --format`, `GET /v1/papers/{id}?format=bibtex`) and the UI's
 export handler. The browser download is in test_ui_browser.py."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import balanced, entries
 
-from rag import export
+from rag.answer import export
 from rag.types import Answer, Citation, Exclusion, Line, Paper
 
 ABSTRACT = "We train transformers without any learning rate warmup. Training is stable."

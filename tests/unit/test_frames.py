@@ -1,12 +1,12 @@
-"""Attack or defence (rag.frames), on real seed abstracts: a question asking for one side is not
+"""Attack or defence (rag.text.frames), on real seed abstracts: a question asking for one side is not
 answered with a paper on the other, and nothing changes for papers or questions without a side."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag import frames
-from rag.list_features import Question, candidate_features, paper_sentences
+from rag.lists.features import Question, candidate_features, paper_sentences
+from rag.text import frames
 from rag.types import Hit
 
 LORA = "LoRA Fine-tuning Efficiently Undoes Safety Training in Llama 2-Chat 70B"

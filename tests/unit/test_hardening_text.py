@@ -13,7 +13,7 @@ def test_markdown_literal_round_trips_through_a_commonmark_renderer():
     """Unit level: the escaped text renders to exactly the original characters."""
     from markdown_it import MarkdownIt
 
-    from rag.sanitize import markdown_literal
+    from rag.text.sanitize import markdown_literal
 
     md = MarkdownIt("commonmark", {"html": True})
     for text in ["![x](http://h/leak?d=1)", "<img src=x onerror=alert(1)>", "a_b *c* `d` ~~e~~ | f",
@@ -28,7 +28,7 @@ def test_markdown_literal_round_trips_through_a_commonmark_renderer():
 
 def test_upload_limit_message_does_not_guess_the_size():
     from rag.errors import UploadTooLargeError
-    from rag.uploads import check_upload
+    from rag.ingest.uploads import check_upload
 
     with pytest.raises(UploadTooLargeError, match=r"^big\.jsonl is larger than the upload limit of 20 MB"):
         check_upload("big.jsonl", 300 * 2**20, load_settings())

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.cite import support
-from rag.corpus import CorpusLoad, parse_file
-from rag.latex import normalise_latex
-from rag.text import Idf, split_sentences
+from rag.answer.cite import support
+from rag.ingest.corpus import CorpusLoad, parse_file
+from rag.text.analysis import Idf, split_sentences
+from rag.text.latex import normalise_latex
 
 # (paper id, text in the seed dump, what the reader sees instead)
 SEED_CASES = [

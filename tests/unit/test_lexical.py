@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.corpus import CorpusLoad
-from rag.lexical import LexicalIndex, paper_tokens
-from rag.text import index_tokens
+from rag.ingest.corpus import CorpusLoad
+from rag.retrieve.lexical import LexicalIndex, paper_tokens
+from rag.text.analysis import index_tokens
 
 QUERIES = ["which papers skip warmup?", "low-rank adaptation of large language models",
            "diffusion models for images", "speculative decoding", "reward model from human feedback"]

@@ -14,10 +14,10 @@ import re
 import pytest
 from helpers import REPO
 
-from rag import lexicon as L
-from rag.claims import claim_direction
-from rag.listing import parse_property
-from rag.text import polarity, stem
+from rag.lists.rules import parse_property
+from rag.text import lexicon as L
+from rag.text.analysis import polarity, stem
+from rag.text.claims import claim_direction
 
 RAG = REPO / "rag"
 
@@ -99,17 +99,17 @@ MAX_WORDS = 6
 # Modules that read file formats or settings, not English phrasing: their lists are field names,
 # month abbreviations and markup, owned by the format.
 EXCLUDED = {
-    "corpus.py": "parses paper files (month names, page boilerplate of a source format)",
-    "references.py": "parses BibTeX / RIS / CSL-JSON (month abbreviations, field names)",
-    "latex.py": "LaTeX markup to text (command names)",
-    "sanitize.py": "character-level cleaning",
+    "ingest/corpus.py": "parses paper files (month names, page boilerplate of a source format)",
+    "ingest/references.py": "parses BibTeX / RIS / CSL-JSON (month abbreviations, field names)",
+    "text/latex.py": "LaTeX markup to text (command names)",
+    "text/sanitize.py": "character-level cleaning",
     "settings.py": "setting names and choices",
-    "dates.py": "URL patterns of arXiv / Hugging Face paper links (host and path names)",
+    "ingest/dates.py": "URL patterns of arXiv / Hugging Face paper links (host and path names)",
     "fetch/arxiv.py": "arXiv API ids and URLs (host and path names)",
 }
 # Literal lists of identifiers that happen to be lower-case words: names, not English.
 IDENTIFIER_LISTS = {
-    ("store.py", "_SCALAR_FIELDS"): "Chroma metadata field names",
+    ("storage/chroma.py", "_SCALAR_FIELDS"): "Chroma metadata field names",
 }
 _WORD = re.compile(r"^[a-z][a-z' -]*$")
 
@@ -155,7 +155,7 @@ def _regex_words(tree: ast.AST):
 def _modules():
     for path in sorted(RAG.rglob("*.py")):
         rel = path.relative_to(RAG).as_posix()
-        if rel == "lexicon.py" or rel in EXCLUDED:
+        if rel == "text/lexicon.py" or rel in EXCLUDED:
             continue
         yield rel, ast.parse(path.read_text(encoding="utf-8"))
 
@@ -168,10 +168,10 @@ def test_no_word_list_outside_the_lexicon():
         parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
         for node, n in _word_lists(tree):
             if n > MAX_WORDS and (rel, _name_of(node, parents)) not in IDENTIFIER_LISTS:
-                found.append(f"rag/{rel}:{node.lineno}: a list of {n} words (move it to rag/lexicon.py)")
+                found.append(f"rag/{rel}:{node.lineno}: a list of {n} words (move it to rag/text/lexicon.py)")
         for node, n in _regex_words(tree):
             if n > MAX_WORDS:
-                found.append(f"rag/{rel}:{node.lineno}: a pattern of {n} words (move it to rag/lexicon.py)")
+                found.append(f"rag/{rel}:{node.lineno}: a pattern of {n} words (move it to rag/text/lexicon.py)")
     assert not found, "\n".join(found)
 
 

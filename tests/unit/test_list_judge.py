@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import hit
 
-from rag.list_features import (
+from rag.lists.features import (
     FEATURES,
     READER_FEATURES,
     Question,
@@ -16,7 +16,7 @@ from rag.list_features import (
     relative_features,
     soft_coverage,
 )
-from rag.list_judge import ListModel, fit_logistic, judge
+from rag.lists.fitted import ListModel, fit_logistic, judge
 
 
 def test_question_reads_absence_topic_and_rare_terms(seed_idf):

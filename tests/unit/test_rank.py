@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.rank import collapse_chunks, minmax, rrf_fuse, score_fuse, top
+from rag.retrieve.rank import collapse_chunks, minmax, rrf_fuse, score_fuse, top
 
 
 @pytest.mark.parametrize(

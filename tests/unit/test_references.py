@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from helpers import TEST_DATA
 
-from rag.corpus import parse_file
 from rag.errors import CorpusError
+from rag.ingest.corpus import parse_file
+from rag.ingest.uploads import check_upload
 from rag.settings import load_settings
-from rag.uploads import check_upload
 
 DATA = TEST_DATA / "references"
 

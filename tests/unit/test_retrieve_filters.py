@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rag.errors import ConfigError
-from rag.store import where_clause
-from rag.text import expand_hyphens
+from rag.storage.chroma import where_clause
+from rag.text.analysis import expand_hyphens
 from rag.types import Filters
 
 

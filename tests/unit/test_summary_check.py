@@ -1,4 +1,4 @@
-"""rag.summary_check: a verified summary sentence is kept only when it adds something from the
+"""rag.answer.summary_check: a verified summary sentence is kept only when it adds something from the
 evidence (a content term, number or name) that the question and the quoted titles do not say; a
 question asking for a number wants one. Planted summaries over a real seed abstract."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from helpers import SEED_FILES
 
-from rag.corpus import load_corpus
-from rag.evidence import wants_number
-from rag.summary_check import new_content, why_uninformative
+from rag.answer.evidence import wants_number
+from rag.answer.summary_check import new_content, why_uninformative
+from rag.ingest.corpus import load_corpus
 
 DGC = "deep-gradient-compression-reducing-the-communication-a227204"
 
@@ -56,7 +56,7 @@ def test_the_reason_says_which_check_failed(dgc) -> None:
     ("124M and 210M models", True), ("even when quantized to int8", False), ("GPT-4 and Llama2", False),
 ])
 def test_a_quantity_is_a_number_standing_on_its_own(text: str, quantity: bool) -> None:
-    from rag.summary_check import states_quantity
+    from rag.answer.summary_check import states_quantity
 
     assert states_quantity(text) is quantity
 

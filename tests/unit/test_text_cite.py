@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cite import markers, split_claims, strip_markers, summary_lines, verify_lines
-from rag.followup import rewrite
-from rag.listing import Property, is_aggregate, judge_sentence, parse_property
-from rag.text import Idf, coverage, numbers, query_terms, split_sentences, terms
+from rag.answer.cite import markers, split_claims, strip_markers, summary_lines, verify_lines
+from rag.lists.rules import Property, is_aggregate, judge_sentence, parse_property
+from rag.question.followup import rewrite
+from rag.text.analysis import Idf, coverage, numbers, query_terms, split_sentences, terms
 from rag.types import Answer, Citation, Line, Paper, Source, answer_text
 
 DGC = Paper(

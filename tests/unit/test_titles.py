@@ -7,9 +7,9 @@ import pytest
 from ui_fixtures import answer, citation, events_for, quote_line, source
 
 from cli.main import _short_label
-from rag.corpus import CorpusLoad
-from rag.stream import REVISED, TextStream
-from rag.titles import short_title
+from rag.answer.stream import REVISED, TextStream
+from rag.ingest.corpus import CorpusLoad
+from rag.text.titles import short_title
 from rag.types import Line
 from ui import render
 

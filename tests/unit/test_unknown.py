@@ -1,10 +1,10 @@
-"""Names no indexed abstract uses make a question unanswerable here (rag.unknown), on the seeds."""
+"""Names no indexed abstract uses make a question unanswerable here (rag.question.unknown), on the seeds."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.unknown import unknown_names
+from rag.question.unknown import unknown_names
 
 
 @pytest.mark.parametrize(("question", "missing"), [

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from helpers import SEED_FILES
 
-from rag.cite import summary_lines, support, verify_lines
-from rag.corpus import load_corpus
-from rag.text import Idf, missing_names, names, polarity_conflict
+from rag.answer.cite import summary_lines, support, verify_lines
+from rag.ingest.corpus import load_corpus
+from rag.text.analysis import Idf, missing_names, names, polarity_conflict
 from rag.types import Line
 
 

@@ -1,0 +1,115 @@
+"""Evidence selection: which sentences of which retrieved abstracts bear on the question, and
+which papers really answer it. Pure logic over retrieved hits and corpus IDF; thresholds are
+calibrated on the eval set (see eval/results) and live in ``Settings.evidence``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.settings import EvidenceThresholds, ListThresholds
+from rag.text.analysis import Idf, coverage, is_instruction_like, numbers, query_terms, split_sentences, terms
+from rag.text.lexicon import NUMBER_QUESTION_PHRASES
+from rag.types import Hit
+
+
+@dataclass
+class Sentence:
+    index: int
+    text: str
+    coverage: float
+    has_number: bool = False
+
+    @property
+    def score(self) -> float:
+        return self.coverage + (0.05 if self.has_number else 0.0)
+
+
+@dataclass
+class PaperEvidence:
+    hit: Hit
+    sentences: list[Sentence]  # best first
+    paper_coverage: float
+    relevant: bool = False
+    reason: str = ""
+    score: float = 0.0
+    by_meaning: bool = False  # sentences chosen by embedding similarity, not by shared terms
+    read: bool = False  # sentences ordered by the reading judge (rag.judge.reader): the first is quoted
+
+    @property
+    def best(self) -> Sentence | None:
+        return self.sentences[0] if self.sentences else None
+
+
+@dataclass
+class EvidenceSet:
+    question_terms: list[str]
+    papers: list[PaperEvidence] = field(default_factory=list)
+
+    @property
+    def relevant(self) -> list[PaperEvidence]:
+        return [p for p in self.papers if p.relevant]
+
+
+def wants_number(question: str) -> bool:
+    q = question.lower()
+    return any(w in q for w in NUMBER_QUESTION_PHRASES)
+
+
+def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool) -> PaperEvidence:
+    title_terms = set(terms(hit.paper.title))
+    sents = []
+    for i, s in enumerate(split_sentences(hit.paper.abstract)):
+        if is_instruction_like(s):
+            continue  # abstracts are data: text that addresses a model is never evidence
+        st = set(terms(s))
+        # a sentence is read with its title ("our method ..." still counts); sentence-only
+        # coverage breaks ties so the quote itself says the most
+        cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
+        sents.append(Sentence(index=i, text=s, coverage=cov, has_number=prefer_numbers and bool(numbers(s))))
+    sents.sort(key=lambda s: (-s.score, s.index))
+    paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
+    return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
+
+
+def relevance(best: float, abstract: float, dense: float, th: EvidenceThresholds | ListThresholds) -> str | None:
+    """The one relevance rule, for normal and list questions alike (with their own thresholds):
+    why a paper answers, or None. One sentence (read with its title) covers enough of the
+    question's terms, or the whole abstract does, or the best chunk is close enough in meaning."""
+    if best >= th.sentence:
+        return f"a sentence covers {min(best, 1):.0%} of the question's terms"
+    if abstract >= th.abstract:
+        return f"the abstract covers {abstract:.0%} of the question's terms"
+    if dense >= th.dense:
+        return f"close in meaning (similarity {dense:.2f})"
+    return None
+
+
+def evidence_score(best_sentence: float, abstract: float, dense: float) -> float:
+    """One number to order papers by: lexical evidence, plus dense similarity above chance."""
+    return max(best_sentence, abstract * 0.9) + 0.5 * max(0.0, dense - 0.3)
+
+
+def select_evidence(question: str, hits: Sequence[Hit], idf: Idf, th: EvidenceThresholds) -> EvidenceSet:
+    """Score every sentence of every hit and mark the papers that answer the question."""
+    # terms the corpus never uses stay in: they are the best sign that it cannot answer
+    qt = query_terms(question)
+    ev = EvidenceSet(question_terms=qt)
+    prefer_numbers = wants_number(question)
+    for hit in hits:
+        pe = score_paper(qt, hit, idf, prefer_numbers)
+        best = pe.best.coverage if pe.best else 0.0
+        dense = hit.dense_score or 0.0
+        pe.score = evidence_score(best, pe.paper_coverage, dense)
+        why = relevance(best, pe.paper_coverage, dense, th)
+        pe.relevant = why is not None
+        pe.reason = why or f"weak match (best sentence {best:.0%}, similarity {dense:.2f})"
+        ev.papers.append(pe)
+    ev.papers.sort(key=lambda p: -p.score)
+    rel = ev.relevant
+    if rel:
+        top = rel[0].score
+        for p in rel[1:]:
+            if p.score < th.relative * top:
+                p.relevant, p.reason = False, f"much weaker than the best match ({p.score:.2f} vs {top:.2f})"
+    return ev

@@ -1,0 +1,361 @@
+"""The one lexicon: every English word list and phrasing pattern the engine reads text by.
+
+Word lists scattered over a dozen modules drift apart (there were four negation lists, each a
+little different), so they live here, named by what they mean, and ``tests/test_lexicon.py``
+checks that the readers agree on the words they share, or asserts the differences that are
+intended. A module that needs English imports it from here; the rest of ``rag/`` holds none
+(the test scans for literal word lists elsewhere).
+
+Lists hold words as written (lower case, not stemmed): a reader that compares stems stems them
+itself, once, at its own import (``frozenset(stem(w) for w in ...)``). Patterns are compiled here,
+with the flags that are part of their meaning (the case-sensitive ones read capitals on purpose).
+Nothing here does more than build constants: no file reads, no models.
+
+Sections, by meaning: the analyser's stopwords · negation and absence · quantity · direction of a
+finding · comparisons · attack and defence · questions and follow-ups · quoting · titles and names.
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# --- the analyser's stopwords (rag.text.analysis) -----------------------------------------------------------
+INDEX_STOPWORDS = _words("""
+a an and are as at be but by for if in into is it no not of on or such that the their then there these
+they this to was will with
+""")
+"""Lucene's English stopwords (bm25s's "en" list): dropped from BM25 index tokens. Short on purpose,
+so BM25 scores stay those of the library's defaults."""
+
+QUERY_NOISE = frozenset(("paper", "papers", "article", "articles", "abstract", "abstracts", "which", "what",
+                         "whose", "who", "list", "show", "find", "any", "there", "mention", "mentions"))
+"""Words of a question's form, not its topic, dropped from BM25 *queries* only: "which papers ..."
+would otherwise reward every abstract that says "in this paper"."""
+
+STOPWORDS = _words("""
+a an and are as at be been being but by can could did do does doing done for from had has have having
+how however i if in into is it its itself may might more most much must of on once only or other our
+ours over same should so such than that the their them then there these they this those through to
+too under until up upon very via was we were what when where whether which while who whom whose why
+will with within would you your also both each few further here just own well yet one two three
+paper papers work works study studies propose proposed approach method methods show shows shown
+present presents introduce introduces new novel based using use used uses model models
+""")
+"""Content-term stopwords (evidence, verification, names): longer than :data:`INDEX_STOPWORDS`,
+with the words every abstract uses ("paper", "method", "propose")."""
+
+QUESTION_WORDS = _words("""
+which what who whose whom how why when where list name tell give find show any some all does do did
+papers paper article articles abstract abstracts mention mentions describe describes about according
+""")
+"""Question-form words, dropped from a question's content terms: they say what is asked, not what
+it is about. A wider reading of :data:`QUERY_NOISE` (which BM25 uses)."""
+
+SENTENCE_ABBREVIATIONS = r"(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|No|approx|resp|al)"
+"""Abbreviations whose dot does not end a sentence (a regex source, for ``rag.text.analysis``'s splitter)."""
+
+# --- negation and absence --------------------------------------------------------------------------
+# Four readers ask "is this said not to be there?", each for its own job; the lists differ on
+# purpose and sit together so the differences stay visible (tests/test_lexicon.py asserts them).
+GRAMMATICAL_NEGATORS = _words("without no not never nor none")
+"""The grammatical negators only: "without X", "no X", "do not use X". Read by the list judge's
+question reader (``rag.lists.features``) to find the term a question asks to be absent. Verbs that
+drop or shorten ("token dropping", "reduce overconfident predictions") name a method or a problem
+that papers state as present, so they are not here."""
+
+POLARITY_NEGATORS = _words("""
+without no not never nor none neither removes remove removed removing eliminate eliminates eliminated
+eliminating skip skips skipped skipping avoid avoids avoided avoiding omit omits omitted omitting
+dispense obviate obviates obviating bypass bypasses drop drops dropped dropping free unnecessary
+""")
+"""Words that state the term after them absent, for verification (``rag.text.analysis.polarity``): the
+grammatical negators plus verbs of removal and omission ("removes warmup", "skip the warmup").
+Reduction words are not here: they state "fewer", see :data:`FEWER_WORDS`."""
+
+ABSENCE_CUE_WORDS = _words("""
+skip skips skipped skipping without no remove removes removed removing removal eliminate eliminates
+eliminated eliminating elimination avoid avoids avoided avoiding free unnecessary needless drop drops
+dropped dropping omit omits omitted omitting bypass bypasses obviate obviates obviating dispense
+short shorter shorten shortens shortened shortening reduce reduces reduced reducing reduction fewer
+less never nor
+""")
+"""Words that turn "X" into "without X / less X" in a list question or an abstract
+(``rag.lists.rules``, stemmed there): removal and omission as in :data:`POLARITY_NEGATORS`, and also
+reduction ("shorter warmup" counts as skipping it for "which papers skip warmup?"). It holds no
+"not", "none" or "neither": a question's "do not" is read by :data:`QUESTION_NEGATION`, and a bare
+"not" in an abstract is no cue (the differences are asserted in ``tests/test_lexicon.py``)."""
+
+DIRECTION_NEGATORS = _words("no not never little hardly without nor neither cannot don doesn didn isn aren")
+"""Words that turn an evaluative word into "makes no difference" ("no benefit", "does not help",
+"little effect"), for the direction of a finding (``rag.text.claims``). Adds the weak negators
+("little", "hardly") and the stems of contractions ("don't" -> "don"), which the words reader
+leaves as separate tokens; no verbs of removal ("removes the gain" is not "no gain")."""
+
+QUESTION_NEGATION = re.compile(r"\b(?:do|does|did)\s+not\b|\bdon'?t\b|\bdoesn'?t\b|\bwithout\b|\bno\b", re.IGNORECASE)
+"""A question that asks for an absence in so many words ("papers that do not use warmup"), read on
+the raw question because "not" and "no" are stopwords of its terms (``rag.lists.rules``)."""
+
+# --- quantity --------------------------------------------------------------------------------------
+FEWER_WORDS = _words("short shorter shortened shorten shortens reduce reduces reduced reducing less fewer "
+                     "smaller lower minimal")
+"""A word before a term that says there is less of it (``rag.text.analysis.polarity``: "fewer")."""
+
+MORE_WORDS = _words("long longer lengthy extended extensive increase increases increased increasing more "
+                    "larger higher")
+"""A word before a term that says there is more of it (``rag.text.analysis.polarity``: "more")."""
+
+PRESENCE_ONLY_WORDS = _words("long longer lengthy extended extensive")
+"""Length words that state a term present and never absent ("a long warmup"): the list judge
+(``rag.lists.rules``) counts them against an absence. A subset of :data:`MORE_WORDS`."""
+
+# --- the direction of a finding (rag.text.claims) -------------------------------------------------------
+IMPROVE_WORDS = _words("""
+improve improves improved improving improvement improvements boost boosts boosted boosting benefit benefits
+beneficial benefited help helps helped helping helpful outperform outperforms outperformed outperforming beat
+beats better superior gain gains enhance enhances enhanced enhancing crucial important importance essential
+necessary vital critical key significant significantly substantial substantially matter matters advantage
+advantages advantageous effective positive remarkable
+""")
+"""Evaluative words that say the subject helps or matters ("up")."""
+
+HARM_WORDS = _words("""
+hurt hurts hurting harm harms harmed harmful degrade degrades degraded degrading degradation worse worsen
+worsens worsened underperform underperforms underperformed inferior deteriorate deteriorates deterioration
+detrimental damage damages damaging negative
+""") | {"under-perform", "under-performs", "under-performed"}
+"""Evaluative words that say the subject hurts ("down"); the hyphenated forms are matched as written."""
+
+NO_EFFECT_WORDS = _words("""
+negligible unnecessary irrelevant marginal marginally ineffective useless insignificant unimportant needless
+""")
+"""Evaluative words that say the subject makes no difference ("none")."""
+
+EFFECT_NOUNS = _words("effect effects impact impacts difference influence role")
+"""Nouns that, negated, say "no difference": "no effect", "little impact"."""
+
+SUBJECT_FILLER = _words("""
+give gives giving make makes making use uses using lead leads result results yield yields thing way
+""")
+"""Verbs and fillers a claim's subject phrase carries that say nothing about what it is."""
+
+FINDING_CLAUSE = re.compile(r"\b(?:find|finds|found|finding|show|shows|showed|shown|showing|conclude|concludes|"
+                            r"concluding|argue|argues|arguing|demonstrate|demonstrates|demonstrating|report|reports|"
+                            r"suggest|suggests|claim|claims|prove|proves|establish|establishes|evidence|confirm|"
+                            r"confirms)\s+that\s+(.+)$", re.IGNORECASE)
+"""The claim a question asks a paper to make: group 1 is the clause after "finds/shows ... that"."""
+
+TURN_OF_CLAUSE = re.compile(r";|,\s*(?:while|whereas|but|although|though|yet)\b|\s(?:while|whereas|but)\s",
+                            re.IGNORECASE)
+"""Where a sentence turns to another subject: "A has substantial impact, while B is of negligible
+importance"; a direction is read within one piece."""
+
+COMPARISON_CUE = re.compile(r"\b(?:than|compared|versus|vs|relative to|over|beat|beats|outperform\w*|"
+                            r"underperform\w*|under-perform\w*)\b", re.IGNORECASE)
+"""A claim that compares two things: which side is its subject is a matter of syntax, so it states
+no single direction."""
+
+# --- comparisons: which side wins (rag.text.claims) -----------------------------------------------------
+# A comparison names a winner and a loser; families keep measures apart ("faster" says nothing
+# against "cheaper"). +1: the left side wins, -1: the right side wins.
+COMPARATIVES_BETTER = MappingProxyType({
+    "better": 1, "outperform": 1, "outperforms": 1, "outperformed": 1, "outperforming": 1, "beat": 1,
+    "beats": 1, "surpass": 1, "surpasses": 1, "surpassed": 1, "exceed": 1, "exceeds": 1, "outpace": 1,
+    "outpaces": 1, "stronger": 1, "superior": 1, "worse": -1, "weaker": -1, "inferior": -1,
+    "underperform": -1, "underperforms": -1, "underperformed": -1})
+"""Comparative words of quality, with the side that wins."""
+
+COMPARATIVES_FASTER = MappingProxyType({"faster": 1, "quicker": 1, "slower": -1})
+"""Comparative words of speed."""
+
+COMPARATIVES_CHEAPER = MappingProxyType({"cheaper": 1, "costlier": -1})
+"""Comparative words of cost."""
+
+MORE_LESS_ADJECTIVES = MappingProxyType({"accurate": "better", "effective": "better", "efficient": "faster",
+                                         "expensive": "cheaper"})
+"""Adjectives that "more" / "less" make comparative, and their family ("more expensive" loses)."""
+
+COMPARING_VERB_PREFIXES = ("out", "under", "beat", "surpass", "exceed")
+"""Comparative verbs that name what they beat without "than": "X outperforms Y" (a bare "better"
+compares nothing named)."""
+
+COMPARISON_LEFT_STOPS = _words("that why which because whether if while whereas but")
+"""Words before a comparative that end its left side: a complementiser ("why Adam converges ...")."""
+
+COMPARISON_RIGHT_STOPS = _words("when for on in at while whereas across by with under and but which that")
+"""Words after a comparative that end its right side: a qualifier ("... than SGD when training")."""
+
+COMPARISON_NOISE = _words("""
+better worse faster slower cheaper stronger weaker superior inferior than more less accurate effective efficient
+reliably consistently significantly substantially even much far plain
+""")
+"""Words a comparison's side carries that name no compared thing ("plain SGD", "reliably beats")."""
+
+# --- attack or defence (rag.text.frames) ----------------------------------------------------------------
+ATTACK_WORDS = _words("""
+attack attacks attacking attacked jailbreak jailbreaks jailbreaking jailbroken evade evades evading evasion
+steal steals stealing hijack hijacks hijacking poison poisons poisoning poisoned undo undoes undoing
+subversive subversively subvert fool fools fooling
+""")
+"""Cues of an attack as the act."""
+
+DEFENCE_WORDS = _words("""
+defend defends defending defence defences defense defenses defensive protect protects protecting protection
+prevent prevents preventing prevention resist resists resistant resistance robust robustness mitigate
+mitigates mitigating mitigation safeguard safeguards immunize immunise immunization detect detects detecting
+detection detector detectors countermeasure countermeasures harden hardening
+""")
+"""Cues of a defence as the act."""
+
+OBJECT_MARKERS = _words("against vulnerability vulnerabilities vulnerable susceptible underlying")
+"""Words after which a cue names what is acted against, not the act: "robust against attacks"."""
+
+CUE_MODIFIERS = frozenset(("agnostic", "free", "aware"))
+"""Words after a cue that make it a modifier naming no act: "attack-agnostic"."""
+
+OWN_WORK = re.compile(r"\b(?:we|our|ours|us|this (?:paper|work|study|article))\b", re.IGNORECASE)
+"""A sentence in which a paper speaks of its own work."""
+
+# --- questions and follow-ups ----------------------------------------------------------------------
+_KINDS = r"(?:papers|works|studies|articles|methods|approaches|research)"
+AGGREGATE_QUESTION = re.compile(
+    r"^\s*(?:(?:which|what)\s+(?:other\s+)?" + _KINDS + r"\b"
+    r"|(?:which|what)\s+(?:[\w-]+\s+){1,4}?(?:papers|studies|articles)\b"  # "which federated learning papers"
+    r"|(?:list|name|find|show(?:\s+me)?|give(?:\s+me)?)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+){0,3}?"
+    r"(?:papers|works|studies|articles)\b"
+    r"|find\s+(?:[\w-]+\s+){0,3}?(?:work|research|literature|surveys|reviews)\b"  # "find preference-tuning work"
+    r"|how\s+many\s+(?:papers|works|studies|articles)\b"
+    r"|(?:are\s+there\s+)?any\s+(?:papers|works|studies)\b"
+    r"|are\s+there\s+(?:\w+\s+){0,2}?(?:papers|works|studies)\b"
+    r"|is\s+there\s+(?:a|an|any)\s+(?:\w+\s+){0,2}?(?:paper|work|study)\b"
+    r"|(?:is|are)\s+there\s+(?:any\s+)?(?:\w+\s+)?(?:work|research|literature)\s+(?:on|about|that|which|using|where)\b"
+    r"|(?:do|does)\s+any\s+(?:papers?|works?|studies)\b"
+    r"|(?:papers|works|studies)\s+(?:that|which|about|on|using|with|where|whose)\b)",
+    re.IGNORECASE,
+)
+"""A question whose answer is a set of papers rather than a fact (matched at the start)."""
+
+NUMBER_QUESTION_PHRASES = ("how many", "how much", "what percentage", "what ratio", "how large", "how big",
+                           "how fast", "how long", "what number", "by how", "what factor", "how small")
+"""Phrases (substrings of the lower-cased question) of a question that asks for a number."""
+
+COMPARE_QUESTION = re.compile(
+    r"\b(?:compare[sd]?|comparing|comparison|differ(?:s|ent|ence|ences)?|versus|vs\.?|contrast|"
+    r"similarit(?:y|ies)|better)\b|\bbetween\b.+\band\b|\bboth\b",
+    re.IGNORECASE,
+)
+"""A question that compares things ("How do AdaBelief and AdaBound differ?")."""
+
+SEVERAL_PAPERS = re.compile(r"\b(?:two|both|three|these|those|the\s+\w+\s+papers)\b", re.IGNORECASE)
+"""A question that speaks of several papers at once."""
+
+FOLLOW_UP_WORDS = _words("""
+else more tell me us about explain summarise summarize summary describe detail details it its this that they them
+their these those one first second third last again also other further main contribution key result
+results finding findings report reports say says
+""")
+"""Words a follow-up uses to point and ask for more, not to name a topic (``rag.answer.engine`` stems them)."""
+
+ORDINALS = MappingProxyType({"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+                             "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+                             "tenth": 10})
+"""Ordinal words and their positions ("the third one"); "last" is read apart."""
+
+ORDINAL_REF = re.compile(
+    r"\b(?:the\s+)?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|seventh|eighth|ninth|tenth|last)"
+    r"\s+(?:one|paper|result|item|source|work|study|method)s?\b", re.IGNORECASE)
+"""A reference to one earlier paper by its place: "the second paper", "the last one"."""
+
+NUMBER_REF = re.compile(r"(?:\[(?P<a>\d+)\]|\b(?:paper|source|item|number|no\.?|#)\s*(?P<b>\d+)\b)", re.IGNORECASE)
+"""A reference to one earlier paper by its number: "[2]", "paper 2", "#2"."""
+
+PRONOUN_REF = re.compile(
+    r"\b(?:it|its|this paper|that paper|this work|that work|this method|that method|this one|that one|the paper|"
+    r"they|their|them|these papers|those papers|both)\b", re.IGNORECASE)
+"""A pronoun that points back at the previous answer's paper(s)."""
+
+PLURAL_REF = re.compile(r"\b(?:they|their|them|these papers|those papers|both)\b", re.IGNORECASE)
+"""The plural pronouns of :data:`PRONOUN_REF`: they point at several papers."""
+
+ALL_REF = re.compile(r"\b(?:(?:which|what|how\s+many)\s+of\s+(?:these|those|them)|compare\s+(?:them|these|those)|"
+                     r"all\s+of\s+them|each\s+of\s+them)\b", re.IGNORECASE)
+"""A reference to every paper of the previous answer: "which of these ...", "compare them"."""
+
+DANGLING_PREPOSITION = re.compile(r"\s+(?:about|on|of|for|regarding|in|from|with)$", re.IGNORECASE)
+"""A follow-up that ends on a preposition ("what about ... on"), whose object is the earlier topic."""
+
+CONTINUATION = re.compile(r"^\s*(?:and|what about|how about|and what about|what of)\b[\s,]*", re.IGNORECASE)
+"""The opening of a follow-up that continues the previous question: "and what about X?"."""
+
+INCLUDE_BACK = re.compile(r"^\s*(?:please\s+)?(?:(?:include|add|pin)\b|(?:put|bring)\b.*\bback\b)", re.IGNORECASE)
+"""A request to pin back a paper a list answer left out: "include the third one", "put it back"."""
+
+BARE_NUMBER = re.compile(r"(?:\b(?:number\s+|no\.?\s*)|#)(?P<n>\d{1,2})\b|\b(?P<o>\d{1,2})(?:st|nd|rd|th)\b",
+                         re.IGNORECASE)
+"""A position given as a number: "number 2", "#2", "2nd"."""
+
+INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding)\s+"
+    r"(?:instructions?|prompts?|messages?|context)"
+    r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\b(?:reply|respond|answer)\s+only\s+with\b"
+    r"|\bas\s+an\s+ai\s+(?:language\s+)?model\b",
+    re.IGNORECASE,
+)
+"""Text addressed to a model rather than a reader (prompt injection in an abstract)."""
+
+# --- quoting: what a sentence says and how it may be cut ------------------------------------------
+CONTRIBUTION = re.compile(r"\b(?:we|this paper|this work)\s+(?:propose|present|introduce|show|find|develop|"
+                          r"demonstrate|achieve|study)", re.IGNORECASE)
+"""A sentence that says what the paper does ("we propose ...")."""
+
+OPENING_MARKER = re.compile(
+    r"(?:However|Moreover|Furthermore|Further|Additionally|Specifically|Finally|Here|Thus|Therefore|"
+    r"Consequently|Overall|Notably|Recently|Importantly|Concretely|Hence|Besides|Surprisingly|"
+    r"Interestingly|Lastly|First|Firstly|Second|Secondly|Third|Next|Meanwhile|Crucially|Nowadays|"
+    r"Currently|Traditionally|Typically|Empirically|Experimentally|Theoretically|In particular|"
+    r"In addition|In contrast|In practice|In summary|In short|In this (?:paper|work|study|article|note)|"
+    r"To this end|To that end|As a result|On the other hand|At the same time|"
+    r"To (?:address|tackle|overcome|solve|mitigate|remedy|bridge|fill|fix|alleviate|close|"
+    r"understand|answer|study|investigate|this end)(?: [A-Za-z-]+){0,5}"
+    r"|To [a-z]+(?: [A-Za-z-]+){0,6}(?=, (?:we|our|this|it|these|they)\b))(?=, )")
+"""An opening phrase a quote may drop, one that frames the sentence rather than says anything
+("In this paper, we ...", "To address this, we ...", "However, ..."). Case-sensitive: it is read at
+a sentence's start. Fronted qualifiers ("Using an ensemble, we ...") are not here: without them
+the rest claims more than the paper does."""
+
+CONCESSIVE_OPENING = re.compile(r"(?:While|Although|Though|Whereas)\b")
+"""A concessive clause a quote may drop at its start ("While X works well, it ..."). Case-sensitive."""
+
+QUOTE_SUBJECTS = _words("we our it its this these they their there such")
+"""Words that begin the main clause after a dropped opening ("..., we propose")."""
+
+CLAUSE_TAILS = _words("""
+and but while whereas yet thus thereby hence so although though which who whom whose where
+we our it this these they
+""")
+"""Words after ", " that begin a clause a quote may end before ("..., which ...")."""
+
+NOT_A_CLAUSE = frozenset(("including",))
+"""Words after ", " that continue a list rather than begin a clause ("..., including X")."""
+
+SUMMARY_FRAMING_WORDS = _words("""
+author authors researcher researchers technique techniques framework frameworks algorithm algorithms
+system systems find finds found demonstrate demonstrates describe describes discuss discusses explore
+explores investigate investigates address addresses focus focuses aim aims achieve achieves provide
+provides offer offers evidence question questions answer answers
+""")
+"""Words that frame a summary sentence rather than inform: "the authors find", "this approach
+improves" (``rag.answer.summary_check`` stems them)."""
+
+# --- titles and names ------------------------------------------------------------------------------
+TITLE_WEAK_ENDINGS = _words("a an and as at by for from in into of on or over the to under via versus vs with "
+                            "without")
+"""Words a cut title must not end on ("Scaling up Zeroth-Order Optimization for")."""
+
+NAME_VARIANT_SUFFIXES = ("", "s", "es", "n", "an", "ian", "ns", "ic", "er", "ers", "ing", "ed")
+"""Endings under which a name counts as used by the corpus: "NPU" / "NPUs", "Africa" / "African"."""
