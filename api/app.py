@@ -42,7 +42,7 @@ from rag.ingest.uploads import check_upload, safe_name
 from rag.llm.choice import BackendPool, default_label, offers
 from rag.settings import Settings
 from rag.text.sanitize import check_question, markdown_literal
-from rag.types import Filters
+from rag.types.papers import Filters
 
 log = logging.getLogger("paperchat.api")
 MAX_UPLOAD_FILES = 20  # files per POST /v1/ingest, each up to PAPERCHAT_UPLOAD_MAX_MB

@@ -299,7 +299,7 @@ def measure(search: Callable[[str], Any], queries: list[dict[str, str]]) -> dict
 
 
 def measure_modes(retriever: Any, queries: list[dict[str, str]]) -> dict[str, Any]:
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     out = {}
     for mode in ("bm25", "dense", "hybrid"):
@@ -325,7 +325,7 @@ def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 
     """Median ms of the store and retriever calls one search makes, alone and in cheaper variants,
     so a slow line in the search table can be traced to a call (and a fix's gain estimated)."""
     from rag.storage.chroma import where_clause
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     store, name = retriever.store, retriever.active.collection
     depth = max(retriever.settings.candidate_k, retriever.settings.top_k)
@@ -496,7 +496,7 @@ def synthetic_papers(n: int, pool: list[str], title_words: list[str], rng: rando
                      ) -> Iterator[tuple[Any, list[int]]]:
     """``n`` synthetic papers (5-8 pool sentences each) with the sentence indices they use."""
     from rag.ingest.corpus import paper_id_for
-    from rag.types import Paper
+    from rag.types.papers import Paper
 
     day0, days = date(2022, 1, 1), (date(2025, 12, 31) - date(2022, 1, 1)).days
     for i in range(n):
@@ -518,12 +518,13 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
                 sampler: LoadSampler, base: Path, breakdown: bool) -> dict[str, Any]:
     from tqdm import tqdm
 
-    from rag.ingest.chunk import Chunk, chunk_id, embed_text
+    from rag.ingest.chunk import chunk_id, embed_text
     from rag.retrieve.hybrid import HybridRetriever
     from rag.retrieve.lexical import LexicalIndex, paper_tokens
     from rag.settings import load_settings
     from rag.storage.chroma import Active, chunk_metadata
     from rag.text.analysis import split_sentences
+    from rag.types.papers import Chunk
 
     res: dict[str, Any] = {"papers": n}
     home = Path(tempfile.mkdtemp(prefix=f"synth{n // 1000}k-", dir=base))

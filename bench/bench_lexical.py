@@ -41,8 +41,8 @@ RNG_SEED = 20261123
 
 
 def child(path: str, queries_file: str) -> None:
-    from rag.ingest.derived import open_derived
-    from rag.types import Filters
+    from rag.retrieve.derived import open_derived
+    from rag.types.papers import Filters
 
     before = memory_mib()
     t = time.perf_counter()

@@ -12,7 +12,7 @@ import click
 
 from cli.output import OneLineErrors, echo, exit_process, styled
 from rag.answer.export import FORMATS
-from rag.llm.registry import CHOICES
+from rag.backends import CHOICES
 
 
 def _settings(ctx: click.Context, **overrides):
@@ -196,7 +196,7 @@ def _ingest_fetched(ctx: click.Context, settings, result, as_json: bool) -> None
 
 
 def _filters(date_from: str | None, date_to: str | None, min_upvotes: int | None):
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     return Filters(date_from=date_from, date_to=date_to, min_upvotes=min_upvotes)
 
@@ -421,7 +421,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         return
     for key, value in s.items():
         if key == "dates" and isinstance(value, dict):
-            from rag.ingest.dates import describe_counts
+            from rag.text.dates import describe_counts
 
             head, *more = describe_counts(value)
             echo(f"dates: {head}")

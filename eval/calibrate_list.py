@@ -87,7 +87,7 @@ def sweep(cases: Sequence[Case], grid: dict[str, Sequence[float]] = GRID, keep: 
 
 def build_cases(app, items) -> list[Case]:
     """Retrieve each list question as the list route does and compute its evidence once."""
-    from rag.answer.engine import AnswerEngine
+    from rag.engine import AnswerEngine
     from rag.lists import rules as listing
 
     engine = AnswerEngine(app.retriever(), None, settings=app.settings)

@@ -10,7 +10,7 @@ Retrieval systems: ``retrieve(question, k) -> ranked paper ids``.
 
 Answer systems: ``answer(question) -> AnswerOutcome``.
 
-* ``ours`` — :meth:`rag.paperchat.Paperchat.ask`, read through the :class:`rag.types.Answer` contract.
+* ``ours`` — :meth:`rag.paperchat.Paperchat.ask`, read through the :class:`rag.types.answers.Answer` contract.
 * ``llamaindex`` — ``CitationQueryEngine.from_args(index, llm=<our LLM>, similarity_top_k=k)``
   over the stock index. Its ``[n]`` markers point at its source nodes and are mapped to paper ids.
   It has no verifier of its own, so each (claim, marker) pair is judged with
@@ -156,7 +156,7 @@ class PaperchatAnswers:
 
             self._door = router_query_engine(app.answer_engine())
         if self.VARIANTS[name]:
-            from rag.answer.engine import AnswerEngine
+            from rag.engine import AnswerEngine
 
             s = app.settings
             variant = s.model_copy(update={section: getattr(s, section).model_copy(update=fields)

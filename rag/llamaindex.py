@@ -8,12 +8,12 @@ of LlamaIndex:
   the finding asked for, the other side of an attack / defence question, a name no abstract uses)
   and says why in the surviving nodes' metadata;
 - :func:`route_engine`: one ``CustomQueryEngine`` per route of the answer engine ("answer",
-  "list"), whose responses are our verified, cited answers (the :class:`~rag.types.Answer` in
+  "list"), whose responses are our verified, cited answers (the :class:`~rag.types.answers.Answer` in
   ``response.metadata["answer"]``, citations in ``metadata["citations"]``, one source node per
   retrieved paper);
 - :func:`router_query_engine`: the routes under a LlamaIndex ``RouterQueryEngine`` whose
   selector is paperchat's own routing rule (no model call), so it answers exactly as
-  :meth:`rag.answer.engine.AnswerEngine.ask` does; ``paperchat eval --answer-systems ours-llamaindex``
+  :meth:`rag.engine.AnswerEngine.ask` does; ``paperchat eval --answer-systems ours-llamaindex``
   runs the product through it;
 - :func:`query_engine`: the whole engine as one query engine (the router's routes in one step).
 """
@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.answer.engine import AnswerEngine
 from rag.answer.evidence import select_evidence
+from rag.engine import AnswerEngine
 from rag.settings import EvidenceThresholds
-from rag.types import Filters, Hit, Mode
+from rag.types.papers import Filters, Hit, Mode
 
 
 def _node(paper_id: str, title: str, abstract: str, score: float, meta: dict[str, Any]):
@@ -149,8 +149,8 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
     from llama_index.core.query_engine import CustomQueryEngine
     from pydantic import PrivateAttr
 
-    from rag.answer.engine import Routed
     from rag.answer.stream import fold
+    from rag.engine import Routed
     from rag.question.followup import Standalone
 
     if route not in ROUTES:
@@ -172,7 +172,7 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
 
 def router_query_engine(engine: AnswerEngine, k: int | None = None, filters: Filters | None = None):
     """The routes under a ``RouterQueryEngine``; the selector is paperchat's routing rule
-    (:meth:`~rag.answer.engine.AnswerEngine.route`), so no model is asked to route and the answers are
+    (:meth:`~rag.engine.AnswerEngine.route`), so no model is asked to route and the answers are
     the engine's own."""
     from llama_index.core.base.base_selector import BaseSelector, SelectorResult, SingleSelection
     from llama_index.core.llms.mock import MockLLM

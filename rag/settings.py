@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rag.backends import CHOICES, NAMES, OPENAI_URL  # noqa: F401 - OPENAI_URL re-exported
 from rag.errors import ConfigError
-from rag.llm.registry import CHOICES, NAMES, OPENAI_URL  # noqa: F401 - OPENAI_URL re-exported
 
 BackendChoice = Literal[CHOICES]  # "auto" or a registry name
 BackendName = Literal[NAMES]

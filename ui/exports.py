@@ -21,7 +21,7 @@ import gradio as gr
 
 from rag.answer import export
 from rag.errors import PaperchatError
-from rag.types import Answer
+from rag.types.answers import Answer
 
 log = logging.getLogger("paperchat.ui")
 

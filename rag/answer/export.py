@@ -1,7 +1,7 @@
 """An answer as a file someone keeps: Markdown with numbered references, BibTeX entries for the
 cited papers, CSV of a list answer, or the plain text the CLI prints.
 
-Pure functions over an :class:`~rag.types.Answer` and the cited :class:`~rag.types.Paper` records
+Pure functions over an :class:`~rag.types.answers.Answer` and the cited :class:`~rag.types.papers.Paper` records
 (the answer carries paper ids and titles only; names, dates and links live on the papers, which
 the faces look up in the index). Every field of a paper is hostile input, and each format has its
 own way to keep it inert:
@@ -31,7 +31,8 @@ from urllib.parse import quote, urlsplit
 from rag.text.analysis import INDEX_STOPWORDS
 from rag.text.sanitize import markdown_literal
 from rag.text.titles import short_title
-from rag.types import Answer, Line, Paper, answer_text, line_text, quoted
+from rag.types.answers import Answer, Line, answer_text, line_text, quoted
+from rag.types.papers import Paper
 
 Format = Literal["text", "markdown", "bibtex", "json"]
 FORMATS: tuple[str, ...] = ("text", "markdown", "bibtex", "json")

@@ -35,11 +35,11 @@ from datetime import date
 from pathlib import Path
 
 from rag.errors import CorpusError
-from rag.ingest.dates import PageDate, PageEvidence, infer_year
 from rag.ingest.references import LAYOUTS, REFERENCE_SUFFIXES, parse_references
+from rag.text.dates import PageDate, PageEvidence, infer_year
 from rag.text.latex import normalise_latex
 from rag.text.sanitize import clean_text
-from rag.types import Paper
+from rag.types.papers import Paper
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".csv", *REFERENCE_SUFFIXES)
 
@@ -251,7 +251,7 @@ def _content_lines(lines: Sequence[tuple[int, str]]) -> tuple[list[tuple[int, st
 
 
 def _page_evidence(header_dates: Sequence[re.Match[str]], full_dates: Iterable[str]) -> PageEvidence:
-    """What a page says about years (:mod:`rag.ingest.dates`): its own date line and its papers' full
+    """What a page says about years (:mod:`rag.text.dates`): its own date line and its papers' full
     dates. Several date lines above the papers, or an impossible one, leave the page's date unclear."""
     years = tuple(int(iso[:4]) for iso in full_dates)
     if not header_dates:
@@ -297,7 +297,7 @@ def parse_page_dump(text: str, source: str) -> tuple[list[Paper], list[str], str
     non-empty lines, so one state machine reads both. A bad metadata value (impossible date,
     absurd count) is a warning and leaves that field empty; the paper is kept. A date written
     without its year ("Nov 25") keeps ``date_text`` as written and gets ``date`` and
-    ``date_inferred`` only when the same page tells the year (:mod:`rag.ingest.dates`).
+    ``date_inferred`` only when the same page tells the year (:mod:`rag.text.dates`).
     """
     cleaned = _dump_lines(text)
     blank = sum(1 for _, s in cleaned if not s)

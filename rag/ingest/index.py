@@ -1,6 +1,6 @@
 """Ingest: papers -> chunks -> embeddings -> Chroma, BM25 + catalogue -> atomic switch.
 
-Each generation gets its BM25 index and paper catalogue (rag/ingest/derived.py), written before the
+Each generation gets its BM25 index and paper catalogue (rag/retrieve/derived.py), written before the
 pointer moves, so no serving process builds them at open. Two ways to a new generation:
 
 - **update in place** (same embedder, the live generation has its files): only new or changed
@@ -26,8 +26,8 @@ import numpy as np
 
 from rag.embed.bundled import Embedder
 from rag.errors import IndexMissingError, StoreError
-from rag.ingest.chunk import Chunk, Chunker
-from rag.ingest.derived import (
+from rag.ingest.chunk import Chunker
+from rag.retrieve.derived import (
     Derived,
     build_derived,
     build_from_store,
@@ -39,7 +39,7 @@ from rag.ingest.derived import (
 from rag.settings import Settings
 from rag.storage.chroma import Active, ChromaStore, chunk_metadata
 from rag.storage.fsutil import atomic_write_text
-from rag.types import Paper
+from rag.types.papers import Chunk, Paper
 
 Progress = Callable[[int, int], None]  # (done, total) chunks embedded
 _PENDING = "stale_chunks.json"  # chunk ids an update still has to delete

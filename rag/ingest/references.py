@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from rag.errors import CorpusError
 from rag.text.latex import normalise_latex
-from rag.types import Paper
+from rag.types.papers import Paper
 
 LAYOUTS = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}  # suffix -> the layout ingest reports
 REFERENCE_SUFFIXES = tuple(LAYOUTS)

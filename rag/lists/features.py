@@ -18,7 +18,7 @@ from rag.text.analysis import Idf, coverage, is_instruction_like, query_terms, s
 from rag.text.claims import claim_of, contradiction
 from rag.text.frames import Frame, frame_conflict, question_frame
 from rag.text.lexicon import GRAMMATICAL_NEGATORS
-from rag.types import Hit
+from rag.types.papers import Hit
 
 _CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]]|\.(?=\s|$)")
 

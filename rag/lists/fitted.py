@@ -33,7 +33,7 @@ from rag.lists.features import (
 from rag.lists.rules import Judgement, parse_property
 from rag.storage.fsutil import atomic_write
 from rag.text.analysis import Idf
-from rag.types import Hit, SearchResult
+from rag.types.papers import Hit, SearchResult
 
 if TYPE_CHECKING:
     import numpy as np

@@ -22,7 +22,8 @@ from rag.lists.features import READER_FEATURES, Candidate
 from rag.lists.model import JudgeCache, judge_with_llm
 from rag.settings import Settings
 from rag.text.analysis import Idf, is_instruction_like
-from rag.types import Exclusion, Hit, SearchResult
+from rag.types.answers import Exclusion
+from rag.types.papers import Hit, SearchResult
 
 LIST_RULES = "rules (aggregate)"
 LIST_LEARNED = "list judge (fitted)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from rag.types import Answer, Citation, Event, Line, Numbering
+from rag.types.answers import Answer, Citation, Event, Line, Numbering
 
 
 def _ordinal(n: int) -> str:

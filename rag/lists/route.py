@@ -19,7 +19,8 @@ from rag.question.unknown import unknown_names, unknown_note
 from rag.settings import Settings
 from rag.text.analysis import Idf
 from rag.text.clauses import answering_span
-from rag.types import Answer, Citation, Event, Filters, Line, Numbering
+from rag.types.answers import Answer, Citation, Event, Line, Numbering
+from rag.types.papers import Filters
 
 
 class RouteContext(Protocol):

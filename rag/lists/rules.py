@@ -25,7 +25,7 @@ from rag.text.analysis import (
     words,
 )
 from rag.text.lexicon import ABSENCE_CUE_WORDS, AGGREGATE_QUESTION, PRESENCE_ONLY_WORDS, QUESTION_NEGATION
-from rag.types import Hit
+from rag.types.papers import Hit
 
 # Words that turn "X" into "without X / less X" in the question or in an abstract (stemmed).
 ABSENCE_CUES = {stem(w) for w in ABSENCE_CUE_WORDS}

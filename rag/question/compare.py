@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from rag.text.analysis import name_pattern, names
 from rag.text.lexicon import COMPARE_QUESTION, SEVERAL_PAPERS
-from rag.types import Hit
+from rag.types.papers import Hit
 
 
 def is_compare(question: str) -> bool:

@@ -10,7 +10,7 @@ Files in the generation's directory: ``papers.sqlite`` (row, paper_id, content_h
 the paper as JSON; and chunk id -> row), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date),
 ``upvotes.npy`` (-1 when unknown), ``live.npy`` (false for a removed paper's row),
 ``date_how.npy`` (how the date is known: written, its year inferred and how, month and day only,
-none; codes of :data:`rag.ingest.dates.DATE_KINDS`),
+none; codes of :data:`rag.text.dates.DATE_KINDS`),
 ``chunk_id.npy`` / ``chunk_row.npy`` (every chunk id of the chunks table and its paper's row, as
 columns: a selective filter turns into the passing papers' chunk ids without SQL) and
 ``facts.json`` (papers per source, for ``stats``).
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.ingest.dates import DATE_KINDS, date_counts, date_kind
-from rag.types import Filters, Paper
+from rag.text.dates import DATE_KINDS, date_counts, date_kind
+from rag.types.papers import Filters, Paper
 
 _DB = "papers.sqlite"
 _IN_CHUNK = 900  # SQLite's default limit on bound parameters is 999
@@ -224,7 +224,7 @@ class Catalogue:
         return how if how.shape == (self.n_rows,) else None
 
     def date_how_column(self) -> np.ndarray:
-        """How each row's date is known (codes of :data:`rag.ingest.dates.DATE_KINDS`, 0 for a dead row),
+        """How each row's date is known (codes of :data:`rag.text.dates.DATE_KINDS`, 0 for a dead row),
         as a new array; from SQL when this catalogue predates the column (an update then writes
         it, so the pass is paid once)."""
         if self.date_how is not None:

@@ -1,7 +1,7 @@
 """Chroma adapter: embedded ``PersistentClient`` by default, ``HttpClient`` when CHROMA_HOST is set.
 
 This module owns everything that knows Chroma: the metadata layout of a chunk record (paper fields
-on every chunk, the whole abstract on a paper's head chunk), how :class:`~rag.types.Filters`
+on every chunk, the whole abstract on a paper's head chunk), how :class:`~rag.types.papers.Filters`
 become a ``where`` clause, and how the paper list is read back.
 
 The index lives in *generations*: each ingest that changes something writes a new collection and
@@ -21,10 +21,10 @@ import numpy as np
 
 from rag.errors import StoreError
 from rag.settings import Settings
-from rag.types import Filters, Paper
+from rag.types.papers import Filters, Paper
 
 if TYPE_CHECKING:
-    from rag.ingest.chunk import Chunk
+    from rag.types.papers import Chunk
 
 _POINTER_ID = "active"
 _GET_PAGE = 2000

@@ -259,7 +259,7 @@ else more tell me us about explain summarise summarize summary describe detail d
 their these those one first second third last again also other further main contribution key result
 results finding findings report reports say says
 """)
-"""Words a follow-up uses to point and ask for more, not to name a topic (``rag.answer.engine`` stems them)."""
+"""Words a follow-up uses to point and ask for more, not to name a topic (``rag.engine`` stems them)."""
 
 ORDINALS = MappingProxyType({"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
                              "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,

@@ -12,10 +12,10 @@ import pytest
 from fake_openai import FakeOpenAI
 from openai_stub_server import OpenAIStubServer
 
-from rag.answer.engine import REFUSAL, AnswerEngine
+from rag.engine import REFUSAL, AnswerEngine
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-from rag.types import Paper
+from rag.types.papers import Paper
 
 WARMUP_PAPERS = {
     "fast-certified-robust-training-with-short-warmup",
@@ -337,7 +337,7 @@ def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
 
 
 def test_llm_judge_failure_falls_back_to_our_list_judge_and_says_so(seed_index, monkeypatch):
-    from rag.answer.engine import LIST_LEARNED
+    from rag.engine import LIST_LEARNED
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     app = Paperchat(load_settings(), embedder=seed_index.app.embedder, store=seed_index.app.store)
@@ -379,7 +379,7 @@ def test_a_follow_up_about_a_known_paper_answers_from_it_by_meaning(engine):
 
 
 def test_a_filter_that_leaves_nothing_says_why(engine):
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     a = engine.ask("Which papers skip warmup?", filters=Filters(min_upvotes=100000))
     assert a.refused and a.text.startswith("No paper passes the filter (upvotes >= 100000):")

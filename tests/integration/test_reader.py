@@ -17,7 +17,8 @@ from rag.judge.reader import Reader, shipped_directory
 from rag.lists.judges import ListInput, Verdicts, judges_for
 from rag.lists.route import _judge
 from rag.lists.rules import Judgement
-from rag.types import Event, Filters, Hit, Paper, SearchResult
+from rag.types.answers import Event
+from rag.types.papers import Filters, Hit, Paper, SearchResult
 
 
 @pytest.mark.slow  # loads the reading judge in a subprocess
@@ -131,7 +132,7 @@ def test_the_chain_puts_a_capable_backend_first_and_the_settings_judge_last(home
 def test_the_reader_alone_lists_with_verbatim_quotes_on_the_seed_index(seed_index):
     """The reader-only judge (an eval baseline) end to end: it lists the paper whose title says
     it shortens warmup, quoting a sentence of that paper's own abstract."""
-    from rag.answer.engine import LIST_READER, AnswerEngine
+    from rag.engine import LIST_READER, AnswerEngine
 
     s = seed_index.app.settings
     s = s.model_copy(update={"listing": s.listing.model_copy(update={"judge": "reader"})})

@@ -10,7 +10,7 @@ from rag.answer.cite import summary_lines
 from rag.lists.features import Question, candidate_features
 from rag.text import claims
 from rag.text.analysis import split_sentences
-from rag.types import Hit
+from rag.types.papers import Hit
 
 TO_CODE = "To Code, or Not To Code? Exploring Impact of Code in Pre-training"
 MM1 = "MM1: Methods, Analysis & Insights from Multimodal LLM Pre-training"

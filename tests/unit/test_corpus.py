@@ -102,7 +102,7 @@ def test_authors_line_and_dated_line_in_004():
     assert dual.authors == 7
     assert (dual.date, dual.date_text, dual.upvotes) == ("2023-09-21", "Sep 21, 2023", 2)  # "Sep 21, 2023 2"
 
-    second = papers[1]  # "May 12 3": upvotes, no year written; the year is the page's (rag.ingest.dates)
+    second = papers[1]  # "May 12 3": upvotes, no year written; the year is the page's (rag.text.dates)
     assert (second.authors, second.date, second.date_text, second.upvotes) == (4, "2025-05-12", "May 12", 3)
     assert (first.date_inferred, dual.date_inferred, second.date_inferred) == (None, None, "page-newest-year+1")
 

@@ -13,7 +13,8 @@ import pytest
 from helpers import balanced, entries
 
 from rag.answer import export
-from rag.types import Answer, Citation, Exclusion, Line, Paper
+from rag.types.answers import Answer, Citation, Exclusion, Line
+from rag.types.papers import Paper
 
 ABSTRACT = "We train transformers without any learning rate warmup. Training is stable."
 

@@ -7,7 +7,7 @@ import pytest
 
 from rag.lists.features import Question, candidate_features, paper_sentences
 from rag.text import frames
-from rag.types import Hit
+from rag.types.papers import Hit
 
 LORA = "LoRA Fine-tuning Efficiently Undoes Safety Training in Llama 2-Chat 70B"
 MIXTURE = "Data Mixture Inference: What do BPE Tokenizers Reveal about their Training Data?"

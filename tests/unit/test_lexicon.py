@@ -104,7 +104,7 @@ EXCLUDED = {
     "text/latex.py": "LaTeX markup to text (command names)",
     "text/sanitize.py": "character-level cleaning",
     "settings.py": "setting names and choices",
-    "ingest/dates.py": "URL patterns of arXiv / Hugging Face paper links (host and path names)",
+    "text/dates.py": "URL patterns of arXiv / Hugging Face paper links (host and path names)",
     "fetch/arxiv.py": "arXiv API ids and URLs (host and path names)",
 }
 # Literal lists of identifiers that happen to be lower-case words: names, not English.

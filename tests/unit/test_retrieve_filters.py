@@ -8,7 +8,7 @@ import pytest
 from rag.errors import ConfigError
 from rag.storage.chroma import where_clause
 from rag.text.analysis import expand_hyphens
-from rag.types import Filters
+from rag.types.papers import Filters
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from rag.answer.cite import markers, split_claims, strip_markers, summary_lines,
 from rag.lists.rules import Property, is_aggregate, judge_sentence, parse_property
 from rag.question.followup import rewrite
 from rag.text.analysis import Idf, coverage, numbers, query_terms, split_sentences, terms
-from rag.types import Answer, Citation, Line, Paper, Source, answer_text
+from rag.types.answers import Answer, Citation, Line, Source, answer_text
+from rag.types.papers import Paper
 
 DGC = Paper(
     paper_id="dgc", title="Deep Gradient Compression", source="t", line=1,

@@ -7,11 +7,12 @@ Over the list questions of the four held-out sets and the final split of gold-li
 
 from pathlib import Path
 
+from rag.judge_input import judge_passage
+from rag.reader import load_reader
+
 from eval.gold import load_gold
 from rag import list_judge
-from rag.judge_input import judge_passage
 from rag.paperchat import Paperchat
-from rag.reader import load_reader
 from rag.settings import load_settings
 
 CAPS = (10, 20, 30)

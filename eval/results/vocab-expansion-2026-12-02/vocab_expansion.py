@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from eval import fit_list_judge as F
 from rag.corpus import bundled_seed_paths, load_corpus
-from rag.embed import embedder_from
 from rag.list_features import FEATURES
 from rag.listing import ABSENCE_CUES
+
+from eval import fit_list_judge as F
+from rag.embed import embedder_from
 from rag.settings import load_settings
 from rag.text import STOPWORDS, Idf, query_terms, split_sentences, stem, terms, words
 

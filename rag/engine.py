@@ -4,7 +4,7 @@ Our code owns the answer's structure and its citations: every quote line is an e
 of a retrieved abstract, citing that paper by id. A model, when there is one, adds a short summary
 over that evidence; its sentences go through the same verification as everything else and are
 dropped when no abstract supports them. A failing backend becomes a note, never a lost answer.
-Citation numbers come from the conversation (:class:`~rag.types.Numbering`), so a paper keeps
+Citation numbers come from the conversation (:class:`~rag.types.answers.Numbering`), so a paper keeps
 its ``[n]`` across follow-ups.
 """
 
@@ -35,7 +35,8 @@ from rag.text import claims
 from rag.text.analysis import Idf, stem
 from rag.text.clauses import answering_span
 from rag.text.lexicon import CONTRIBUTION, FOLLOW_UP_WORDS
-from rag.types import Answer, Citation, Event, Filters, Hit, Line, Numbering, SearchResult
+from rag.types.answers import Answer, Citation, Event, Line, Numbering
+from rag.types.papers import Filters, Hit, SearchResult
 
 __all__ = ["EXTRACTIVE", "LIST_LEARNED", "LIST_READER", "LIST_RULES", "NO_LIST", "REFUSAL", "AnswerEngine",
            "filter_left_nothing"]
