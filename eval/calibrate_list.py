@@ -89,21 +89,23 @@ def build_cases(app, items) -> list[Case]:
     """Retrieve each list question as the list route does and compute its evidence once."""
     from rag.engine import AnswerEngine
     from rag.lists import rules as listing
+    from rag.question.property import is_aggregate
+    from rag.question.read import read_text
 
     engine = AnswerEngine(app.retriever(), None, settings=app.settings)
     cap = app.settings.answer.aggregate_candidates
     depth = max(GRID["depth"])
     cases = []
     for i, it in enumerate(items):
-        prop = listing.parse_property(it.question)
+        q = read_text(it.question, "list")
         gold = frozenset(it.gold_ids)
-        if prop.polarity == "absence" or not listing.is_aggregate(it.question):
+        if q.property.polarity == "absence" or not is_aggregate(it.question):
             # judged by other rules, or not routed to the list route at all: the product's answer
             answer = engine.ask(it.question)
             cases.append(Case(it.id, gold, None, tuple(c.paper_id for c in answer.citations), i % 2 == 0))
             continue
         res = engine.retriever.search(it.question, k=cap, depth=cap)
-        ev = listing.presence_evidence(res.hits, it.question, engine.idf, depth)
+        ev = listing.presence_evidence(res.hits, q, engine.idf, depth)
         cases.append(Case(it.id, gold, ev, (), i % 2 == 0))
     return cases
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from rag.answer.evidence import select_evidence
+from rag.answer.vetoes import apply_vetoes
 from rag.engine import AnswerEngine
+from rag.question.read import read_text
 from rag.settings import EvidenceThresholds
 from rag.types.papers import Filters, Hit, Mode
 
@@ -86,7 +88,7 @@ def _postprocessor(name: str, engine: AnswerEngine, thresholds: EvidenceThreshol
             papers = self._engine.retriever.papers
             hits = [Hit(paper=papers[n.node.node_id], score=n.score or 0.0, rank=i, best_chunk="", dense_score=None)
                     for i, n in enumerate(nodes, start=1) if n.node.node_id in papers]
-            q = query_bundle.query_str
+            q = read_text(query_bundle.query_str)
             return step(nodes, select_evidence(q, hits, self._engine.idf, self._th), q)
 
     return Postprocessor()
@@ -110,13 +112,13 @@ def evidence_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds 
 
 
 def veto_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
-    """Node postprocessor: drop the papers the question rules out (``AnswerEngine.vetoes``); the
+    """Node postprocessor: drop the papers the question rules out (``rag.answer.vetoes``); the
     notes saying why go into every surviving node's ``metadata["vetoes"]``."""
 
     def drop_ruled_out(nodes, ev, question):
         for pe in ev.papers:
             pe.relevant = True  # judge only what the vetoes say: relevance is the evidence step's
-        notes = engine.vetoes(question, ev.papers)
+        notes = apply_vetoes(question, ev.papers, engine.idf, engine.settings)
         kept = {pe.hit.paper.paper_id for pe in ev.papers if pe.relevant}
         out = [n for n in nodes if n.node.node_id in kept]
         for n in out:
@@ -150,8 +152,6 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
     from pydantic import PrivateAttr
 
     from rag.answer.stream import fold
-    from rag.engine import Routed
-    from rag.question.followup import Standalone
 
     if route not in ROUTES:
         raise ValueError(f"unknown route {route!r}; choose from {', '.join(ROUTES)}")
@@ -165,7 +165,7 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
 
         def custom_query(self, query_str: str):
             q = " ".join(query_str.split())
-            return _response(fold(self._engine.run(Routed(route, q, Standalone(question=q)), k=k, filters=filters)))
+            return _response(fold(self._engine.run(read_text(q, route), k=k, filters=filters)))
 
     return PaperchatRouteEngine()
 

@@ -293,8 +293,9 @@ def test_the_veto_postprocessor_drops_the_paper_on_the_other_side_and_says_why(e
 def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
     from rag.lists.fitted import gather
     from rag.lists.judges import ListInput, likeliest
+    from rag.question.read import read_text
 
-    q = "Which papers skip warmup?"
+    q = read_text("Which papers skip warmup?", "list")
     hits, res = gather(engine.retriever, q, engine.settings.answer.aggregate_candidates)
     abstracts = {h.paper.paper_id: h.paper.abstract for h in hits}
     stab = next(h for h in hits if h.paper.paper_id.startswith("stabilizing-transformer"))
@@ -409,9 +410,11 @@ def test_a_compare_question_quotes_each_paper_it_names(engine, q, want):
 
 def test_compare_names_resolve_to_distinct_retrieved_papers(engine):
     from rag.question.compare import is_compare, named_papers
+    from rag.question.read import read_text
 
     hits = engine.retriever.search("How do AdaBelief and AdaBound differ from Adam?", k=5).hits
-    named = named_papers("How do AdaBelief and AdaBound differ from Adam?", hits)
+    q = read_text("How do AdaBelief and AdaBound differ from Adam?")
+    named = named_papers(q.text, q.names, hits)
     assert [h.paper.title.split()[0] for h in named] == ["AdaBelief", "Adaptive"]  # Adam: already covered
     assert is_compare("SpanBERT vs BART") and not is_compare("Which papers skip warmup?")
 

@@ -17,6 +17,7 @@ from rag.judge.reader import Reader, shipped_directory
 from rag.lists.judges import ListInput, Verdicts, judges_for
 from rag.lists.route import _judge
 from rag.lists.rules import Judgement
+from rag.question.read import read_text
 from rag.types.answers import Event
 from rag.types.papers import Filters, Hit, Paper, SearchResult
 
@@ -83,7 +84,7 @@ class _Own:
 def _given() -> ListInput:
     paper = Paper(paper_id="p1", title="T", abstract="A.", source="test", line=1)
     hits = [Hit(paper=paper, score=1.0, rank=1, best_chunk="")]
-    return ListInput("which papers?", hits, SearchResult(query="which papers?", mode="hybrid", hits=hits, filters=Filters()), None, None)
+    return ListInput(read_text("which papers?", "list"), hits, SearchResult(query="which papers?", mode="hybrid", hits=hits, filters=Filters()), None, None)
 
 
 def test_a_judge_chain_hands_over_when_the_backend_fails_and_says_so():

@@ -14,10 +14,14 @@ import re
 import pytest
 from helpers import REPO
 
-from rag.lists.rules import parse_property
+from rag.question.read import read_text
 from rag.text import lexicon as L
 from rag.text.analysis import polarity, stem
 from rag.text.claims import claim_direction
+
+
+def parse_property(question: str):
+    return read_text(question).property
 
 RAG = REPO / "rag"
 
