@@ -191,7 +191,7 @@ class NormalRoute:
             else:
                 strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote] or pe.sentences[:1]
             for s in sorted(strong, key=lambda s: s.index):
-                span = (answering_span(s.text, q.terms, ignore=ignore, keep_under_words=cfg.clause_keep_words)
+                span = (answering_span(s.text, q, ignore=ignore, keep_under_words=cfg.clause_keep_words)
                         if cfg.clause_quotes and not pe.by_meaning else None)
                 cut = span is not None and not span.whole
                 lines.append(Line(kind="quote", text=span.text if cut else s.text, paper_id=p.paper_id,
