@@ -495,7 +495,7 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
 def synthetic_papers(n: int, pool: list[str], title_words: list[str], rng: random.Random
                      ) -> Iterator[tuple[Any, list[int]]]:
     """``n`` synthetic papers (5-8 pool sentences each) with the sentence indices they use."""
-    from rag.ingest.corpus import paper_id_for
+    from rag.ingest.fields import paper_id_for
     from rag.types.papers import Paper
 
     day0, days = date(2022, 1, 1), (date(2025, 12, 31) - date(2022, 1, 1)).days

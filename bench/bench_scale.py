@@ -186,7 +186,7 @@ def added_papers(round_: int, add_n: int, pool: list[str], title_words: list[str
 
     from bench_index import synthetic_papers
 
-    from rag.ingest.corpus import paper_id_for
+    from rag.ingest.fields import paper_id_for
 
     out = []
     for p, idx in synthetic_papers(add_n, pool, title_words, random.Random(RNG_SEED + 1 + round_)):
