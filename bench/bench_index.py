@@ -324,7 +324,7 @@ def _median_ms(fn: Callable[[], Any], reps: int) -> float:
 def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 7) -> dict[str, float]:
     """Median ms of the store and retriever calls one search makes, alone and in cheaper variants,
     so a slow line in the search table can be traced to a call (and a fix's gain estimated)."""
-    from rag.storage.chroma import where_clause
+    from rag.storage.chroma_layout import where_clause
     from rag.types.papers import Filters
 
     store, name = retriever.store, retriever.active.collection
@@ -522,7 +522,8 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
     from rag.retrieve.hybrid import HybridRetriever
     from rag.retrieve.lexical import LexicalIndex, paper_tokens
     from rag.settings import load_settings
-    from rag.storage.chroma import Active, chunk_metadata
+    from rag.storage.chroma import Active
+    from rag.storage.chroma_layout import chunk_metadata
     from rag.text.analysis import split_sentences
     from rag.types.papers import Chunk
 

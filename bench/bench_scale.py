@@ -208,7 +208,8 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
     from rag.embed.bundled import MINILM_TOKENIZER, token_counter
     from rag.ingest.chunk import Chunker, chunk_id, embed_text
     from rag.settings import load_settings
-    from rag.storage.chroma import ChromaStore, chunk_metadata
+    from rag.storage.chroma import ChromaStore
+    from rag.storage.chroma_layout import chunk_metadata
     from rag.types.papers import Chunk
 
     res: dict[str, Any] = {"papers": n}

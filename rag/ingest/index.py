@@ -37,7 +37,8 @@ from rag.retrieve.derived import (
     update_derived,
 )
 from rag.settings import Settings
-from rag.storage.chroma import Active, ChromaStore, chunk_metadata
+from rag.storage.chroma import Active, ChromaStore
+from rag.storage.chroma_layout import chunk_metadata
 from rag.storage.fsutil import atomic_write_text
 from rag.types.papers import Chunk, Paper
 

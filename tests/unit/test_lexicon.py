@@ -110,7 +110,7 @@ EXCLUDED = {
 }
 # Literal lists of identifiers that happen to be lower-case words: names, not English.
 IDENTIFIER_LISTS = {
-    ("storage/chroma.py", "_SCALAR_FIELDS"): "Chroma metadata field names",
+    ("storage/chroma_layout.py", "_SCALAR_FIELDS"): "Chroma metadata field names",
 }
 _WORD = re.compile(r"^[a-z][a-z' -]*$")
 
