@@ -21,8 +21,9 @@ PAPERCHAT_HOME, and the BM25 index ``HybridRetriever`` builds. Phases, in one pr
    sentence is embedded once with the real model; a synthetic chunk's vector is the
    L2-normalised mean of its sentences' vectors (dense latency depends on the number and size
    of vectors, not on their text). Written through ``ChromaStore.add`` into a generation with the
-   metadata layout ``rag/ingest/index.py`` writes, made active, then ``HybridRetriever.open`` builds
-   BM25 over all papers (timed, with its parts) and is reopened from its cache (timed).
+   metadata layout ingest writes (``rag/storage/chroma_layout.py``), made active, then
+   ``HybridRetriever.open`` builds BM25 over all papers (timed, with its parts) and is reopened
+   from its cache (timed).
 
 Recorded: machine (CPU, cores, RAM, Python, OS), date, git commit, load averages sampled during
 the run (this machine may be shared: compare ``cpu_s`` with wall ``s`` to see contention), peak
