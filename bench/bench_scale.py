@@ -186,7 +186,7 @@ def added_papers(round_: int, add_n: int, pool: list[str], title_words: list[str
 
     from bench_index import synthetic_papers
 
-    from rag.ingest.corpus import paper_id_for
+    from rag.ingest.fields import paper_id_for
 
     out = []
     for p, idx in synthetic_papers(add_n, pool, title_words, random.Random(RNG_SEED + 1 + round_)):
@@ -208,7 +208,8 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
     from rag.embed.bundled import MINILM_TOKENIZER, token_counter
     from rag.ingest.chunk import Chunker, chunk_id, embed_text
     from rag.settings import load_settings
-    from rag.storage.chroma import ChromaStore, chunk_metadata
+    from rag.storage.chroma import ChromaStore
+    from rag.storage.chroma_layout import chunk_metadata
     from rag.types.papers import Chunk
 
     res: dict[str, Any] = {"papers": n}

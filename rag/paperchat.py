@@ -22,7 +22,7 @@ from rag.storage import facts as index_facts
 if TYPE_CHECKING:
     from rag.embed.bundled import Embedder
     from rag.ingest.corpus import CorpusLoad
-    from rag.ingest.index import IngestReport, Progress
+    from rag.ingest.report import IngestReport, Progress
     from rag.retrieve.hybrid import HybridRetriever
     from rag.storage.chroma import ChromaStore
     from rag.types.papers import Filters, Mode, Paper, SearchResult

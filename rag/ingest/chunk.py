@@ -14,8 +14,8 @@ from collections.abc import Callable
 from rag.text.analysis import sentence_spans
 from rag.types.papers import Chunk, Paper
 
-# A paper's chunks are bounded by its abstract (rag.ingest.corpus.MAX_ABSTRACT_CHARS: ~20 chunks at the
-# default size); this bound holds whatever the chunk size is set to.
+# A paper's chunks are bounded by its abstract (rag.ingest.fields.MAX_ABSTRACT_CHARS: ~20 chunks at
+# the default size); this bound holds whatever the chunk size is set to.
 MAX_CHUNKS_PER_PAPER = 64
 
 

@@ -1,8 +1,8 @@
 """Reference-manager exports as paper records: BibTeX / BibLaTeX (``.bib``, parsed by
 ``bibtexparser`` 2), RIS (``.ris``, by ``rispy``) and CSL-JSON (``.json``, as Zotero exports it).
 Each entry becomes the same record a JSONL line is (title, abstract, authors, date, url) and goes
-through the same validation (``rag.ingest.corpus``), so limits, skipped-entry warnings and errors naming
-file and line are those of every other format. LaTeX in BibTeX fields is turned into text by
+through the same validation (``rag.ingest.validate``), so limits, skipped-entry warnings and errors
+naming file and line are those of every other format. LaTeX in BibTeX fields is turned into text by
 ``rag.text.latex``. Pure logic over the file's text."""
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from rag.retrieve.lexical import LexicalIndex  # noqa: F401 - re-exported: it us
 from rag.retrieve.rank import collapse_chunks, rrf_fuse, score_fuse, top
 from rag.settings import Settings
 from rag.storage.catalogue import PaperMap
-from rag.storage.chroma import Active, ChromaStore, where_clause
+from rag.storage.chroma import Active, ChromaStore
+from rag.storage.chroma_layout import where_clause
 from rag.text.analysis import Idf, word_set
 from rag.types.papers import Filters, Hit, Mode, Paper, SearchResult
 

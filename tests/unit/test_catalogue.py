@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from rag.ingest.corpus import CorpusLoad
-from rag.storage.catalogue import Catalogue, PaperMap, write_catalogue
+from rag.storage.catalogue import Catalogue, PaperMap
+from rag.storage.catalogue_write import write_catalogue
 from rag.types.papers import Filters, Paper
 
 

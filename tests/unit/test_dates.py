@@ -12,7 +12,8 @@ import pytest
 from helpers import ABSTRACT, page_dump
 
 from rag.ingest.corpus import bundled_seed_paths, load_corpus, merge_duplicates, parse_file
-from rag.storage.catalogue import Catalogue, update_catalogue, write_catalogue
+from rag.storage.catalogue import Catalogue
+from rag.storage.catalogue_write import update_catalogue, write_catalogue
 from rag.text.dates import (
     METHODS,
     PageDate,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.errors import ConfigError
-from rag.storage.chroma import where_clause
+from rag.storage.chroma_layout import where_clause
 from rag.text.analysis import expand_hyphens
 from rag.types.papers import Filters
 
