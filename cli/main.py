@@ -435,7 +435,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def config(ctx: click.Context) -> None:
     """Show the effective settings (secrets masked), sections as section.field."""
-    from rag.settings import Section
+    from rag.settings_sections import Section
 
     s = _settings(ctx)
     for name, fld in type(s).model_fields.items():

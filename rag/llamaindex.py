@@ -24,7 +24,7 @@ from typing import Any
 
 from rag.answer.evidence import select_evidence
 from rag.engine import AnswerEngine
-from rag.settings import EvidenceThresholds
+from rag.settings_sections import EvidenceThresholds
 from rag.types.papers import Filters, Hit, Mode
 
 

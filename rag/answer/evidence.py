@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.settings import EvidenceThresholds, ListThresholds
+from rag.settings_sections import EvidenceThresholds, ListThresholds
 from rag.text.analysis import Idf, coverage, is_instruction_like, numbers, query_terms, split_sentences, terms
 from rag.text.lexicon import NUMBER_QUESTION_PHRASES
 from rag.types.papers import Hit

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.answer.evidence import evidence_score, relevance
-from rag.settings import ListThresholds
+from rag.settings_sections import ListThresholds
 from rag.text.analysis import (
     Idf,
     coverage,
