@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import wire
 from api.conversation import AnswerStore, question_and_history
-from rag.answer import export
+from rag.answer import bibtex, export
 from rag.answer.stream import TextStream, fold
 from rag.errors import (
     BackendError,
@@ -255,8 +255,8 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         if p is None:
             raise ApiError(404, f"no paper with id {paper_id[:80]!r} in the index", code="paper_not_found")
         if fmt == "bibtex":
-            key = export.bibtex_keys([p])[p.paper_id]  # letters, digits and "-": safe in a header
-            return Response(export.to_bibtex([p]), media_type=f"{export.BIBTEX_MEDIA_TYPE}; charset=utf-8",
+            key = bibtex.bibtex_keys([p])[p.paper_id]  # letters, digits and "-": safe in a header
+            return Response(bibtex.to_bibtex([p]), media_type=f"{export.BIBTEX_MEDIA_TYPE}; charset=utf-8",
                             headers={"Content-Disposition": f'inline; filename="{key}.bib"'})
         return p.to_dict()
 

@@ -338,7 +338,7 @@ def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, f
     if fmt == "json":
         echo(json.dumps(answer.to_dict(), indent=2))
         return
-    from rag.answer import export
+    from rag.answer import bibtex, export
 
     papers = app.papers_by_id(c.paper_id for c in answer.citations)
     if fmt == "markdown":
@@ -348,7 +348,7 @@ def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, f
     if not cited:
         echo("note: the answer cites no paper, so there is no BibTeX entry", err=True)
         return
-    echo(export.to_bibtex(cited), nl=False)
+    echo(bibtex.to_bibtex(cited), nl=False)
 
 
 @main.command()
@@ -435,7 +435,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def config(ctx: click.Context) -> None:
     """Show the effective settings (secrets masked), sections as section.field."""
-    from rag.settings import Section
+    from rag.settings_sections import Section
 
     s = _settings(ctx)
     for name, fld in type(s).model_fields.items():

@@ -1,4 +1,4 @@
-"""Calibrate the rule list route's evidence thresholds (``rag.settings.ListThresholds``, used with
+"""Calibrate the rule list route's evidence thresholds (``rag.settings_sections.ListThresholds``, used with
 ``PAPERCHAT_LISTING__JUDGE=rules``; the default fitted judge is fit by ``eval/fit_list_judge.py``) on the list
 questions of the gold set, with a held-out half so the chosen numbers are not judged on the
 questions that chose them.
@@ -71,7 +71,7 @@ def score(cases: Iterable[Case], th) -> Score:
 
 def sweep(cases: Sequence[Case], grid: dict[str, Sequence[float]] = GRID, keep: int = 8):
     """(thresholds, calibration score, held-out score) for the ``keep`` best settings."""
-    from rag.settings import ListThresholds
+    from rag.settings_sections import ListThresholds
 
     cal = [c for c in cases if c.calibration]
     held = [c for c in cases if not c.calibration]
@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from rag.paperchat import Paperchat
-    from rag.settings import ListThresholds, load_settings
+    from rag.settings import load_settings
+    from rag.settings_sections import ListThresholds
 
     items = [it for it in load_gold(args.gold) if it.kind == "list"]
     app = Paperchat(load_settings())

@@ -26,7 +26,7 @@ from rag.answer.evidence import select_evidence
 from rag.answer.vetoes import apply_vetoes
 from rag.engine import AnswerEngine
 from rag.question.read import read_text
-from rag.settings import EvidenceThresholds
+from rag.settings_sections import EvidenceThresholds
 from rag.types.papers import Filters, Hit, Mode
 
 

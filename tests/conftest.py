@@ -122,9 +122,9 @@ _count_loads(Reader, "the reading judge")
 
 
 def _llm_servers() -> int:
-    """How many llama.cpp models this process holds (0 before rag.llm.local is even imported)."""
-    local = sys.modules.get("rag.llm.local")
-    return len(local._servers) if local is not None else 0
+    """How many llama.cpp models this process holds (0 before rag.llm.local_servers is even imported)."""
+    local_servers = sys.modules.get("rag.llm.local_servers")
+    return len(local_servers.servers) if local_servers is not None else 0
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.question.read import Question
-from rag.settings import EvidenceThresholds, ListThresholds
+from rag.settings_sections import EvidenceThresholds, ListThresholds
 from rag.text.analysis import Idf, coverage, is_instruction_like, numbers, split_sentences, terms
 from rag.types.papers import Hit
 

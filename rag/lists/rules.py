@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rag.answer.evidence import evidence_score, relevance
 from rag.question.property import ABSENCE_CUES, Property
 from rag.question.read import Question
-from rag.settings import ListThresholds
+from rag.settings_sections import ListThresholds
 from rag.text.analysis import (
     Idf,
     coverage,

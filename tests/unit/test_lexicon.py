@@ -190,3 +190,22 @@ def test_the_scan_finds_a_word_list():
 def test_every_exclusion_still_exists():
     for rel in [*EXCLUDED, *(m for m, _ in IDENTIFIER_LISTS)]:
         assert (RAG / rel).is_file(), rel
+
+
+def test_every_list_of_the_word_file_is_read_under_its_name_and_the_file_ships():
+    """rag/text/lexicon.txt holds no list that the lexicon leaves unread, and the wheel carries it."""
+    import tomllib
+
+    from rag.text.lexicon_file import FILE, entries, sections, words
+
+    for name, lines in sections().items():
+        value = getattr(L, name, None)
+        assert value is not None, f"[{name}] in {FILE} is read by no name of rag/text/lexicon.py"
+        if isinstance(value, frozenset):
+            assert value == words(name), name
+        elif isinstance(value, tuple):
+            assert value == entries(name), name
+        else:  # a table
+            assert list(value) == [line.split()[0] for line in lines], name
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert f"text/{FILE}" in setuptools["package-data"]["rag"]
