@@ -45,6 +45,22 @@ def test_a_damaged_reader_is_refused_in_one_line(tmp_path: Path):
         Reader(copy)
 
 
+def test_a_reader_reads_what_its_card_says_it_was_trained_to_read(tmp_path: Path):
+    import json
+
+    from eval.systems import BASELINES
+
+    assert Reader(BASELINES / "reader-2026-12-05").layout == "top3"  # the first judge: no layout on its card
+    copy = tmp_path / "judge"
+    shutil.copytree(shipped_directory(), copy)
+    card = json.loads((copy / "card.json").read_text("utf-8"))
+    assert Reader(copy).layout == card["params"].get("layout", "top3")
+    card["params"]["layout"] = "whole-abstract"
+    (copy / "card.json").write_text(json.dumps(card), "utf-8")
+    with pytest.raises(ModelError, match="layout this version does not know"):
+        Reader(copy)
+
+
 @pytest.mark.slow  # loads the reading judge
 def test_the_reader_prefers_the_paper_that_answers():
     r = Reader(shipped_directory())
