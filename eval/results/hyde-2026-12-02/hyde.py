@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from rag.corpus import bundled_seed_paths, load_corpus
-from rag.list_features import FEATURES
 
 from eval import fit_list_judge as F
-from rag.embed import embedder_from
+from rag.embed.bundled import embedder_from
+from rag.ingest.corpus import bundled_seed_paths, load_corpus
+from rag.lists.features import FEATURES
 from rag.llm import local_backend
 from rag.settings import load_settings
 
