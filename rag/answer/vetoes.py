@@ -62,7 +62,7 @@ def drop_opposed(question: Question, papers: Sequence, idf: Idf) -> list[str]:
 
 def unknown_name_veto(question: Question, idf: Idf, settings: Settings) -> list[str]:
     """The names in the question no abstract uses (none when the veto is off)."""
-    return unknown_names(question.text, idf) if settings.answer.name_veto else []
+    return unknown_names(question.text, question.names, idf) if settings.answer.name_veto else []
 
 
 def apply_vetoes(question: Question, papers: Sequence, idf: Idf, settings: Settings) -> list[str]:
