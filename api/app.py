@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import wire
 from api.conversation import AnswerStore, question_and_history
-from rag.answer import export
+from rag.answer import bibtex, export
 from rag.answer.stream import TextStream, fold
 from rag.errors import (
     BackendError,
@@ -42,7 +42,7 @@ from rag.ingest.uploads import check_upload, safe_name
 from rag.llm.choice import BackendPool, default_label, offers
 from rag.settings import Settings
 from rag.text.sanitize import check_question, markdown_literal
-from rag.types import Filters
+from rag.types.papers import Filters
 
 log = logging.getLogger("paperchat.api")
 MAX_UPLOAD_FILES = 20  # files per POST /v1/ingest, each up to PAPERCHAT_UPLOAD_MAX_MB
@@ -255,8 +255,8 @@ def build_api(app: Any, settings: Settings, pool: BackendPool | None = None,
         if p is None:
             raise ApiError(404, f"no paper with id {paper_id[:80]!r} in the index", code="paper_not_found")
         if fmt == "bibtex":
-            key = export.bibtex_keys([p])[p.paper_id]  # letters, digits and "-": safe in a header
-            return Response(export.to_bibtex([p]), media_type=f"{export.BIBTEX_MEDIA_TYPE}; charset=utf-8",
+            key = bibtex.bibtex_keys([p])[p.paper_id]  # letters, digits and "-": safe in a header
+            return Response(bibtex.to_bibtex([p]), media_type=f"{export.BIBTEX_MEDIA_TYPE}; charset=utf-8",
                             headers={"Content-Disposition": f'inline; filename="{key}.bib"'})
         return p.to_dict()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from api.wire import message_text
 from rag.errors import ConfigError
-from rag.types import Answer
+from rag.types.answers import Answer
 
 
 def _key(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from rag.errors import ConfigError
 from rag.text.sanitize import markdown_literal
-from rag.types import Answer, answer_text
+from rag.types.answers import Answer, answer_text
 
 MODEL = "paperchat"
 

@@ -1,5 +1,5 @@
 """CLI start-up benchmark: wall time of `paperchat --help`, `stats` and `search` as a user runs them,
-and of importing the modules the faces import (`rag.answer.engine`, `ui.handlers`).
+and of importing the modules the faces import (`rag.engine`, `ui.handlers`).
 
 Each command runs as a fresh process (``python -m cli ...``, the same code as the ``paperchat``
 script; ``python -c "import X"`` for the imports) ``--runs`` times after one warm-up run, timed
@@ -43,7 +43,7 @@ COMMANDS: dict[str, list[str]] = {
     "stats": ["-m", "cli", "stats"],
     "search": ["-m", "cli", "search", "which papers skip warmup?"],
     "search -k 3": ["-m", "cli", "search", "warmup", "-k", "3"],
-    "import rag.answer.engine": ["-c", "import rag.answer.engine"],
+    "import rag.engine": ["-c", "import rag.engine"],
     "import ui.handlers": ["-c", "import ui.handlers"],
 }
 TARGETS = {"stats": 1.0, "search": 1.0, "search -k 3": 1.0}  # p50 wall seconds

@@ -21,8 +21,9 @@ PAPERCHAT_HOME, and the BM25 index ``HybridRetriever`` builds. Phases, in one pr
    sentence is embedded once with the real model; a synthetic chunk's vector is the
    L2-normalised mean of its sentences' vectors (dense latency depends on the number and size
    of vectors, not on their text). Written through ``ChromaStore.add`` into a generation with the
-   metadata layout ``rag/ingest/index.py`` writes, made active, then ``HybridRetriever.open`` builds
-   BM25 over all papers (timed, with its parts) and is reopened from its cache (timed).
+   metadata layout ingest writes (``rag/storage/chroma_layout.py``), made active, then
+   ``HybridRetriever.open`` builds BM25 over all papers (timed, with its parts) and is reopened
+   from its cache (timed).
 
 Recorded: machine (CPU, cores, RAM, Python, OS), date, git commit, load averages sampled during
 the run (this machine may be shared: compare ``cpu_s`` with wall ``s`` to see contention), peak
@@ -299,7 +300,7 @@ def measure(search: Callable[[str], Any], queries: list[dict[str, str]]) -> dict
 
 
 def measure_modes(retriever: Any, queries: list[dict[str, str]]) -> dict[str, Any]:
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     out = {}
     for mode in ("bm25", "dense", "hybrid"):
@@ -324,8 +325,8 @@ def _median_ms(fn: Callable[[], Any], reps: int) -> float:
 def probe_components(retriever: Any, queries: list[dict[str, str]], reps: int = 7) -> dict[str, float]:
     """Median ms of the store and retriever calls one search makes, alone and in cheaper variants,
     so a slow line in the search table can be traced to a call (and a fix's gain estimated)."""
-    from rag.storage.chroma import where_clause
-    from rag.types import Filters
+    from rag.storage.chroma_layout import where_clause
+    from rag.types.papers import Filters
 
     store, name = retriever.store, retriever.active.collection
     depth = max(retriever.settings.candidate_k, retriever.settings.top_k)
@@ -495,8 +496,8 @@ def seed_phases(home: Path, sampler: LoadSampler, queries_rng: random.Random
 def synthetic_papers(n: int, pool: list[str], title_words: list[str], rng: random.Random
                      ) -> Iterator[tuple[Any, list[int]]]:
     """``n`` synthetic papers (5-8 pool sentences each) with the sentence indices they use."""
-    from rag.ingest.corpus import paper_id_for
-    from rag.types import Paper
+    from rag.ingest.fields import paper_id_for
+    from rag.types.papers import Paper
 
     day0, days = date(2022, 1, 1), (date(2025, 12, 31) - date(2022, 1, 1)).days
     for i in range(n):
@@ -518,12 +519,14 @@ def synth_phase(n: int, seed_papers: list[Any], embedder: Any, queries: list[dic
                 sampler: LoadSampler, base: Path, breakdown: bool) -> dict[str, Any]:
     from tqdm import tqdm
 
-    from rag.ingest.chunk import Chunk, chunk_id, embed_text
+    from rag.ingest.chunk import chunk_id, embed_text
     from rag.retrieve.hybrid import HybridRetriever
     from rag.retrieve.lexical import LexicalIndex, paper_tokens
     from rag.settings import load_settings
-    from rag.storage.chroma import Active, chunk_metadata
+    from rag.storage.chroma import Active
+    from rag.storage.chroma_layout import chunk_metadata
     from rag.text.analysis import split_sentences
+    from rag.types.papers import Chunk
 
     res: dict[str, Any] = {"papers": n}
     home = Path(tempfile.mkdtemp(prefix=f"synth{n // 1000}k-", dir=base))

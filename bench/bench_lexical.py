@@ -41,8 +41,8 @@ RNG_SEED = 20261123
 
 
 def child(path: str, queries_file: str) -> None:
-    from rag.ingest.derived import open_derived
-    from rag.types import Filters
+    from rag.retrieve.derived import open_derived
+    from rag.types.papers import Filters
 
     before = memory_mib()
     t = time.perf_counter()
@@ -96,7 +96,7 @@ def main() -> None:
     from eval.machine import git_info, loadavg, machine_info
     from rag.ingest.corpus import bundled_seed_paths, load_corpus
     from rag.retrieve.lexical import LexicalIndex
-    from rag.storage.catalogue import write_catalogue
+    from rag.storage.catalogue_write import write_catalogue
     from rag.text.analysis import index_tokens, split_sentences
 
     t0 = time.perf_counter()

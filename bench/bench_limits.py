@@ -1,10 +1,10 @@
 """What the input limits bound: peak RSS and time of reading files at each limit, each in a fresh
 process (``ru_maxrss`` of the child), with synthetic text (no corpus is copied).
 
-The limits (``rag/ingest/corpus.py``, ``rag/ingest/chunk.py``, settings): bytes per file 256 MiB; characters per
-abstract 20,000 (a longer record is skipped with a warning before it is cleaned); characters per
-JSONL record 1,000,000 (skipped before it is decoded); papers per file 200,000; chunks per paper
-64 (about 20 at the abstract limit); an HTTP upload 20 MB (``PAPERCHAT_UPLOAD_MAX_MB``).
+The limits (``rag/ingest/``: corpus, fields, records, chunk; settings): bytes per file 256 MiB;
+characters per abstract 20,000 (a longer record is skipped with a warning before it is cleaned);
+characters per JSONL record 1,000,000 (skipped before it is decoded); papers per file 200,000;
+chunks per paper 64 (about 20 at the abstract limit); an HTTP upload 20 MB (``PAPERCHAT_UPLOAD_MAX_MB``).
 
 Cases: a 200 MB one-line JSONL (the 18.5 GB reproduction), 256 MiB of abstracts at the abstract
 limit, 256 MiB at the papers-per-file limit, one 20 MB upload of ordinary abstracts; each parsed
@@ -102,7 +102,8 @@ def main() -> None:
     ap.add_argument("--embed", type=int, default=300)
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
-    from rag.ingest.corpus import _MAX_FILE_BYTES, MAX_ABSTRACT_CHARS, MAX_RECORDS_PER_FILE
+    from rag.ingest.corpus import _MAX_FILE_BYTES
+    from rag.ingest.fields import MAX_ABSTRACT_CHARS, MAX_RECORDS_PER_FILE
 
     rng = random.Random(7)
     tmp = Path(tempfile.mkdtemp(prefix="paperchat-bench-limits-"))

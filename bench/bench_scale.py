@@ -3,7 +3,7 @@
 What is measured, per size, on a real ``chroma run`` server (one per size, data in a temp dir):
 
 - **write**: synthetic records through ``ChromaStore.add`` (batched within Chroma's limit),
-  records/s; then the generation's BM25 index + catalogue (``rag.ingest.derived.build_derived``, what
+  records/s; then the generation's BM25 index + catalogue (``rag.retrieve.derived.build_derived``, what
   ingest now does before the pointer flips), seconds.
 - **cold open + search in a fresh process** (``--child``): ``Paperchat.retriever()`` time (the
   pointer read + mapping the files), then p50/p95 of ``bm25`` / ``dense`` / ``hybrid`` / hybrid with
@@ -73,7 +73,7 @@ def child(home: str, queries_file: str, chroma: str | None) -> None:
     t0 = time.perf_counter()
     from rag.paperchat import Paperchat
     from rag.settings import load_settings
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     over: dict[str, Any] = {"home": Path(home)}
     if chroma:
@@ -186,7 +186,7 @@ def added_papers(round_: int, add_n: int, pool: list[str], title_words: list[str
 
     from bench_index import synthetic_papers
 
-    from rag.ingest.corpus import paper_id_for
+    from rag.ingest.fields import paper_id_for
 
     out = []
     for p, idx in synthetic_papers(add_n, pool, title_words, random.Random(RNG_SEED + 1 + round_)):
@@ -206,9 +206,11 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
     from tqdm import tqdm
 
     from rag.embed.bundled import MINILM_TOKENIZER, token_counter
-    from rag.ingest.chunk import Chunk, Chunker, chunk_id, embed_text
+    from rag.ingest.chunk import Chunker, chunk_id, embed_text
     from rag.settings import load_settings
-    from rag.storage.chroma import ChromaStore, chunk_metadata
+    from rag.storage.chroma import ChromaStore
+    from rag.storage.chroma_layout import chunk_metadata
+    from rag.types.papers import Chunk
 
     res: dict[str, Any] = {"papers": n}
     proc, port = start_chroma(d / "chroma")
@@ -272,7 +274,7 @@ def build_size(n: int, pool: list[str], vecs: np.ndarray, title_words: list[str]
 def _finish_generation(res: dict[str, Any], store: Any, settings: Any, name: str, embedder: Any,
                        papers: list, chunk_ids: dict[str, list[str]]) -> None:
     """What ingest does once the records are in: the generation's files, then the pointer flip."""
-    from rag.ingest.derived import build_derived, derived_path
+    from rag.retrieve.derived import build_derived, derived_path
     from rag.storage.chroma import Active
 
     t = time.perf_counter()
@@ -334,7 +336,7 @@ def facts_phase(settings: Any, store: Any, idf_table: bool) -> dict[str, Any]:
     """What ``stats`` and the first answer's IDF cost on the live generation: the catalogue's
     summary (columns + facts, no paper read), and, with ``idf_table``, making the IDF table of a
     generation written before it was saved (the one-off pass over every paper), then opening it."""
-    from rag.ingest.derived import derived_path, doc_freq_of, open_derived
+    from rag.retrieve.derived import derived_path, doc_freq_of, open_derived
 
     active = store.active()
     path = derived_path(settings, store.generation_name(active.generation))

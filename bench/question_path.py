@@ -3,9 +3,11 @@
 * ``imports``: the graph of ``rag`` modules importing each other at module level (from the
   source, no import executed): modules, edges, the most-imported, and any import cycle;
 * ``path``: one question answered on an index (backend none), following the question: every
-  call into a ``rag`` function that receives the question's text (as asked, or as the follow-up
-  rewriting left it) as an argument is traced: the modules visited, the stops (each time such a
-  call is in a different module than the previous one) and the returns to a module already left.
+  call into a ``rag`` function that receives the question (its text as asked or as the follow-up
+  rewriting left it, or a read ``Question`` carrying that text) as an argument is traced: the
+  modules visited, the stops (each time such a call is in a different module than the previous
+  one), the returns to a module already left, and how often a reader parses the text itself
+  (terms, names, property, claim, frame).
 
 Usage::
 
@@ -75,6 +77,25 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return [list(c) for c in sorted(found)]
 
 
+# functions that parse a question's text into terms, names, a property, a claim or a frame: after
+# the question is read once, each runs once per answer
+READERS = frozenset({"query_terms", "names", "parse_property", "property_of", "claim_of", "question_frame",
+                     "wants_number", "is_compare", "is_aggregate"})
+
+
+def _carries(value, wanted: set[str]) -> bool:
+    """The question's text, or an object that carries it (a read ``Question``, a list question)."""
+    if isinstance(value, str):
+        return value in wanted
+    for attr in ("text", "asked", "question"):
+        inner = getattr(value, attr, None)
+        if isinstance(inner, str) and inner in wanted:
+            return True
+        if inner is not None and not isinstance(inner, str) and isinstance(getattr(inner, "text", None), str):
+            return inner.text in wanted
+    return False
+
+
 def question_path(home: Path, question: str) -> dict:
     """Trace one answer: the sequence of rag modules the call stack moves through."""
     from rag.paperchat import Paperchat
@@ -86,6 +107,7 @@ def question_path(home: Path, question: str) -> dict:
     stops: list[str] = []
 
     wanted = {question, " ".join(question.split())}
+    reads: Counter[str] = Counter()
 
     def tracer(frame, event, arg):
         mod = frame.f_globals.get("__name__", "")
@@ -93,9 +115,12 @@ def question_path(home: Path, question: str) -> dict:
             return
         code = frame.f_code
         args = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-        if any(isinstance(frame.f_locals.get(a), str) and frame.f_locals.get(a) in wanted for a in args):
+        values = [frame.f_locals.get(a) for a in args]
+        if any(_carries(v, wanted) for v in values):
             if not stops or stops[-1] != mod:
                 stops.append(mod)
+            if code.co_name in READERS and any(isinstance(v, str) and v in wanted for v in values):
+                reads[f"{mod}.{code.co_name}"] += 1
 
     sys.setprofile(lambda f, e, a: tracer(f, e, a) if e == "call" else None)
     try:
@@ -109,7 +134,8 @@ def question_path(home: Path, question: str) -> dict:
         if cur in left:
             returns += 1
     return {"question": question, "modules": sorted(set(stops)), "n_modules": len(set(stops)), "stops": len(stops),
-            "returns_to_a_module_left": returns, "visits": Counter(stops).most_common()}
+            "returns_to_a_module_left": returns, "reads_of_the_text": dict(reads.most_common()),
+            "visits": Counter(stops).most_common()}
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import click
 
 from cli.output import OneLineErrors, echo, exit_process, styled
 from rag.answer.export import FORMATS
-from rag.llm.registry import CHOICES
+from rag.backends import CHOICES
 
 
 def _settings(ctx: click.Context, **overrides):
@@ -196,7 +196,7 @@ def _ingest_fetched(ctx: click.Context, settings, result, as_json: bool) -> None
 
 
 def _filters(date_from: str | None, date_to: str | None, min_upvotes: int | None):
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     return Filters(date_from=date_from, date_to=date_to, min_upvotes=min_upvotes)
 
@@ -338,7 +338,7 @@ def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, f
     if fmt == "json":
         echo(json.dumps(answer.to_dict(), indent=2))
         return
-    from rag.answer import export
+    from rag.answer import bibtex, export
 
     papers = app.papers_by_id(c.paper_id for c in answer.citations)
     if fmt == "markdown":
@@ -348,7 +348,7 @@ def ask(ctx: click.Context, question: str, k, date_from, date_to, min_upvotes, f
     if not cited:
         echo("note: the answer cites no paper, so there is no BibTeX entry", err=True)
         return
-    echo(export.to_bibtex(cited), nl=False)
+    echo(bibtex.to_bibtex(cited), nl=False)
 
 
 @main.command()
@@ -421,7 +421,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         return
     for key, value in s.items():
         if key == "dates" and isinstance(value, dict):
-            from rag.ingest.dates import describe_counts
+            from rag.text.dates import describe_counts
 
             head, *more = describe_counts(value)
             echo(f"dates: {head}")
@@ -435,7 +435,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def config(ctx: click.Context) -> None:
     """Show the effective settings (secrets masked), sections as section.field."""
-    from rag.settings import Section
+    from rag.settings_sections import Section
 
     s = _settings(ctx)
     for name, fld in type(s).model_fields.items():

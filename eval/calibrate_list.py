@@ -1,4 +1,4 @@
-"""Calibrate the rule list route's evidence thresholds (``rag.settings.ListThresholds``, used with
+"""Calibrate the rule list route's evidence thresholds (``rag.settings_sections.ListThresholds``, used with
 ``PAPERCHAT_LISTING__JUDGE=rules``; the default fitted judge is fit by ``eval/fit_list_judge.py``) on the list
 questions of the gold set, with a held-out half so the chosen numbers are not judged on the
 questions that chose them.
@@ -71,7 +71,7 @@ def score(cases: Iterable[Case], th) -> Score:
 
 def sweep(cases: Sequence[Case], grid: dict[str, Sequence[float]] = GRID, keep: int = 8):
     """(thresholds, calibration score, held-out score) for the ``keep`` best settings."""
-    from rag.settings import ListThresholds
+    from rag.settings_sections import ListThresholds
 
     cal = [c for c in cases if c.calibration]
     held = [c for c in cases if not c.calibration]
@@ -87,23 +87,25 @@ def sweep(cases: Sequence[Case], grid: dict[str, Sequence[float]] = GRID, keep: 
 
 def build_cases(app, items) -> list[Case]:
     """Retrieve each list question as the list route does and compute its evidence once."""
-    from rag.answer.engine import AnswerEngine
+    from rag.engine import AnswerEngine
     from rag.lists import rules as listing
+    from rag.question.property import is_aggregate
+    from rag.question.read import read_text
 
     engine = AnswerEngine(app.retriever(), None, settings=app.settings)
     cap = app.settings.answer.aggregate_candidates
     depth = max(GRID["depth"])
     cases = []
     for i, it in enumerate(items):
-        prop = listing.parse_property(it.question)
+        q = read_text(it.question, "list")
         gold = frozenset(it.gold_ids)
-        if prop.polarity == "absence" or not listing.is_aggregate(it.question):
+        if q.property.polarity == "absence" or not is_aggregate(it.question):
             # judged by other rules, or not routed to the list route at all: the product's answer
             answer = engine.ask(it.question)
             cases.append(Case(it.id, gold, None, tuple(c.paper_id for c in answer.citations), i % 2 == 0))
             continue
         res = engine.retriever.search(it.question, k=cap, depth=cap)
-        ev = listing.presence_evidence(res.hits, it.question, engine.idf, depth)
+        ev = listing.presence_evidence(res.hits, q, engine.idf, depth)
         cases.append(Case(it.id, gold, ev, (), i % 2 == 0))
     return cases
 
@@ -140,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from rag.paperchat import Paperchat
-    from rag.settings import ListThresholds, load_settings
+    from rag.settings import load_settings
+    from rag.settings_sections import ListThresholds
 
     items = [it for it in load_gold(args.gold) if it.kind == "list"]
     app = Paperchat(load_settings())

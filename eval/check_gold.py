@@ -16,7 +16,7 @@ Checks:
     of the right types; ids are unique; questions are non-empty and not duplicated;
   * kind is one of lookup | list | compare | numeric | unanswerable;
   * every gold (and acceptable) title exists in the corpus, matched by the parser's own paper id
-    (``rag.ingest.corpus.paper_id_for``: the one title normalisation); no gold title is repeated;
+    (``rag.ingest.fields.paper_id_for``: the one title normalisation); no gold title is repeated;
   * shape per kind: lookup = exactly 1 gold title, compare = exactly 2, list >= 2, numeric >= 1,
     unanswerable = no gold titles and no key facts; answerable kinds have >= 1 key fact;
   * every key fact occurs (case-insensitive, whitespace-normalised) in the title or abstract of at
@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from eval.gold import DEFAULT_GOLD, KINDS, parse_item
-from rag.ingest.corpus import paper_id_for
+from rag.ingest.fields import paper_id_for
 
 MIN_COUNTS = {"lookup": 20, "list": 15, "compare": 8, "numeric": 10, "unanswerable": 10}
 MIN_TOTAL = 70

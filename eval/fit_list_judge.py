@@ -67,22 +67,24 @@ def build_cases(app, items: Sequence[GoldItem], features: Sequence[str], log=pri
     from rag.lists import rules as listing
     from rag.lists.features import vector
     from rag.lists.fitted import gather, pool_candidates
+    from rag.question.read import read_text
 
     retriever = app.retriever()
     idf = retriever.idf
     cap = app.settings.answer.aggregate_candidates
     cases = []
     for n, item in enumerate(items, 1):
-        hits, res = gather(retriever, item.question, cap)
-        cands = pool_candidates(retriever, item.question, hits, app.settings.listing.sentence_depth, load_reader())
+        q = read_text(item.question, "list")
+        hits, res = gather(retriever, q, cap)
+        cands = pool_candidates(retriever, q, hits, app.settings.listing.sentence_depth, load_reader())
         gold, ok = set(item.gold_ids), set(item.acceptable_ids) - set(item.gold_ids)
         pids = [c.hit.paper.paper_id for c in cands]
         labels = np.array([1 if p in gold else (-1 if p in ok else 0) for p in pids])
-        prop = listing.parse_property(item.question)
+        prop = q.property
         if prop.polarity == "absence":
             rules = [j.hit.paper.paper_id for j in listing.judge_all(hits, prop, idf)]
         else:
-            rules = [j.hit.paper.paper_id for j in listing.judge_presence(res.hits, item.question, idf,
+            rules = [j.hit.paper.paper_id for j in listing.judge_presence(res.hits, q, idf,
                                                                             app.settings.listing)]
         x = np.array([vector(c.features, features) for c in cands]) if cands else np.zeros((0, len(features)))
         veto = np.array([c.vetoed for c in cands], dtype=bool)

@@ -6,7 +6,7 @@ missed when absent), ``group`` (the information need a question and its paraphra
 ``split`` (``tune`` / ``final``: see GOLD-LISTS.md). This is the one gold model: ``check_gold.py``
 validates with it too, and adds only the checks against the corpus.
 Every problem is reported as ``file:line: what is wrong``, all of them at once, so a hand-edited
-gold file is fixed in one pass. Titles become ids with :func:`rag.ingest.corpus.paper_id_for`, the same
+gold file is fixed in one pass. Titles become ids with :func:`rag.ingest.fields.paper_id_for`, the same
 function the parser uses, so gold ids match indexed ids whenever the titles match.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from rag.errors import PaperchatError
-from rag.ingest.corpus import paper_id_for
+from rag.ingest.fields import paper_id_for
 
 Kind = Literal["lookup", "list", "compare", "numeric", "unanswerable"]
 KINDS: tuple[Kind, ...] = ("lookup", "list", "compare", "numeric", "unanswerable")

@@ -10,7 +10,7 @@ Retrieval systems: ``retrieve(question, k) -> ranked paper ids``.
 
 Answer systems: ``answer(question) -> AnswerOutcome``.
 
-* ``ours`` — :meth:`rag.paperchat.Paperchat.ask`, read through the :class:`rag.types.Answer` contract.
+* ``ours`` — :meth:`rag.paperchat.Paperchat.ask`, read through the :class:`rag.types.answers.Answer` contract.
 * ``llamaindex`` — ``CitationQueryEngine.from_args(index, llm=<our LLM>, similarity_top_k=k)``
   over the stock index. Its ``[n]`` markers point at its source nodes and are mapped to paper ids.
   It has no verifier of its own, so each (claim, marker) pair is judged with
@@ -122,7 +122,9 @@ class PaperchatAnswers:
     "ours-plain" turns the list-question route off (list questions go through the normal engine);
     "ours-rules" judges list questions by the hand-set rules instead of the fitted list judge;
     "ours-fitted" is the list judge as it was before the reading judge joined its features
-    (``eval/baselines/list_judge_lexical.json``); "ours-reader-only" lists by the reading judge
+    (``eval/baselines/list_judge_lexical.json``); "ours-before" is the product before the reading
+    judge was retrained (its first reader and the list judge fit with it, in ``eval/baselines/``);
+    "ours-reader-only" lists by the reading judge
     (``rag.judge.reader``) alone; "ours-reader-evidence" lets it pick normal answers' papers and quotes;
     "ours-no-name-veto" / "ours-no-opposite-veto" take one hand rule away, to measure what it adds;
     "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair;
@@ -135,6 +137,8 @@ class PaperchatAnswers:
         "ours-rules": {"listing": {"judge": "rules"}},
         # today's judge before the reading judge: the fitted judge on lexical and dense features only
         "ours-fitted": {"listing": {"judge": "learned", "model_path": BASELINES / "list_judge_lexical.json"}},
+        "ours-before": {"listing": {"reader_path": BASELINES / "reader-2026-12-05",
+                                    "model_path": BASELINES / "list_judge_2026-12-05.json"}},
         "ours-reader-only": {"listing": {"judge": "reader"}},
         "ours-reader-evidence": {"answer": {"reader": True}},
         "ours-no-name-veto": {"answer": {"name_veto": False}},
@@ -156,7 +160,7 @@ class PaperchatAnswers:
 
             self._door = router_query_engine(app.answer_engine())
         if self.VARIANTS[name]:
-            from rag.answer.engine import AnswerEngine
+            from rag.engine import AnswerEngine
 
             s = app.settings
             variant = s.model_copy(update={section: getattr(s, section).model_copy(update=fields)

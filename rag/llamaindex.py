@@ -8,12 +8,12 @@ of LlamaIndex:
   the finding asked for, the other side of an attack / defence question, a name no abstract uses)
   and says why in the surviving nodes' metadata;
 - :func:`route_engine`: one ``CustomQueryEngine`` per route of the answer engine ("answer",
-  "list"), whose responses are our verified, cited answers (the :class:`~rag.types.Answer` in
+  "list"), whose responses are our verified, cited answers (the :class:`~rag.types.answers.Answer` in
   ``response.metadata["answer"]``, citations in ``metadata["citations"]``, one source node per
   retrieved paper);
 - :func:`router_query_engine`: the routes under a LlamaIndex ``RouterQueryEngine`` whose
   selector is paperchat's own routing rule (no model call), so it answers exactly as
-  :meth:`rag.answer.engine.AnswerEngine.ask` does; ``paperchat eval --answer-systems ours-llamaindex``
+  :meth:`rag.engine.AnswerEngine.ask` does; ``paperchat eval --answer-systems ours-llamaindex``
   runs the product through it;
 - :func:`query_engine`: the whole engine as one query engine (the router's routes in one step).
 """
@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.answer.engine import AnswerEngine
 from rag.answer.evidence import select_evidence
-from rag.settings import EvidenceThresholds
-from rag.types import Filters, Hit, Mode
+from rag.answer.vetoes import apply_vetoes
+from rag.engine import AnswerEngine
+from rag.question.read import read_text
+from rag.settings_sections import EvidenceThresholds
+from rag.types.papers import Filters, Hit, Mode
 
 
 def _node(paper_id: str, title: str, abstract: str, score: float, meta: dict[str, Any]):
@@ -86,7 +88,7 @@ def _postprocessor(name: str, engine: AnswerEngine, thresholds: EvidenceThreshol
             papers = self._engine.retriever.papers
             hits = [Hit(paper=papers[n.node.node_id], score=n.score or 0.0, rank=i, best_chunk="", dense_score=None)
                     for i, n in enumerate(nodes, start=1) if n.node.node_id in papers]
-            q = query_bundle.query_str
+            q = read_text(query_bundle.query_str)
             return step(nodes, select_evidence(q, hits, self._engine.idf, self._th), q)
 
     return Postprocessor()
@@ -110,13 +112,13 @@ def evidence_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds 
 
 
 def veto_postprocessor(engine: AnswerEngine, thresholds: EvidenceThresholds | None = None):
-    """Node postprocessor: drop the papers the question rules out (``AnswerEngine.vetoes``); the
+    """Node postprocessor: drop the papers the question rules out (``rag.answer.vetoes``); the
     notes saying why go into every surviving node's ``metadata["vetoes"]``."""
 
     def drop_ruled_out(nodes, ev, question):
         for pe in ev.papers:
             pe.relevant = True  # judge only what the vetoes say: relevance is the evidence step's
-        notes = engine.vetoes(question, ev.papers)
+        notes = apply_vetoes(question, ev.papers, engine.idf, engine.settings)
         kept = {pe.hit.paper.paper_id for pe in ev.papers if pe.relevant}
         out = [n for n in nodes if n.node.node_id in kept]
         for n in out:
@@ -149,9 +151,7 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
     from llama_index.core.query_engine import CustomQueryEngine
     from pydantic import PrivateAttr
 
-    from rag.answer.engine import Routed
     from rag.answer.stream import fold
-    from rag.question.followup import Standalone
 
     if route not in ROUTES:
         raise ValueError(f"unknown route {route!r}; choose from {', '.join(ROUTES)}")
@@ -165,14 +165,14 @@ def route_engine(engine: AnswerEngine, route: str, k: int | None = None, filters
 
         def custom_query(self, query_str: str):
             q = " ".join(query_str.split())
-            return _response(fold(self._engine.run(Routed(route, q, Standalone(question=q)), k=k, filters=filters)))
+            return _response(fold(self._engine.run(read_text(q, route), k=k, filters=filters)))
 
     return PaperchatRouteEngine()
 
 
 def router_query_engine(engine: AnswerEngine, k: int | None = None, filters: Filters | None = None):
     """The routes under a ``RouterQueryEngine``; the selector is paperchat's routing rule
-    (:meth:`~rag.answer.engine.AnswerEngine.route`), so no model is asked to route and the answers are
+    (:meth:`~rag.engine.AnswerEngine.route`), so no model is asked to route and the answers are
     the engine's own."""
     from llama_index.core.base.base_selector import BaseSelector, SelectorResult, SingleSelection
     from llama_index.core.llms.mock import MockLLM

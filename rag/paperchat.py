@@ -22,10 +22,10 @@ from rag.storage import facts as index_facts
 if TYPE_CHECKING:
     from rag.embed.bundled import Embedder
     from rag.ingest.corpus import CorpusLoad
-    from rag.ingest.index import IngestReport, Progress
+    from rag.ingest.report import IngestReport, Progress
     from rag.retrieve.hybrid import HybridRetriever
     from rag.storage.chroma import ChromaStore
-    from rag.types import Filters, Mode, Paper, SearchResult
+    from rag.types.papers import Filters, Mode, Paper, SearchResult
 
 
 class Paperchat:
@@ -151,7 +151,7 @@ class Paperchat:
         """The answer engine over the live index; ``llm`` overrides the configured backend (an
         override costs one small object: the retriever, IDF and judge cache are shared);
         ``rag.llm.NO_MODEL`` asks for the evidence only."""
-        from rag.answer.engine import AnswerEngine
+        from rag.engine import AnswerEngine
         from rag.llm import NO_MODEL
 
         with self._lock:
@@ -165,7 +165,7 @@ class Paperchat:
 
     def ask_stream(self, question: str, history=None, k: int | None = None, filters: Filters | None = None,
                    backend=None):
-        """Stream events for ``question`` (see rag.types.Event); ``backend`` overrides the LLM."""
+        """Stream events for ``question`` (see rag.types.answers.Event); ``backend`` overrides the LLM."""
         from rag.text.sanitize import check_question
 
         check_question(question)

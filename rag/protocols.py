@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rag.settings import Settings
     from rag.storage.chroma import Active
     from rag.text.analysis import Idf
-    from rag.types import Filters, Mode, Paper, SearchResult
+    from rag.types.papers import Filters, Mode, Paper, SearchResult
 
 
 class Retriever(Protocol):

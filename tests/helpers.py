@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag.ingest.corpus import parse_file
-from rag.types import Hit, Paper
+from rag.types.papers import Hit, Paper
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO / "data" / "seeds"

@@ -1,7 +1,7 @@
 """A scripted stand-in for :class:`rag.paperchat.Paperchat`, for tests of the UI's own logic (error
 paths, history passing, concurrency) where the real engine would be slow or cannot fail on cue.
 
-It speaks the real contract: it yields real :class:`rag.types.Event` objects carrying real
+It speaks the real contract: it yields real :class:`rag.types.answers.Event` objects carrying real
 ``Answer``/``Citation``/``Source`` values, raises the real :mod:`rag.errors`, and records every
 call so tests assert on what the UI sent.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.ingest.corpus import CorpusLoad, load_corpus
-from rag.ingest.index import IngestReport
-from rag.types import Answer, Citation, Event, Line, Source
+from rag.ingest.report import IngestReport
+from rag.types.answers import Answer, Citation, Event, Line, Source
 
 ABSTRACT = (
     "We train vision transformers without any learning rate warmup. A reparameterization of every "

@@ -1,10 +1,11 @@
 """The UI's Export buttons: the latest answer as Markdown, BibTeX and (for a list answer) CSV files
 that the browser downloads.
 
-The files are rendered by :mod:`rag.answer.export` (escaping is its business) and written to a fresh
-folder under the system temp directory, named after the question (``rag.answer.export.file_name``:
-ASCII letters, digits and dashes only). Gradio serves them from there; folders older than
-:data:`KEEP_S` are removed at the next export, so a long-running server does not fill the disk.
+The files are rendered by :mod:`rag.answer.export` and :mod:`rag.answer.bibtex` (escaping is their
+business) and written to a fresh folder under the system temp directory, named after the question
+(``rag.answer.export.file_name``: ASCII letters, digits and dashes only). Gradio serves them from
+there; folders older than :data:`KEEP_S` are removed at the next export, so a long-running server
+does not fill the disk.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer import export
+from rag.answer import bibtex, export
 from rag.errors import PaperchatError
-from rag.types import Answer
+from rag.types.answers import Answer
 
 log = logging.getLogger("paperchat.ui")
 
@@ -40,7 +41,7 @@ def render_files(answer: Answer, papers: dict) -> dict[str, str]:
     out = {"markdown": export.to_markdown(answer, papers)}
     cited = export.cited_papers(answer, papers)
     if cited:
-        out["bibtex"] = export.to_bibtex(cited)
+        out["bibtex"] = bibtex.to_bibtex(cited)
     if export.is_list_answer(answer):
         out["csv"] = export.to_csv(answer, papers)
     return out

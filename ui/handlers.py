@@ -28,7 +28,8 @@ from rag.ingest.corpus import SUPPORTED_SUFFIXES
 from rag.ingest.uploads import check_upload
 from rag.llm.choice import BackendPool, default_label
 from rag.settings import Settings
-from rag.types import Answer, Citation, Filters, Line, Source, conversation_citations
+from rag.types.answers import Answer, Citation, Line, Source, conversation_citations
+from rag.types.papers import Filters
 from ui import render
 
 log = logging.getLogger("paperchat.ui")

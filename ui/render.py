@@ -8,8 +8,8 @@ characters only after every renderer has run, so a title like ``<script>…`` or
 shows up as text. The HTML these functions emit contains no raw newlines, so a Markdown renderer
 treats it as one raw HTML block and leaves it alone.
 
-Answers are rendered from their structure (:class:`~rag.types.Line` and
-:class:`~rag.types.Citation` by paper id); nothing here parses text the core formatted. No Gradio
+Answers are rendered from their structure (:class:`~rag.types.answers.Line` and
+:class:`~rag.types.answers.Citation` by paper id); nothing here parses text the core formatted. No Gradio
 import here: these are plain functions to HTML strings, unit-tested directly.
 """
 
@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.text.titles import short_title
-from rag.types import Citation, Exclusion, Line, Source
+from rag.types.answers import Citation, Exclusion, Line, Source
 
 # Characters with a meaning in Markdown (incl. GFM tables/strikethrough), KaTeX ($), Gradio's
 # HTML templates (${value}, {{handlebars}}) or JS template literals (`). Newlines become <br>.

@@ -15,7 +15,7 @@ import json
 import random
 from pathlib import Path
 
-from rag.ingest.corpus import paper_id_for
+from rag.ingest.fields import paper_id_for
 
 HERE = Path(__file__).resolve().parent.parent / "judge_data"
 

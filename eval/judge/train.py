@@ -25,6 +25,7 @@ from pathlib import Path
 
 from eval.judge.pool import HERE, load_questions
 from rag.judge.passage import LAYOUTS, judge_passage
+from rag.text.analysis import query_terms
 
 TARGET = {2: 1.0, 1: 0.5, 0: 0.0}
 
@@ -50,9 +51,10 @@ def load_pairs(corpus: Path, layout: str = "ranked") -> list[dict]:
         p = papers[lab["paper"]]
         deciding = lab.get("sentence") if int(lab["label"]) >= 1 else None
         for q in by_need[lab["need"]]:
+            qt = query_terms(q["question"])
             out.append({"question": q["question"],
-                        "passage": judge_passage(q["question"], p["title"], p["abstract"], layout),
-                        "train_passage": judge_passage(q["question"], p["title"], p["abstract"], layout, deciding),
+                        "passage": judge_passage(qt, p["title"], p["abstract"], layout),
+                        "train_passage": judge_passage(qt, p["title"], p["abstract"], layout, deciding),
                         "target": TARGET[int(lab["label"])], "label": int(lab["label"]), "need": lab["need"],
                         "kind": q["kind"], "wording": q["wording"], "paper": lab["paper"]})
     return out

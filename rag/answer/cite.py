@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 
 from rag.text.analysis import Idf, coverage, missing_names, numbers, polarity_conflict, split_sentences, terms
 from rag.text.claims import contradiction
-from rag.types import Citation, Line, Paper
+from rag.types.answers import Citation, Line
+from rag.types.papers import Paper
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # sentence ends: after . ! ? or after a citation marker that follows one ("... works. [1] Next")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.settings import EvidenceThresholds, ListThresholds
-from rag.text.analysis import Idf, coverage, is_instruction_like, numbers, query_terms, split_sentences, terms
-from rag.text.lexicon import NUMBER_QUESTION_PHRASES
-from rag.types import Hit
+from rag.question.read import Question
+from rag.settings_sections import EvidenceThresholds, ListThresholds
+from rag.text.analysis import Idf, coverage, is_instruction_like, numbers, split_sentences, terms
+from rag.types.papers import Hit
 
 
 @dataclass
@@ -51,11 +51,6 @@ class EvidenceSet:
         return [p for p in self.papers if p.relevant]
 
 
-def wants_number(question: str) -> bool:
-    q = question.lower()
-    return any(w in q for w in NUMBER_QUESTION_PHRASES)
-
-
 def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool) -> PaperEvidence:
     title_terms = set(terms(hit.paper.title))
     sents = []
@@ -90,12 +85,12 @@ def evidence_score(best_sentence: float, abstract: float, dense: float) -> float
     return max(best_sentence, abstract * 0.9) + 0.5 * max(0.0, dense - 0.3)
 
 
-def select_evidence(question: str, hits: Sequence[Hit], idf: Idf, th: EvidenceThresholds) -> EvidenceSet:
+def select_evidence(question: Question, hits: Sequence[Hit], idf: Idf, th: EvidenceThresholds) -> EvidenceSet:
     """Score every sentence of every hit and mark the papers that answer the question."""
     # terms the corpus never uses stay in: they are the best sign that it cannot answer
-    qt = query_terms(question)
+    qt = list(question.terms)
     ev = EvidenceSet(question_terms=qt)
-    prefer_numbers = wants_number(question)
+    prefer_numbers = question.wants_number
     for hit in hits:
         pe = score_paper(qt, hit, idf, prefer_numbers)
         best = pe.best.coverage if pe.best else 0.0

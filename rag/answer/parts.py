@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.types import Hit, Line, SearchResult, Source
+from rag.types.answers import Line, Source
+from rag.types.papers import Hit, SearchResult
 
 REFUSAL = "I couldn't find this in the indexed papers."
 NO_LIST = "No paper in the index says this."

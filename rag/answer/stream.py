@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rag.errors import PaperchatError
-from rag.types import Answer, Citation, Event, Line, Source, answer_text, line_text
+from rag.types.answers import Answer, Citation, Event, Line, Source, answer_text, line_text
 
 
 @dataclass
@@ -69,7 +69,7 @@ class TextStream:
     the end what the verified answer adds (a list's count, the verified summary), or, when
     verification changed what was already sent, the whole verified answer after :data:`REVISED`.
     Nothing is sent twice and nothing unverified is sent. ``literal`` renders paper and model
-    words (see :func:`rag.types.line_text`): Markdown-inert for a client that renders Markdown.
+    words (see :func:`rag.types.answers.line_text`): Markdown-inert for a client that renders Markdown.
     ``label`` relabels a line before it is rendered (the terminal shows short titles). After the
     ``done`` event, ``revised`` says whether the lines returned start with :data:`REVISED` and
     the whole answer again."""

@@ -12,7 +12,7 @@ from rag.answer.evidence import PaperEvidence
 from rag.errors import BackendError
 from rag.llm.budget import OutOfTime, within
 from rag.settings import Settings
-from rag.types import Event
+from rag.types.answers import Event
 
 if TYPE_CHECKING:
     from rag.protocols import LLM

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.backends import OPENAI_URL
 from rag.errors import ModelError
-from rag.llm.registry import OPENAI_URL
 from rag.settings import Settings
 from rag.text.sanitize import public_url
 

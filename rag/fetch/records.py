@@ -70,7 +70,7 @@ def check_record(record: dict, source: str) -> str | None:
     """Why ``rag.ingest.corpus`` would refuse or skip ``record`` (no abstract, a title too long, ...),
     or None when it would take it. Run on every record before it is written, so one odd paper
     in an API's reply is left out with a warning instead of failing the whole ingest."""
-    from rag.ingest.corpus import parse_jsonl
+    from rag.ingest.records import parse_jsonl
 
     try:
         papers, warnings, _ = parse_jsonl(json.dumps(record, ensure_ascii=False), source)

@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rag.text.analysis import sentence_spans
-from rag.types import Paper
+from rag.types.papers import Chunk, Paper
 
-# A paper's chunks are bounded by its abstract (rag.ingest.corpus.MAX_ABSTRACT_CHARS: ~20 chunks at the
-# default size); this bound holds whatever the chunk size is set to.
+# A paper's chunks are bounded by its abstract (rag.ingest.fields.MAX_ABSTRACT_CHARS: ~20 chunks at
+# the default size); this bound holds whatever the chunk size is set to.
 MAX_CHUNKS_PER_PAPER = 64
 
 
-@dataclass(frozen=True)
-class Chunk:
-    chunk_id: str  # content hash: the same text under the same embedder is never embedded twice
-    paper_id: str
-    index: int
-    text: str  # the abstract passage
-    embed_text: str  # what the embedder sees: title + passage
 
 
 def embed_text(title: str, passage: str) -> str:

@@ -1,6 +1,6 @@
 """Ingest: papers -> chunks -> embeddings -> Chroma, BM25 + catalogue -> atomic switch.
 
-Each generation gets its BM25 index and paper catalogue (rag/ingest/derived.py), written before the
+Each generation gets its BM25 index and paper catalogue (rag/retrieve/derived.py), written before the
 pointer moves, so no serving process builds them at open. Two ways to a new generation:
 
 - **update in place** (same embedder, the live generation has its files): only new or changed
@@ -12,53 +12,27 @@ pointer moves, so no serving process builds them at open. Two ways to a new gene
   left by a killed ingest) is copied, not re-embedded.
 
 Crash-safe either way: readers follow the pointer, which moves only when the generation is complete.
+This module chooses the way and rebuilds; the update in place is :mod:`rag.ingest.update`, and both
+write chunks through :mod:`rag.ingest.writes` and report with :mod:`rag.ingest.report`.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 
 from rag.embed.bundled import Embedder
 from rag.errors import IndexMissingError, StoreError
-from rag.ingest.chunk import Chunk, Chunker
-from rag.ingest.derived import (
-    Derived,
-    build_derived,
-    build_from_store,
-    derived_path,
-    drop_derived,
-    try_open,
-    update_derived,
-)
+from rag.ingest.chunk import Chunker
+from rag.ingest.report import IngestReport, Progress
+from rag.ingest.update import ingest_in_place
+from rag.ingest.writes import embed_and_write, refresh_metadata, write_chunks
+from rag.retrieve.derived import build_derived, build_from_store, derived_path, drop_derived, try_open
 from rag.settings import Settings
-from rag.storage.chroma import Active, ChromaStore, chunk_metadata
-from rag.storage.fsutil import atomic_write_text
-from rag.types import Paper
-
-Progress = Callable[[int, int], None]  # (done, total) chunks embedded
-_PENDING = "stale_chunks.json"  # chunk ids an update still has to delete
-
-
-@dataclass
-class IngestReport:
-    papers_total: int
-    papers_new: int
-    papers_changed: int
-    papers_unchanged: int
-    chunks_total: int
-    chunks_embedded: int
-    chunks_reused: int
-    generation: int | None
-    collection: str | None
-    seconds: float
-    up_to_date: bool = False
-    warnings: list[str] = field(default_factory=list)
+from rag.storage.chroma import Active, ChromaStore
+from rag.types.papers import Chunk, Paper
 
 
 def require_active(store: ChromaStore, embedder_name: str | None = None) -> Active:
@@ -124,7 +98,7 @@ def ingest(
 
     if same_model and previous is not None:
         fresh = [p for pid, p in incoming.items() if old_hash.get(pid) != p.content_hash]
-        report = _ingest_in_place(fresh, old_hash, gone, previous, active, store, embedder, settings, progress)
+        report = ingest_in_place(fresh, old_hash, gone, previous, active, store, embedder, settings, progress)
         report.papers_total = total
         report.papers_new, report.papers_changed, report.papers_unchanged = new, changed, unchanged
         report.seconds = time.perf_counter() - t0
@@ -169,17 +143,17 @@ def ingest(
         got = store.get(active.collection, [c.chunk_id for c in to_copy], embeddings=True)
         vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
         batch = [(p, c, n) for p, c, n in chunks if c.chunk_id in vectors and c.chunk_id not in have]
-        _write(store, staging, batch, np.array([vectors[c.chunk_id] for _, c, _ in batch]))
+        write_chunks(store, staging, batch, np.array([vectors[c.chunk_id] for _, c, _ in batch]))
         have.update(c.chunk_id for _, c, _ in batch)
         reused += len(batch)
 
     todo = [(p, c, n) for p, c, n in chunks if c.chunk_id not in have]
-    _embed_and_write(todo, store, staging, embedder, settings, progress)
+    embed_and_write(todo, store, staging, embedder, settings, progress)
 
     # metadata may have changed without the embedded text changing (e.g. upvotes): rewrite heads
     if store.count(staging) != len(wanted):
         raise StoreError(f"generation {staging} has {store.count(staging)} chunks, expected {len(wanted)}")
-    _refresh_metadata(store, staging, chunks)
+    refresh_metadata(store, staging, chunks)
 
     # BM25 and the catalogue are built here, once per generation, before the pointer moves
     chunk_ids: dict[str, list[str]] = {}
@@ -196,124 +170,3 @@ def ingest(
         chunks_total=len(wanted), chunks_embedded=len(todo), chunks_reused=reused, generation=generation,
         collection=staging, seconds=time.perf_counter() - t0,
     )
-
-
-def _embed_and_write(todo: list[tuple[Paper, Chunk, int]], store: ChromaStore, name: str, embedder: Embedder,
-                     settings: Settings, progress: Progress | None) -> None:
-    """Embed ``todo``, writing each step as it is done so a crash keeps the progress."""
-    # sorting by length keeps padding (and so wasted compute) small within a batch
-    todo.sort(key=lambda t: len(t[1].embed_text))
-    # a remote embedder says how many texts keep all its requests in flight; one step is written
-    # at a time, so a crash loses at most one step
-    step = int(embedder.write_batch) or max(16, settings.embed_batch_size * 4)
-    if progress:
-        progress(0, len(todo))
-    for off in range(0, len(todo), step):
-        batch = todo[off : off + step]
-        vecs = embedder.embed_documents([c.embed_text for _, c, _ in batch])
-        _write(store, name, batch, vecs)
-        if progress:
-            progress(min(off + step, len(todo)), len(todo))
-
-
-def _ingest_in_place(fresh: list[Paper], old_hash: dict[str, str], gone: list[str], previous: Derived,
-                     active: Active, store: ChromaStore, embedder: Embedder, settings: Settings,
-                     progress: Progress | None) -> IngestReport:
-    """An update of an index of the same model: ``fresh`` papers (new, or changed) are chunked and
-    embedded into the live collection, ``gone`` ones removed; a new generation of the BM25 index,
-    catalogue and document frequencies is written from the previous one's, patched (no paper
-    that did not change is read), the pointer moves, stale chunks go.
-
-    Cost follows the change, not the index (no copy of the unchanged vectors). Readers take a
-    chunk only when its id is in its paper's catalogue entry, so chunks written before the pointer
-    moves (new or changed papers) and stale ones not yet deleted are invisible to them; a killed
-    update leaves the previous generation answering, and the next run reuses what it wrote."""
-    live = active.collection
-    fresh = sorted(fresh, key=lambda p: (p.source, p.line))
-    chunker = Chunker(embedder.count_tokens, embedder.name, settings.chunk_size, settings.chunk_overlap)
-    chunks: list[tuple[Paper, Chunk, int]] = []
-    for paper in fresh:
-        cs = chunker.chunks(paper)
-        chunks.extend((paper, c, len(cs)) for c in cs)
-    wanted = {c.chunk_id for _, c, _ in chunks}
-
-    # chunks already in the live collection (same text, or written by a killed update) are kept;
-    # their metadata is rewritten (e.g. new upvotes), so Chroma's own filter sees the new values
-    got = store.get(live, sorted(wanted), embeddings=True)
-    have = dict(zip(got["ids"], got["embeddings"], strict=True))
-    kept = [(p, c, n) for p, c, n in chunks if c.chunk_id in have]
-    if kept:
-        _write(store, live, kept, np.array([have[c.chunk_id] for _, c, _ in kept]))
-    todo = [(p, c, n) for p, c, n in chunks if c.chunk_id not in have]
-    _embed_and_write(todo, store, live, embedder, settings, progress)
-
-    affected = [p.paper_id for p in fresh if p.paper_id in old_hash]
-    old_chunks = previous.catalogue.chunk_ids(affected + gone)
-    stale = sorted({cid for ids in old_chunks.values() for cid in ids} - wanted)
-    stale += [cid for cid in _pending_stale(previous) if cid not in wanted]
-
-    chunk_ids: dict[str, list[str]] = {}
-    for p, c, _ in chunks:
-        chunk_ids.setdefault(p.paper_id, []).append(c.chunk_id)
-    numbers = [int(n.rsplit("_g", 1)[1]) for n in store.generations()]
-    generation = max([active.generation, *numbers]) + 1  # above any staging collection left by a crash
-    name = store.generation_name(generation)
-    path = derived_path(settings, name)
-    update_derived(path, previous, affected + gone, fresh, chunk_ids)
-    # should the deletes below not happen (killed), the next update finds them here
-    atomic_write_text(path / _PENDING, json.dumps(stale))
-
-    store.set_active(Active(collection=live, generation=generation, embedder=embedder.name, dim=embedder.dim))
-    store.delete(live, stale)
-    _sweep_orphans(store, live, path)
-    (path / _PENDING).unlink(missing_ok=True)
-    for other in store.generations():  # staging collections left by killed full rebuilds
-        if other != live:
-            store.drop(other)
-    drop_derived(settings, keep={name})
-    removed_chunks = sum(len(v) for v in old_chunks.values())
-    total = (previous.catalogue.n_chunks if previous.catalogue.has_chunks
-             else sum(len(v) for v in previous.catalogue.all_chunk_ids().values())) - removed_chunks + len(chunks)
-    return IngestReport(
-        papers_total=0, papers_new=0, papers_changed=0, papers_unchanged=0,
-        chunks_total=total, chunks_embedded=len(todo), chunks_reused=total - len(todo),
-        generation=generation, collection=live, seconds=0.0,
-    )
-
-
-def _sweep_orphans(store: ChromaStore, live: str, path: Path) -> None:
-    """Delete the chunks the new generation does not list: those a killed update wrote for papers
-    that were never ingested again (an upload not retried). Only when the collection holds more
-    chunks than the generation lists, so an ordinary update pays one count."""
-    listed = try_open(path)
-    if listed is None or not listed.catalogue.has_chunks or store.count(live) <= (listed.catalogue.n_chunks or 0):
-        return
-    ids, _ = listed.catalogue.chunk_columns()
-    known = {x.decode("utf-8") for x in ids.tolist()}
-    store.delete(live, sorted(store.ids(live) - known))
-
-
-def _pending_stale(previous: Derived) -> list[str]:
-    try:
-        return [str(c) for c in json.loads((previous.path / _PENDING).read_text("utf-8"))]
-    except (OSError, ValueError, TypeError):
-        return []
-
-
-def _write(store: ChromaStore, name: str, batch: list[tuple[Paper, Chunk, int]], vectors: np.ndarray) -> None:
-    store.add(
-        name,
-        ids=[c.chunk_id for _, c, _ in batch],
-        embeddings=vectors,
-        documents=[c.text for _, c, _ in batch],
-        metadatas=[chunk_metadata(p, c, n) for p, c, n in batch],
-    )
-
-
-def _refresh_metadata(store: ChromaStore, name: str, chunks: list[tuple[Paper, Chunk, int]]) -> None:
-    """Re-write metadata whose paper fields changed while the chunk text did not."""
-    got = store.get(name, [c.chunk_id for _, c, _ in chunks], embeddings=True)
-    current = {i: (m, e) for i, m, e in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True)}
-    stale = [(p, c, n) for p, c, n in chunks if current[c.chunk_id][0] != chunk_metadata(p, c, n)]
-    if stale:
-        _write(store, name, stale, np.array([current[c.chunk_id][1] for _, c, _ in stale]))

@@ -1,8 +1,8 @@
 """Reference-manager exports as paper records: BibTeX / BibLaTeX (``.bib``, parsed by
 ``bibtexparser`` 2), RIS (``.ris``, by ``rispy``) and CSL-JSON (``.json``, as Zotero exports it).
 Each entry becomes the same record a JSONL line is (title, abstract, authors, date, url) and goes
-through the same validation (``rag.ingest.corpus``), so limits, skipped-entry warnings and errors naming
-file and line are those of every other format. LaTeX in BibTeX fields is turned into text by
+through the same validation (``rag.ingest.validate``), so limits, skipped-entry warnings and errors
+naming file and line are those of every other format. LaTeX in BibTeX fields is turned into text by
 ``rag.text.latex``. Pure logic over the file's text."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from rag.errors import CorpusError
 from rag.text.latex import normalise_latex
-from rag.types import Paper
+from rag.types.papers import Paper
 
 LAYOUTS = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}  # suffix -> the layout ingest reports
 REFERENCE_SUFFIXES = tuple(LAYOUTS)

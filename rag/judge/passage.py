@@ -16,7 +16,9 @@ Two layouts:
 
 from __future__ import annotations
 
-from rag.text.analysis import query_terms, split_sentences, terms
+from collections.abc import Collection
+
+from rag.text.analysis import split_sentences, terms
 from rag.text.lexicon import OWN_WORK
 
 MAX_SENTENCES = 3
@@ -24,19 +26,19 @@ LAYOUTS = ("top3", "ranked")
 _PREFIX = 4
 
 
-def passage_sentences(question: str, abstract: str, max_sentences: int = MAX_SENTENCES) -> list[str]:
-    """The ``max_sentences`` sentences with the most question terms (ties: the earlier
-    sentence), in the abstract's order."""
-    wanted = set(query_terms(question))
+def passage_sentences(question_terms: Collection[str], abstract: str, max_sentences: int = MAX_SENTENCES) -> list[str]:
+    """The ``max_sentences`` sentences with the most of the question's terms
+    (:func:`~rag.text.analysis.query_terms`; ties: the earlier sentence), in the abstract's order."""
+    wanted = set(question_terms)
     sentences = split_sentences(abstract)
     scored = sorted(range(len(sentences)),
                     key=lambda i: (-len(wanted & set(terms(sentences[i]))), i))[:max_sentences]
     return [sentences[i] for i in sorted(scored)]
 
 
-def ranked_sentences(question: str, abstract: str) -> list[str]:
+def ranked_sentences(question_terms: Collection[str], abstract: str) -> list[str]:
     """Every sentence of ``abstract``, the likeliest to decide first (ties: the earlier)."""
-    wanted = set(query_terms(question))
+    wanted = set(question_terms)
     prefixes = {t[:_PREFIX] for t in wanted if len(t) >= _PREFIX}
     sentences = split_sentences(abstract)
 
@@ -48,16 +50,16 @@ def ranked_sentences(question: str, abstract: str) -> list[str]:
     return [sentences[i] for i in sorted(range(len(sentences)), key=lambda i: (-score(i), i))]
 
 
-def judge_passage(question: str, title: str, abstract: str, layout: str = "top3",
+def judge_passage(question_terms: Collection[str], title: str, abstract: str, layout: str = "top3",
                   deciding: str | None = None) -> str:
     """The title, then the paper's sentences in ``layout``. ``deciding`` (training only) is the
     sentence a labeller marked as the one that decides: in the ``ranked`` layout it is moved up
     to third place when it ranks lower, so the judge learns from pairs whose evidence it reads."""
     if layout == "top3":
-        return f"{title}. " + " ".join(passage_sentences(question, abstract))
+        return f"{title}. " + " ".join(passage_sentences(question_terms, abstract))
     if layout != "ranked":
         raise ValueError(f"unknown judge input layout {layout!r} (known: {', '.join(LAYOUTS)})")
-    sentences = ranked_sentences(question, abstract)
+    sentences = ranked_sentences(question_terms, abstract)
     if deciding:
         at = next((i for i, s in enumerate(sentences) if s.strip() == deciding.strip()), None)
         if at is not None and at > 2:

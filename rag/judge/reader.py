@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from rag.errors import ModelError
-from rag.judge.passage import judge_passage
+from rag.judge.passage import LAYOUTS, judge_passage
 
 MAX_TOKENS = 128  # the window it was trained with
 BATCH = 32
@@ -41,6 +41,10 @@ class Reader:
                                  "names (sha256 differs); reinstall paperchat")
         self.threshold = float(self.card["threshold"])
         self.max_tokens = int(self.card.get("params", {}).get("max_len", MAX_TOKENS))
+        self.layout = str(self.card.get("params", {}).get("layout", "top3"))  # what it was trained to read
+        if self.layout not in LAYOUTS:
+            raise ModelError(f"the reading judge in {directory} reads a layout this version does not know "
+                             f"({self.layout!r}); reinstall paperchat")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
@@ -71,9 +75,11 @@ class Reader:
             out += (1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))).tolist()
         return out
 
-    def paper_probabilities(self, question: str, papers: Sequence) -> list[float]:
-        """Each paper as the judge was trained to read it: its title and best sentences."""
-        return self.probabilities(question, [judge_passage(question, p.title, p.abstract) for p in papers])
+    def paper_probabilities(self, question: str, question_terms: Sequence[str], papers: Sequence) -> list[float]:
+        """Each paper as the judge was trained to read it: its title and the sentences its card's
+        layout picks with the question's terms (``rag.judge.passage``)."""
+        return self.probabilities(question, [judge_passage(question_terms, p.title, p.abstract, self.layout)
+                                             for p in papers])
 
     def sentence_probabilities(self, question: str, title: str, sentences: Sequence[str]) -> list[float]:
         """Each sentence read on its own, after the paper's title: which one answers."""
@@ -95,7 +101,8 @@ def load_reader(directory: Path | None = None) -> Reader:
     return Reader(directory or shipped_directory())
 
 
-def read_evidence(reader: Reader, question: str, papers: list, threshold: float, quoted: int) -> None:
+def read_evidence(reader: Reader, question: str, question_terms: Sequence[str], papers: list, threshold: float,
+                  quoted: int) -> None:
     """Let the reader decide which retrieved papers answer a normal question (``PaperEvidence``,
     in place): each paper's probability from its title and best sentences decides ``relevant``
     and the order; the ``quoted`` most likely papers have their sentences reordered by the
@@ -103,7 +110,7 @@ def read_evidence(reader: Reader, question: str, papers: list, threshold: float,
     than the one that repeats the question's words."""
     if not papers:
         return
-    probs = reader.paper_probabilities(question, [pe.hit.paper for pe in papers])
+    probs = reader.paper_probabilities(question, question_terms, [pe.hit.paper for pe in papers])
     for pe, p in zip(papers, probs, strict=True):
         pe.relevant, pe.score = p >= threshold, p
         pe.reason = (f"judged {p:.0%} likely to answer by the reading judge" if pe.relevant

@@ -13,12 +13,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.lists.rules import ABSENCE_CUES, Property, judge_sentence, parse_property
-from rag.text.analysis import Idf, coverage, is_instruction_like, query_terms, split_sentences, terms, words
-from rag.text.claims import claim_of, contradiction
-from rag.text.frames import Frame, frame_conflict, question_frame
+from rag.answer.vetoes import opposition
+from rag.lists.rules import judge_sentence
+from rag.question.property import ABSENCE_CUES, Property
+from rag.question.read import Question
+from rag.text.analysis import Idf, coverage, is_instruction_like, split_sentences, terms, words
+from rag.text.frames import Frame
 from rag.text.lexicon import GRAMMATICAL_NEGATORS
-from rag.types import Hit
+from rag.types.papers import Hit
 
 _CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]]|\.(?=\s|$)")
 
@@ -37,11 +39,12 @@ _RANKED = {"rank_sent": "sent_title", "rank_dense": "dense_sent", "rank_phrase":
 
 
 @dataclass(frozen=True)
-class Question:
-    """A list question read once: its topic terms (absence cues removed), whether it asks for an
-    absence, its key terms (the rarest in the corpus) and the terms no abstract uses."""
+class ListQuestion:
+    """A list question as the list judge reads it against this corpus: its topic terms (absence
+    cues removed), whether it asks for an absence, its key terms (the rarest in the corpus) and
+    the terms no abstract uses."""
 
-    text: str
+    question: Question
     topic: tuple[str, ...]
     absence: bool
     key: tuple[str, ...]
@@ -50,24 +53,32 @@ class Question:
     pairs: frozenset[tuple[str, str]] = frozenset()
     short_absence: bool = False  # the absence is the whole property ("skip warmup"), not a detail of it
     absent_key: str | None = None  # the rarest term the question asks to be absent ("without ... warmup")
-    claim: str | None = None  # the finding asked for ("... show that code data degrades non-code tasks")
-    frame: Frame | None = None  # an attack or a defence asked for (rag.text.frames)
+
+    @property
+    def text(self) -> str:
+        return self.question.text
+
+    @property
+    def claim(self) -> str | None:
+        return self.question.claim
+
+    @property
+    def frame(self) -> Frame | None:
+        return self.question.frame
 
     @classmethod
-    def read(cls, question: str, idf: Idf) -> Question:
-        qt = query_terms(question)
-        prop = parse_property(question)
+    def read(cls, question: Question, idf: Idf) -> ListQuestion:
+        qt, prop = question.terms, question.property
         topic = tuple(t for t in qt if t not in ABSENCE_CUES) or tuple(qt)
         absence = any(t in ABSENCE_CUES for t in qt) or prop.polarity == "absence"
         ranked = sorted(topic, key=lambda t: -idf(t))
         key = tuple(ranked[: max(1, math.ceil(len(ranked) / 3))])
         oov = tuple(t for t in topic if not idf.known(t))
         absent_prop = Property(topic=topic, polarity="absence")
-        return cls(text=question, topic=topic, absence=absence, key=key, oov=oov, prop=absent_prop,
-                   short_absence=prop.polarity == "absence",
-                   absent_key=_absent_key(question, topic, idf), claim=claim_of(question),
-                   frame=question_frame(question),
-                   pairs=frozenset(p for p in pairs(question) if p[0] not in ABSENCE_CUES and p[1] not in ABSENCE_CUES))
+        text = question.text
+        return cls(question=question, topic=topic, absence=absence, key=key, oov=oov, prop=absent_prop,
+                   short_absence=prop.polarity == "absence", absent_key=_absent_key(text, topic, idf),
+                   pairs=frozenset(p for p in pairs(text) if p[0] not in ABSENCE_CUES and p[1] not in ABSENCE_CUES))
 
 
 @dataclass
@@ -99,7 +110,7 @@ def paper_sentences(abstract: str) -> list[str]:
     return [s for s in split_sentences(abstract) if not is_instruction_like(s)]
 
 
-def candidate_features(q: Question, hit: Hit, idf: Idf, sentence_sims: Sequence[float] | None = None,
+def candidate_features(q: ListQuestion, hit: Hit, idf: Idf, sentence_sims: Sequence[float] | None = None,
                        *, rank: int | None = None) -> Candidate:
     """Features of ``hit`` for ``q``; ``sentence_sims`` are the question's similarities to the
     paper's :func:`paper_sentences` (same order), when an embedder is at hand."""
@@ -167,13 +178,10 @@ def candidate_features(q: Question, hit: Hit, idf: Idf, sentence_sims: Sequence[
                      opposite=_opposite(q, paper.title, sents, idf))
 
 
-def _opposite(q: Question, title: str, sents: Sequence[str], idf: Idf) -> str:
+def _opposite(q: ListQuestion, title: str, sents: Sequence[str], idf: Idf) -> str:
     """Why the paper says the opposite of the finding asked for, or is on the other side of an
-    attack / defence question; empty when neither."""
-    why = contradiction(q.claim, title, sents, idf) if q.claim else None
-    if why:
-        return f"says the opposite of what the question asks ({why})"
-    return frame_conflict(q.frame, title, sents) or ""
+    attack / defence question; empty when neither (``rag.answer.vetoes``, as on the normal route)."""
+    return opposition(q.question, title, sents, idf)
 
 
 def relative_features(cands: Sequence[Candidate]) -> None:
@@ -218,7 +226,7 @@ def _absent_key(question: str, topic: Sequence[str], idf: Idf) -> str | None:
     return max(wanted, key=idf) if wanted else None
 
 
-def _contradicts(q: Question, title: str, sents: Sequence[str], idf: Idf) -> bool:
+def _contradicts(q: ListQuestion, title: str, sents: Sequence[str], idf: Idf) -> bool:
     """The paper uses the question's absent term, and no sentence (read alone or with the title)
     states it absent or reduced. A paper that never mentions the term is left to the model."""
     if q.absent_key is None:

@@ -25,15 +25,16 @@ from typing import TYPE_CHECKING
 from rag.lists.features import (
     FEATURES,
     Candidate,
-    Question,
+    ListQuestion,
     candidate_features,
     paper_sentences,
     relative_features,
 )
-from rag.lists.rules import Judgement, parse_property
+from rag.lists.rules import Judgement
+from rag.question.read import Question
 from rag.storage.fsutil import atomic_write
 from rag.text.analysis import Idf
-from rag.types import Hit, SearchResult
+from rag.types.papers import Hit, SearchResult
 
 if TYPE_CHECKING:
     import numpy as np
@@ -212,28 +213,28 @@ def shipped_model(path: Path | None = None) -> ListModel:
     return ListModel.load(path)
 
 
-def candidates(question: str, hits: Sequence[Hit], idf: Idf,
+def candidates(question: Question, hits: Sequence[Hit], idf: Idf,
                sims: Sequence[list[float] | None] | None = None, reader=None) -> list[Candidate]:
     """Features of every hit, in the order given (its position is its rank); ``sims``: the
     question's similarity to each evidence sentence of each hit, where computed; ``reader``: the
     reading judge (``rag.judge.reader``), whose probability for each hit joins the features."""
-    q = Question.read(question, idf)
+    q = ListQuestion.read(question, idf)
     out = [candidate_features(q, h, idf, sims[i] if sims is not None else None, rank=i + 1)
            for i, h in enumerate(hits)]
     if reader is not None and out:
-        probs = reader.paper_probabilities(question, [h.paper for h in hits])
+        probs = reader.paper_probabilities(question.text, question.terms, [h.paper for h in hits])
         for c, p in zip(out, probs, strict=True):
             c.features["reader"] = p
     relative_features(out)
     return out
 
 
-def pool_candidates(retriever, question: str, hits: Sequence[Hit], depth: int, reader=None) -> list[Candidate]:
+def pool_candidates(retriever, question: Question, hits: Sequence[Hit], depth: int, reader=None) -> list[Candidate]:
     """Features of a list question's pool as the product computes them: sentence similarities
     from the index's own embedder for the ``depth`` best-ranked papers (each paper's sentence
     vectors embedded once per index generation), the best chunk's similarity for the rest."""
     head = list(hits[:depth])
-    sims: list = SentenceSimilarity.of(retriever)(question, head) if head else []
+    sims: list = SentenceSimilarity.of(retriever)(question.text, head) if head else []
     sims += [None] * (len(hits) - len(head))
     return candidates(question, hits, retriever.idf, sims, reader)
 
@@ -250,14 +251,14 @@ def judge(cands: Sequence[Candidate], model: ListModel) -> list[Judgement]:
                       reason=f"{c.reason} (judged {p:.0%} likely)") for p, c in listed]
 
 
-def gather(retriever, question: str, cap: int, filters=None, mode: str = "hybrid") -> tuple[list[Hit], SearchResult]:
+def gather(retriever, question: Question, cap: int, filters=None, mode: str = "hybrid") -> tuple[list[Hit], SearchResult]:
     """The candidate pool of a list question: the ``cap`` best hybrid hits, then papers that a
     lexical pass over the topic alone finds (the question's phrasing can rank them low).
     Returns the pool and the first search's result (its filter facts)."""
-    res = retriever.search(question, k=cap, filters=filters, depth=cap, mode=mode)
+    res = retriever.search(question.text, k=cap, filters=filters, depth=cap, mode=mode)
     hits = list(res.hits)
     seen = {h.paper.paper_id for h in hits}
-    topic_q = " ".join(parse_property(question).topic)
+    topic_q = " ".join(question.property.topic)
     topic_mode = "bm25" if mode == "hybrid" else mode
     for h in retriever.search(topic_q, k=cap, filters=filters, mode=topic_mode).hits if topic_q else []:
         if h.paper.paper_id not in seen:

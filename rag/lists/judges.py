@@ -20,9 +20,11 @@ from rag.lists import near
 from rag.lists import rules as listing
 from rag.lists.features import READER_FEATURES, Candidate
 from rag.lists.model import JudgeCache, judge_with_llm
+from rag.question.read import Question
 from rag.settings import Settings
 from rag.text.analysis import Idf, is_instruction_like
-from rag.types import Exclusion, Hit, SearchResult
+from rag.types.answers import Exclusion
+from rag.types.papers import Hit, SearchResult
 
 LIST_RULES = "rules (aggregate)"
 LIST_LEARNED = "list judge (fitted)"
@@ -47,7 +49,7 @@ class ListInput:
     """What every judge may read: the question (standalone), the pool, the first search's result
     (its own hits and filter facts), the retriever and the corpus IDF."""
 
-    question: str
+    question: Question
     pool: Sequence[Hit]
     result: SearchResult
     retriever: object
@@ -71,7 +73,7 @@ class RulesJudge:
         self.settings = settings
 
     def run(self, given: ListInput) -> JudgeRun:
-        prop = listing.parse_property(given.question)
+        prop = given.question.property
         if prop.polarity == "absence":
             return Verdicts(listing.judge_all(given.pool, prop, given.idf))
         return Verdicts(listing.judge_presence(given.result.hits, given.question, given.idf, self.settings.listing))
@@ -114,7 +116,7 @@ class ModelJudge:
         refused: dict[str, listing.Judgement] = {}
         ranked = _ranked(given, self.settings)[: cfg.judge_cap]
         read = [c.hit for _, c in ranked]
-        for j in judge_with_llm(self.llm, given.question, read, self.cache,
+        for j in judge_with_llm(self.llm, given.question.text, read, self.cache,
                                 self.settings.prompts.judge, workers=cfg.judge_workers):
             if j.qualifies:
                 confirmed.append(j)
@@ -148,7 +150,7 @@ class ReaderJudge:
         threshold = listing_threshold(reader, cfg.reader_threshold)
         q = given.question
         pool = list(given.pool[: cfg.reader_depth])
-        probs = reader.paper_probabilities(q, [h.paper for h in pool])
+        probs = reader.paper_probabilities(q.text, q.terms, [h.paper for h in pool])
         listed = sorted((i for i, p in enumerate(probs) if p >= threshold), key=lambda i: (-round(probs[i], 3), i))
         judged = []
         for i in listed:
@@ -166,13 +168,13 @@ class ReaderJudge:
         yield  # a generator: nothing is shown before the list is final
 
 
-def _best_sentence(reader, question: str, hit: Hit) -> str | None:
+def _best_sentence(reader, question: Question, hit: Hit) -> str | None:
     """Of the sentences the judge reads that may be quoted (never one that addresses a model),
     the one it scores highest on its own."""
-    sentences = [s for s in passage_sentences(question, hit.paper.abstract) if not is_instruction_like(s)]
+    sentences = [s for s in passage_sentences(question.terms, hit.paper.abstract) if not is_instruction_like(s)]
     if not sentences:
         return None
-    probs = reader.sentence_probabilities(question, hit.paper.title, sentences)
+    probs = reader.sentence_probabilities(question.text, hit.paper.title, sentences)
     return sentences[max(range(len(sentences)), key=lambda i: (probs[i], -i))]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.errors import BackendError
 from rag.lists.rules import Judgement
 from rag.text.analysis import is_instruction_like, split_sentences
-from rag.types import Hit
+from rag.types.papers import Hit
 
 SCHEMA = {
     "type": "object",

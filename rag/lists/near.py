@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from rag.lists.features import Candidate
 from rag.lists.fitted import ListModel
-from rag.types import Exclusion, Hit
+from rag.types.answers import Exclusion
+from rag.types.papers import Hit
 
 
 def _exclusion(hit: Hit, quote: str, reason: str, closeness: float) -> Exclusion:

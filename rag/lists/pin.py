@@ -9,11 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from rag.types import Answer, Citation, Event, Line, Numbering
+from rag.answer.route import RouteContext
+from rag.question.read import Question
+from rag.types.answers import Answer, Citation, Event, Line, Numbering
 
 
 def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+class PinRoute:
+    """"Include the second one" after a list answer."""
+
+    def run(self, q: Question, ctx: RouteContext) -> Iterator[Event]:
+        assert ctx.history and q.pick is not None
+        yield from pin_back(q.asked, ctx.history[-1], q.pick, ctx.numbering, ctx.t0)
 
 
 def pin_back(question: str, prev: Answer, pick: int, numbering: Numbering, t0: float) -> Iterator[Event]:

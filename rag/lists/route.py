@@ -5,36 +5,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Protocol
 
 from rag.answer.parts import NO_LIST, filter_left_nothing, nearest, source
+from rag.answer.route import RouteContext
+from rag.answer.vetoes import unknown_name_veto
 from rag.errors import BackendError
 from rag.judge.passage import passage_sentences
 from rag.lists import fitted as list_judge
 from rag.lists import near
 from rag.lists import rules as listing
 from rag.lists.judges import ListInput, ListJudge, Verdicts, judges_for
-from rag.lists.model import JudgeCache
-from rag.question.unknown import unknown_names, unknown_note
+from rag.question.read import Question
+from rag.question.unknown import unknown_note
 from rag.settings import Settings
-from rag.text.analysis import Idf
 from rag.text.clauses import answering_span
-from rag.types import Answer, Citation, Event, Filters, Line, Numbering
+from rag.types.answers import Answer, Citation, Event, Line, Numbering
 
 
-class RouteContext(Protocol):
-    """What a route reads from the engine that runs it."""
-
-    retriever: object
-    llm: object
-    settings: Settings
-    judge_cache: JudgeCache
-
-    @property
-    def idf(self) -> Idf: ...
-
-
-def _item(j: listing.Judgement, numbers: Numbering, question: str, settings: Settings) -> tuple[Line, Citation]:
+def _item(j: listing.Judgement, numbers: Numbering, question: Question, settings: Settings) -> tuple[Line, Citation]:
     """A listed paper as a line (its quote cut to the clauses that answer) and its citation."""
     cfg = settings.answer
     p = j.hit.paper
@@ -70,13 +58,19 @@ def _judge(chain: list[ListJudge], given: ListInput, notes: list[str], emit) -> 
     raise AssertionError("a judge chain is never empty")
 
 
-def run_list(ctx: RouteContext, question: str, standalone: str, shown_as: str | None, filters: Filters | None,
-             numbering: Numbering, t0: float) -> Iterator[Event]:
-    """Answer a list question: every paper the judge finds to have the asked property, quoted."""
-    settings = ctx.settings
+class ListRoute:
+    """Which papers have a property ("which papers skip warmup?"): every paper the judge finds,
+    each quoted."""
+
+    def run(self, q: Question, ctx: RouteContext) -> Iterator[Event]:
+        yield from _run_list(q, ctx)
+
+
+def _run_list(q: Question, ctx: RouteContext) -> Iterator[Event]:
+    settings, numbering, t0 = ctx.settings, ctx.numbering, ctx.t0
     cfg = settings.answer
     cap = cfg.aggregate_candidates
-    hits, res = list_judge.gather(ctx.retriever, standalone, cap, filters, cfg.retrieval_mode)
+    hits, res = list_judge.gather(ctx.retriever, q, cap, ctx.filters, cfg.retrieval_mode)
     notes = [res.filter_note] if res.filter_note else []
     timings = {"retrieve_s": time.perf_counter() - t0}
     sources = [source(h) for h in hits]
@@ -85,7 +79,7 @@ def run_list(ctx: RouteContext, question: str, standalone: str, shown_as: str | 
 
     def item(j: listing.Judgement, numbers: Numbering) -> tuple[Line, Citation]:
         timings.setdefault("first_token_s", time.perf_counter() - t0)
-        return _item(j, numbers, standalone, settings)
+        return _item(j, numbers, q, settings)
 
     scratch = numbering.copy()  # streamed items are numbered on a scratch copy; the answer renumbers them
 
@@ -93,15 +87,15 @@ def run_list(ctx: RouteContext, question: str, standalone: str, shown_as: str | 
         line, c = item(j, scratch)
         return Event(type="line", line=line, citation=c)
 
-    missing = unknown_names(standalone, ctx.idf) if cfg.name_veto else []
+    missing = unknown_name_veto(q, ctx.idf, settings)
     if missing:  # whoever would judge: a name no abstract uses is in no paper here
         closest = hits[: cfg.near_misses]
-        quotes = [next(iter(passage_sentences(standalone, h.paper.abstract, 1)), "") for h in closest]
+        quotes = [next(iter(passage_sentences(q.terms, h.paper.abstract, 1)), "") for h in closest]
         judge, verdicts = chain[-1], Verdicts([], excluded=near.unread_name(closest, quotes, missing))
         notes.append(unknown_note(missing))
         yield Event(type="note", text=notes[-1])
     else:
-        judge, verdicts = yield from _judge(chain, ListInput(standalone, hits, res, ctx.retriever, ctx.idf),
+        judge, verdicts = yield from _judge(chain, ListInput(q, hits, res, ctx.retriever, ctx.idf),
                                             notes, streamed)
         notes += verdicts.notes
     judged = verdicts.judged
@@ -131,6 +125,6 @@ def run_list(ctx: RouteContext, question: str, standalone: str, shown_as: str | 
         lines = [Line(kind="heading", text=f"{count} {'say so' if len(judged) != 1 else 'says so'}:"), *items]
     cited_sources = [s for s in sources if s.cited] + [s for s in sources if not s.cited][:10]
     yield Event(type="done", answer=Answer(
-        question=question, lines=lines, citations=citations, refused=not judged, backend=judge.label,
-        route="aggregate", standalone_question=shown_as, sources=cited_sources, notes=notes,
+        question=q.asked, lines=lines, citations=citations, refused=not judged, backend=judge.label,
+        route="aggregate", standalone_question=q.shown_as, sources=cited_sources, notes=notes,
         timings={**timings, "total_s": time.perf_counter() - t0}, excluded=verdicts.excluded))

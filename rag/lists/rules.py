@@ -10,51 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from rag.answer.evidence import evidence_score, relevance
-from rag.settings import ListThresholds
+from rag.question.property import ABSENCE_CUES, Property
+from rag.question.read import Question
+from rag.settings_sections import ListThresholds
 from rag.text.analysis import (
     Idf,
     coverage,
     is_instruction_like,
-    query_terms,
     split_sentences,
     stem,
     terms,
     words,
 )
-from rag.text.lexicon import ABSENCE_CUE_WORDS, AGGREGATE_QUESTION, PRESENCE_ONLY_WORDS, QUESTION_NEGATION
-from rag.types import Hit
+from rag.text.lexicon import PRESENCE_ONLY_WORDS
+from rag.types.papers import Hit
 
-# Words that turn "X" into "without X / less X" in the question or in an abstract (stemmed).
-ABSENCE_CUES = {stem(w) for w in ABSENCE_CUE_WORDS}
 _PRESENCE_ONLY = {stem(w) for w in PRESENCE_ONLY_WORDS}
 _WINDOW = 7  # words between a cue and the topic: "removes the need for learning rate warm-up"
-
-Polarity = Literal["presence", "absence"]
-
-
-def is_aggregate(question: str) -> bool:
-    """True for questions whose answer is a set of papers rather than a fact."""
-    return bool(AGGREGATE_QUESTION.match(question))
-
-
-@dataclass(frozen=True)
-class Property:
-    topic: tuple[str, ...]  # stemmed terms the paper must be about
-    polarity: Polarity
-
-
-def parse_property(question: str) -> Property:
-    qt = query_terms(question)
-    absence = any(t in ABSENCE_CUES for t in qt) or bool(QUESTION_NEGATION.search(question))
-    topic = tuple(t for t in qt if t not in ABSENCE_CUES)
-    # "skip warmup" is about the absence of warmup; "training-free detectors of AI-generated
-    # text" is a property with many terms, where the cue word is part of the topic
-    if absence and 0 < len(topic) <= 3:
-        return Property(topic=topic, polarity="absence")
-    return Property(topic=tuple(qt), polarity="presence")
 
 
 @dataclass
@@ -151,9 +125,9 @@ class PresenceEvidence:
         return evidence_score(self.best, self.abstract, self.dense)
 
 
-def presence_evidence(hits: Sequence[Hit], question: str, idf: Idf, depth: int) -> list[PresenceEvidence]:
+def presence_evidence(hits: Sequence[Hit], question: Question, idf: Idf, depth: int) -> list[PresenceEvidence]:
     """Evidence for the best-ranked ``depth`` hits, in rank order."""
-    qt = query_terms(question)
+    qt = list(question.terms)
     out = []
     for hit in list(hits)[:depth]:
         title = set(terms(hit.paper.title))
@@ -180,7 +154,7 @@ def select_present(evidence: Sequence[PresenceEvidence], th: ListThresholds) -> 
     return found
 
 
-def judge_presence(hits: Sequence[Hit], question: str, idf: Idf,
+def judge_presence(hits: Sequence[Hit], question: Question, idf: Idf,
                    th: ListThresholds) -> list[Judgement]:
     """Papers among the best-ranked ``th.depth`` hits whose evidence clears the thresholds."""
     return select_present(presence_evidence(hits, question, idf, th.depth), th)

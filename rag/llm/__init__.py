@@ -1,6 +1,6 @@
 """LLM backends behind one small interface (:class:`~rag.llm.backend.LLMBackend`), picked by
 :func:`llm_from` from ``settings.resolved_backend()``; the table of backends and their
-capabilities is :mod:`rag.llm.registry`.
+capabilities is :mod:`rag.backends`.
 
 * ``local`` — :mod:`rag.llm.local`: a GGUF run in-process with xllamacpp (weights:
   :mod:`rag.llm.weights`);
@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rag.backends import OPENAI_URL
 from rag.errors import ConfigError
-from rag.llm.registry import OPENAI_URL
 
 if TYPE_CHECKING:
     from rag.llm.backend import LLMBackend

@@ -1,5 +1,5 @@
 """The one interface paperchat's code calls: :class:`LLMBackend`, a LlamaIndex LLM plus the name
-users see, its capabilities (from :mod:`rag.llm.registry`) and uniform error handling.
+users see, its capabilities (from :mod:`rag.backends`) and uniform error handling.
 
 ``stream`` (text deltas), ``complete`` (optionally constrained to a JSON schema), ``complete_json``
 and ``yes_no_logprob``. Every failure comes out as :class:`~rag.errors.BackendError` (``kind``
@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, LogProb, MessageRole
 
+from rag.backends import spec_for
 from rag.errors import BackendError, ConfigError, ModelError
 from rag.llm.errors import map_openai_error
-from rag.llm.registry import spec_for
 
 if TYPE_CHECKING:
     from llama_index.core.llms.llm import LLM

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from rag.backends import BACKENDS, OPENAI_URL, spec_for
 from rag.errors import ConfigError
-from rag.llm.registry import BACKENDS, OPENAI_URL, spec_for
 from rag.settings import Settings
 from rag.text.sanitize import has_controls
 

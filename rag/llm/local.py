@@ -2,17 +2,14 @@
 directly; no HTTP on our side), as a LlamaIndex ``CustomLLM``.
 
 One xllamacpp ``Server`` per (model, context, threads) per process, loaded on first use and
-shared; streaming runs llama.cpp's blocking callback in a worker thread feeding a queue, and
-closing the stream stops generation. Failures come out as BackendError.
+shared (:mod:`rag.llm.local_servers`); streaming runs llama.cpp's blocking callback in a worker
+thread feeding a queue, and closing the stream stops generation. Failures come out as BackendError.
 """
 
 from __future__ import annotations
 
-import atexit
 import queue
-import secrets
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -30,72 +27,9 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.custom import CustomLLM
 from pydantic import Field, PrivateAttr
 
-from rag.errors import BackendError, ModelError
+from rag.errors import BackendError
 from rag.llm.errors import ErrorKind
-
-_servers: dict[tuple[str, int, int], Any] = {}
-_servers_lock = threading.Lock()
-_streams: set[tuple[threading.Event, threading.Thread]] = set()
-_streams_lock = threading.Lock()
-_atexit_registered = False
-EXIT_WAIT_S = 15.0
-
-
-def _stop_streams_at_exit() -> None:
-    """Ask running generations to stop and wait for them (bounded) before the interpreter tears
-    down: a worker thread still inside llama.cpp at finalization aborts the process."""
-    with _streams_lock:
-        active = list(_streams)
-    for stop, _ in active:
-        stop.set()
-    deadline = time.monotonic() + EXIT_WAIT_S
-    for _, worker in active:
-        worker.join(timeout=max(0.0, deadline - time.monotonic()))
-
-
-def _load_server(path: str, n_ctx: int, n_threads: int) -> Any:
-    """One xllamacpp Server per (model, context, threads) per process: loading is paid once.
-
-    llama.cpp's server queues concurrent requests itself, so sharing one is thread-safe; the lock
-    only makes sure two threads asking at once do not both load the model.
-    """
-    key = (path, n_ctx, n_threads)
-    with _servers_lock:
-        server = _servers.get(key)
-        if server is not None:
-            return server
-        try:
-            import xllamacpp
-        except ImportError as e:
-            raise ModelError(
-                f"the local backend needs the package 'xllamacpp' ({e}); run `pip install xllamacpp`"
-            ) from None
-
-        params = xllamacpp.CommonParams()
-        params.model.path = path
-        params.n_ctx = n_ctx
-        params.n_parallel = 1  # one slot: the whole context window serves one request at a time
-        params.cpuparams.n_threads = n_threads
-        params.cpuparams_batch.n_threads = n_threads
-        params.verbosity = 0
-        params.ui = False
-        params.cache_ram_mib = 256  # host-RAM prompt cache; the default is 8 GiB
-        # Server() also listens on a random 127.0.0.1 port; a random key we never use keeps
-        # other local users off it. Direct handle_* calls do not go through HTTP auth.
-        params.api_keys = [secrets.token_hex(16)]
-        try:
-            server = xllamacpp.Server(params)
-        except RuntimeError as e:
-            raise ModelError(
-                f"llama.cpp could not load {path} ({e}): is it a complete GGUF file of a "
-                "model architecture this xllamacpp version supports?"
-            ) from None
-        global _atexit_registered
-        if not _atexit_registered:
-            atexit.register(_stop_streams_at_exit)
-            _atexit_registered = True
-        _servers[key] = server
-        return server
+from rag.llm.local_servers import load_server, streams, streams_lock
 
 
 def _message_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
@@ -156,7 +90,7 @@ class LocalLlamaCpp(CustomLLM):
         """Load the model now (a few seconds) instead of on the first request."""
         with self._lock:
             if self._server is None:
-                self._server = _load_server(self.model_path, self.context_window, self.n_threads)
+                self._server = load_server(self.model_path, self.context_window, self.n_threads)
 
     # --- raw OpenAI-style dicts ---------------------------------------------------------------
     def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,14 +163,14 @@ class LocalLlamaCpp(CustomLLM):
             except BaseException as e:  # noqa: BLE001 - handed to the consumer thread
                 chunks.put(e)
             finally:
-                with _streams_lock:
-                    _streams.discard(entry)
+                with streams_lock:
+                    streams.discard(entry)
                 chunks.put(done)
 
         worker = threading.Thread(target=work, name="paperchat-llamacpp-stream", daemon=True)
         entry = (stop, worker)
-        with _streams_lock:
-            _streams.add(entry)
+        with streams_lock:
+            streams.add(entry)
         worker.start()
         try:
             while (item := chunks.get()) is not done:

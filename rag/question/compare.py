@@ -9,22 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.text.analysis import name_pattern, names
+from rag.text.analysis import name_pattern
 from rag.text.lexicon import COMPARE_QUESTION, SEVERAL_PAPERS
-from rag.types import Hit
+from rag.types.papers import Hit
 
 
 def is_compare(question: str) -> bool:
     return bool(COMPARE_QUESTION.search(question))
 
 
-def named_papers(question: str, hits: Sequence[Hit]) -> list[Hit]:
+def named_papers(question: str, names_used: Sequence[str], hits: Sequence[Hit]) -> list[Hit]:
     """The retrieved papers the question names, one per name in the order named: a paper whose
     title uses the name comes before one whose abstract does; a name that an already chosen paper
     uses picks nothing new. "The two Partial FC papers" takes every title that uses the name."""
     chosen: list[Hit] = []
     several = bool(SEVERAL_PAPERS.search(question))
-    found = [n for n in names(question) if len(n) > 2]
+    found = [n for n in names_used if len(n) > 2]
     order = sorted(found, key=lambda n: question.find(n))
     for name in order:
         form = name_pattern(name)

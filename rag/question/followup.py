@@ -22,7 +22,7 @@ from rag.text.lexicon import (
     PLURAL_REF,
     PRONOUN_REF,
 )
-from rag.types import Answer
+from rag.types.answers import Answer
 
 MAX_PINNED = 5
 

@@ -15,8 +15,9 @@ Pure logic over corpus IDF.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from rag.text.analysis import Idf, names, stem, words
+from rag.text.analysis import Idf, stem, words
 from rag.text.lexicon import NAME_VARIANT_SUFFIXES
 
 _DIMENSIONS = re.compile(r"^\d+(?:x\d+)+$")  # "256x256" is a size, not a name
@@ -26,12 +27,13 @@ def _known(word: str, idf: Idf) -> bool:
     return any(idf.known(stem(word + v)) for v in NAME_VARIANT_SUFFIXES) or idf.known(word)
 
 
-def unknown_names(question: str, idf: Idf) -> list[str]:
-    """The question's names with a word no indexed abstract or title uses (an alternative offered
-    with "or" is not required: "GPU or NPU kernels")."""
+def unknown_names(question: str, names_used: Sequence[str], idf: Idf) -> list[str]:
+    """Of the question's names (``names_used``, as :func:`~rag.text.analysis.names` reads them),
+    those with a word no indexed abstract or title uses (an alternative offered with "or" is not
+    required: "GPU or NPU kernels")."""
     out = []
     lowered = f" {' '.join(words(question))} "
-    for name in names(question):
+    for name in names_used:
         parts = [w for w in words(name) if len(w) >= 3 and not w.isdigit() and not _DIMENSIONS.match(w)]
         missing = [w for w in parts if not _known(w, idf)]
         if not missing:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.text.analysis import Idf, terms
-from rag.types import Paper
+from rag.types.papers import Paper
 
 FORMAT = 1
 

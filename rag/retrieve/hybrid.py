@@ -15,14 +15,15 @@ import numpy as np
 
 from rag.embed.bundled import Embedder
 from rag.errors import IndexMissingError
-from rag.ingest.derived import Derived, build_from_store, derived_path, doc_freq_of, try_open
+from rag.retrieve.derived import Derived, build_from_store, derived_path, doc_freq_of, try_open
 from rag.retrieve.lexical import LexicalIndex  # noqa: F401 - re-exported: it used to live here
 from rag.retrieve.rank import collapse_chunks, rrf_fuse, score_fuse, top
 from rag.settings import Settings
 from rag.storage.catalogue import PaperMap
-from rag.storage.chroma import Active, ChromaStore, where_clause
+from rag.storage.chroma import Active, ChromaStore
+from rag.storage.chroma_layout import where_clause
 from rag.text.analysis import Idf, word_set
-from rag.types import Filters, Hit, Mode, Paper, SearchResult
+from rag.types.papers import Filters, Hit, Mode, Paper, SearchResult
 
 # a filter keeping at least this share of the papers is applied to a deeper unfiltered dense query
 POSTFILTER_MIN_SHARE = 0.2

@@ -5,26 +5,13 @@ start-up (26 s, most of a 2 GiB heap) and a date filter looped over them in Pyth
 row ``i`` is the lexical index's document ``i``; a paper is read from SQLite only when it is
 shown, and filters are vectorised masks over two memory-mapped columns. The files are written
 once by ingest and never changed, so every process opens them read-only and shares the page cache.
-
-Files in the generation's directory: ``papers.sqlite`` (row, paper_id, content_hash, chunk ids,
-the paper as JSON; and chunk id -> row), ``date_ord.npy`` (yyyymmdd, 0 when the paper has no full date),
-``upvotes.npy`` (-1 when unknown), ``live.npy`` (false for a removed paper's row),
-``date_how.npy`` (how the date is known: written, its year inferred and how, month and day only,
-none; codes of :data:`rag.ingest.dates.DATE_KINDS`),
-``chunk_id.npy`` / ``chunk_row.npy`` (every chunk id of the chunks table and its paper's row, as
-columns: a selective filter turns into the passing papers' chunk ids without SQL) and
-``facts.json`` (papers per source, for ``stats``).
-
-An update (:func:`update_catalogue`) does not rewrite the catalogue (220 s at 1M papers): it
-copies the previous generation's SQLite file (seconds), deletes the removed papers' rows and
-inserts the new ones in one transaction, and extends the columns. Rows keep their numbers (they
-are the lexical index's rows, which keep theirs too); a removed paper leaves a dead row.
+This module reads a catalogue; :mod:`rag.storage.catalogue_write` writes one, and
+:mod:`rag.storage.catalogue_format` holds its files and column encodings.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import threading
 from collections import Counter
@@ -34,145 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.ingest.dates import DATE_KINDS, date_counts, date_kind
-from rag.types import Filters, Paper
+from rag.storage.catalogue_format import DB_FILE, KIND_CODE, date_how_code, date_ord_of, id_column
+from rag.text.dates import DATE_KINDS, date_counts
+from rag.types.papers import Filters, Paper
 
-_DB = "papers.sqlite"
 _IN_CHUNK = 900  # SQLite's default limit on bound parameters is 999
-
-
-def _date_ord(iso: str | None) -> int:
-    return int(iso.replace("-", "")) if iso else 0
 
 
 def _iso(ordinal: int) -> str:
     return f"{ordinal // 10000:04d}-{ordinal // 100 % 100:02d}-{ordinal % 100:02d}"
 
 
-def _create(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE papers (row INTEGER PRIMARY KEY, paper_id TEXT NOT NULL UNIQUE, "
-               "content_hash TEXT NOT NULL, chunk_ids TEXT NOT NULL, data TEXT NOT NULL)")
-    # chunk id -> row: a dense hit needs no Chroma metadata to find (and vet) its paper
-    db.execute("CREATE TABLE chunks (chunk_id TEXT PRIMARY KEY, row INTEGER NOT NULL, paper_id TEXT NOT NULL) "
-               "WITHOUT ROWID")
-
-
-def _insert(db: sqlite3.Connection, first_row: int, papers: Sequence[Paper],
-            chunk_ids: Sequence[Sequence[str]]) -> None:
-    db.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?)", (
-        (first_row + i, p.paper_id, p.content_hash, json.dumps(list(c)), json.dumps(p.to_dict()))
-        for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True))))
-    db.executemany("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?)", (
-        (cid, first_row + i, p.paper_id) for i, (p, c) in enumerate(zip(papers, chunk_ids, strict=True))
-        for cid in c))
-
-
-_KIND_CODE = {k: i for i, k in enumerate(DATE_KINDS)}
-_INFERRED_FROM = _KIND_CODE["page-header"]  # codes from here on are inferred years
-
-
-def _date_how(date_iso: str | None, date_text: str | None, date_inferred: str | None) -> int:
-    return _KIND_CODE[date_kind(date_iso, date_text, date_inferred)]
-
-
-def _columns(papers: Sequence[Paper]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (np.array([_date_ord(p.date) for p in papers], dtype=np.int32),
-            np.array([-1 if p.upvotes is None else p.upvotes for p in papers], dtype=np.int64),
-            np.array([_date_how(p.date, p.date_text, p.date_inferred) for p in papers], dtype=np.int8))
-
-
-def _save_columns(path: Path, date_ord: np.ndarray, upvotes: np.ndarray, live: np.ndarray,
-                  sources: Mapping[str, int], date_how: np.ndarray) -> None:
-    np.save(path / "date_ord.npy", date_ord)
-    np.save(path / "upvotes.npy", upvotes)
-    np.save(path / "live.npy", live)
-    np.save(path / "date_how.npy", date_how)
-    (path / "facts.json").write_text(json.dumps({"sources": dict(sorted(sources.items()))}), "utf-8")
-
-
-def _chunk_columns(first_row: int, chunk_ids: Sequence[Sequence[str]],
-                   taken: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The chunks table's new entries as columns, as ``INSERT OR IGNORE`` leaves them: a chunk id
-    already in ``taken`` or met earlier keeps its first row."""
-    seen = set() if taken is None else {bytes(x) for x in np.asarray(taken)}
-    ids, rows = [], []
-    for i, cids in enumerate(chunk_ids):
-        for cid in cids:
-            key = cid.encode("utf-8")
-            if key not in seen:
-                seen.add(key)
-                ids.append(key)
-                rows.append(first_row + i)
-    return _id_column(ids), np.array(rows, dtype=np.int64)
-
-
-def _id_column(ids: Sequence[bytes]) -> np.ndarray:
-    """Fixed-width bytes as wide as the longest id (24 for rag.ingest.chunk.chunk_id's)."""
-    return np.array(ids, dtype=bytes) if len(ids) else np.zeros(0, dtype="S1")
-
-
-def _save_chunk_columns(path: Path, ids: np.ndarray, rows: np.ndarray) -> None:
-    np.save(path / "chunk_id.npy", ids)
-    np.save(path / "chunk_row.npy", rows.astype(np.int64))
-
-
-def write_catalogue(path: Path, papers: Sequence[Paper], chunk_ids: Sequence[Sequence[str]]) -> None:
-    """Write the catalogue of ``papers`` (row order) into directory ``path``."""
-    path.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path / _DB)
-    try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        _create(db)
-        _insert(db, 0, papers, chunk_ids)
-        db.commit()
-    finally:
-        db.close()
-    date_ord, upvotes, date_how = _columns(papers)
-    _save_columns(path, date_ord, upvotes, np.ones(len(papers), dtype=bool), Counter(p.source for p in papers),
-                  date_how)
-    _save_chunk_columns(path, *_chunk_columns(0, chunk_ids))
-
-
-def update_catalogue(path: Path, previous: Catalogue, remove: Sequence[str], papers: Sequence[Paper],
-                     chunk_ids: Sequence[Sequence[str]]) -> np.ndarray:
-    """Write into directory ``path`` the catalogue of ``previous`` without the papers ``remove``
-    and with ``papers`` added in new rows after the last one (a changed paper is removed and added).
-    Returns the new live mask over rows (what the lexical index's update needs as ``keep``,
-    extended by the new rows). ``previous``'s files are only read."""
-    path.mkdir(parents=True, exist_ok=True)
-    gone = previous.rows_and_chunks(remove)
-    old_sources = Counter(p.source for p in previous.papers_of(list(gone)))
-    shutil.copyfile(previous.path / _DB, path / _DB)  # a file copy: seconds at 1M papers
-    db = sqlite3.connect(path / _DB)
-    try:
-        db.execute("PRAGMA journal_mode=OFF")  # a private copy in a temporary directory
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("BEGIN")
-        db.executemany("DELETE FROM papers WHERE row = ?", ((row,) for row, _ in gone.values()))
-        db.executemany("DELETE FROM chunks WHERE chunk_id = ? AND row = ?",
-                       ((cid, row) for row, cids in gone.values() for cid in cids))
-        _insert(db, previous.n_rows, papers, chunk_ids)
-        db.commit()
-    finally:
-        db.close()
-    dead = np.array(sorted(row for row, _ in gone.values()), dtype=np.int64)
-    live = np.concatenate([previous.live_rows(), np.ones(len(papers), dtype=bool)])
-    live[dead] = False
-    date_new, up_new, how_new = _columns(papers)
-    date_ord = np.concatenate([np.asarray(previous.date_ord), date_new])
-    upvotes = np.concatenate([np.asarray(previous.upvotes), up_new])
-    date_how = np.concatenate([previous.date_how_column(), how_new])
-    date_ord[dead], upvotes[dead], date_how[dead] = 0, -1, 0
-    sources = previous.sources() - old_sources + Counter(p.source for p in papers)
-    _save_columns(path, date_ord, upvotes, live, sources, date_how)
-    old_ids, old_rows = previous.chunk_columns()
-    if dead.size:  # the DELETE above: a removed paper's chunks leave the table
-        kept = ~np.isin(old_rows, dead)
-        old_ids, old_rows = old_ids[kept], old_rows[kept]
-    new_ids, new_rows = _chunk_columns(previous.n_rows, chunk_ids, taken=old_ids)
-    _save_chunk_columns(path, np.concatenate([old_ids, new_ids]), np.concatenate([old_rows, new_rows]))
-    return live
+_INFERRED_FROM = KIND_CODE["page-header"]  # codes from here on are inferred years
 
 
 class Catalogue:
@@ -180,15 +40,15 @@ class Catalogue:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        if not (path / _DB).is_file():
-            raise FileNotFoundError(path / _DB)
+        if not (path / DB_FILE).is_file():
+            raise FileNotFoundError(path / DB_FILE)
         self.date_ord = np.load(path / "date_ord.npy", mmap_mode="r")
         self.upvotes = np.load(path / "upvotes.npy", mmap_mode="r")
         # catalogues written before updates patched them have no dead rows and no live column
         self.live = np.load(path / "live.npy", mmap_mode="r") if (path / "live.npy").is_file() else None
         self.n_rows = int(self.date_ord.shape[0])
         self._local = threading.local()
-        self._uri = f"file:{(path / _DB).resolve()}?mode=ro&immutable=1"
+        self._uri = f"file:{(path / DB_FILE).resolve()}?mode=ro&immutable=1"
         self.n = int(self._db().execute("SELECT count(*) FROM papers").fetchone()[0])
         n_live = self.n_rows if self.live is None else int(np.count_nonzero(self.live))
         if (self.n != n_live or self.n_rows != self.upvotes.shape[0]
@@ -224,7 +84,7 @@ class Catalogue:
         return how if how.shape == (self.n_rows,) else None
 
     def date_how_column(self) -> np.ndarray:
-        """How each row's date is known (codes of :data:`rag.ingest.dates.DATE_KINDS`, 0 for a dead row),
+        """How each row's date is known (codes of :data:`rag.text.dates.DATE_KINDS`, 0 for a dead row),
         as a new array; from SQL when this catalogue predates the column (an update then writes
         it, so the pass is paid once)."""
         if self.date_how is not None:
@@ -233,7 +93,7 @@ class Catalogue:
         for row, iso, text, inferred in self._db().execute(
                 "SELECT row, json_extract(data, '$.date'), json_extract(data, '$.date_text'), "
                 "json_extract(data, '$.date_inferred') FROM papers"):
-            how[row] = _date_how(iso, text, inferred)
+            how[row] = date_how_code(iso, text, inferred)
         return how
 
     def chunk_columns(self) -> tuple[np.ndarray, np.ndarray]:
@@ -242,9 +102,9 @@ class Catalogue:
         if self._chunk_cols is not None:
             return np.asarray(self._chunk_cols[0]), np.asarray(self._chunk_cols[1])
         if not self.has_chunks:
-            return _id_column([]), np.zeros(0, dtype=np.int64)
+            return id_column([]), np.zeros(0, dtype=np.int64)
         got = self._db().execute("SELECT chunk_id, row FROM chunks ORDER BY row").fetchall()
-        return _id_column([c.encode("utf-8") for c, _ in got]), np.array([r for _, r in got], dtype=np.int64)
+        return id_column([c.encode("utf-8") for c, _ in got]), np.array([r for _, r in got], dtype=np.int64)
 
     def chunk_ids_passing(self, mask: np.ndarray, at_most: int) -> list[str] | None:
         """Ids of the chunks whose paper passes ``mask`` (rows, as from :meth:`mask`); None when
@@ -370,9 +230,9 @@ class Catalogue:
             lacks |= ~has
             keep &= has
             if filters.date_from:
-                keep &= d >= _date_ord(filters.date_from)
+                keep &= d >= date_ord_of(filters.date_from)
             if filters.date_to:
-                keep &= d <= _date_ord(filters.date_to)
+                keep &= d <= date_ord_of(filters.date_to)
         if filters.min_upvotes is not None:
             u = np.asarray(self.upvotes)
             lacks |= u < 0
@@ -390,7 +250,7 @@ class Catalogue:
             return 0, None
         how = np.asarray(self.date_how)
         inferred = 0 if mask is None else int(np.count_nonzero((how >= _INFERRED_FROM) & (np.asarray(mask) > 0)))
-        yearless = how == _KIND_CODE["without-year"]
+        yearless = how == KIND_CODE["without-year"]
         if self.live is not None:
             yearless &= np.asarray(self.live)
         return inferred, int(np.count_nonzero(yearless))

@@ -1,8 +1,8 @@
 """Chroma adapter: embedded ``PersistentClient`` by default, ``HttpClient`` when CHROMA_HOST is set.
 
-This module owns everything that knows Chroma: the metadata layout of a chunk record (paper fields
-on every chunk, the whole abstract on a paper's head chunk), how :class:`~rag.types.Filters`
-become a ``where`` clause, and how the paper list is read back.
+This module owns the Chroma client: collections, the pointer to the live generation, paged reads
+and writes, queries. What a chunk record holds (the paper fields on every chunk, the whole abstract
+on a paper's head chunk) and how filters become a ``where`` clause is :mod:`rag.storage.chroma_layout`.
 
 The index lives in *generations*: each ingest that changes something writes a new collection and
 then flips one pointer record (a single upsert, atomic in Chroma). Readers only follow the
@@ -15,63 +15,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from rag.errors import StoreError
 from rag.settings import Settings
-from rag.types import Filters, Paper
-
-if TYPE_CHECKING:
-    from rag.ingest.chunk import Chunk
+from rag.storage.chroma_layout import paper_from_metadata
+from rag.types.papers import Paper
 
 _POINTER_ID = "active"
 _GET_PAGE = 2000
 _MAX_UPSERT = 5000  # below Chroma's own limit; bigger batches gain nothing
-# Paper fields stored as Chroma metadata on every chunk (Chroma forbids None values).
-_SCALAR_FIELDS = ("paper_id", "title", "source", "line", "authors", "organization", "date", "date_text",
-                  "upvotes", "url", "author_names", "date_inferred")
-
-
-def date_ord(iso: str | None) -> int | None:
-    """yyyy-mm-dd -> yyyymmdd, an int Chroma can range-filter."""
-    return int(iso.replace("-", "")) if iso else None
-
-
-def paper_metadata(paper: Paper) -> dict:
-    meta = {k: getattr(paper, k) for k in _SCALAR_FIELDS if getattr(paper, k) is not None}
-    if paper.date:
-        meta["date_ord"] = date_ord(paper.date)
-    meta["content_hash"] = paper.content_hash
-    return meta
-
-
-def chunk_metadata(paper: Paper, chunk: Chunk, n_chunks: int) -> dict:
-    meta = paper_metadata(paper)
-    meta.update(chunk_index=chunk.index, n_chunks=n_chunks)
-    if chunk.index == 0:
-        # the head chunk carries the whole abstract, so the paper list can be rebuilt from Chroma
-        meta["abstract"] = paper.abstract
-    return meta
-
-
-def paper_from_metadata(meta: dict, abstract: str) -> Paper:
-    return Paper(abstract=abstract, **{k: meta.get(k) for k in _SCALAR_FIELDS})
-
-
-def where_clause(filters: Filters) -> dict | None:
-    """``filters`` in Chroma's ``where`` syntax over the chunk metadata (None: no filter)."""
-    clauses: list[dict] = []
-    if filters.date_from:
-        clauses.append({"date_ord": {"$gte": date_ord(filters.date_from)}})
-    if filters.date_to:
-        clauses.append({"date_ord": {"$lte": date_ord(filters.date_to)}})
-    if filters.min_upvotes is not None:
-        clauses.append({"upvotes": {"$gte": filters.min_upvotes}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 @dataclass(frozen=True)

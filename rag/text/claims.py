@@ -23,8 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from rag.text.analysis import STOPWORDS, split_sentences, stem, terms, words
-from rag.text.frames import frame_conflict, question_frame
+from rag.text.analysis import STOPWORDS, stem, terms, words
 from rag.text.lexicon import (
     COMPARATIVES_BETTER,
     COMPARATIVES_CHEAPER,
@@ -253,29 +252,3 @@ def opposed(claim: str, sentences: Sequence[str], subject: Sequence[str]) -> str
         return None
     said = {"up": "helps", "down": "hurts", "none": "makes no difference"}
     return f"the claim says it {said[want]} where the abstract says it {' / '.join(said[d] for d in sorted(stated))}"
-
-
-def drop_opposed(question: str, papers: Sequence, idf) -> list[str]:
-    """Mark as not relevant the evidence papers (``PaperEvidence``) that state the opposite of the
-    finding a question asks for ("Which paper finds that code hurts reasoning?" and a paper
-    reporting that code helps it), or stand on the other side of an attack / defence question
-    (``rag.text.frames``). Returns a note per paper dropped, in words."""
-    claim = claim_of(question)
-    want = question_frame(question)
-    if claim is None and want is None:
-        return []
-    notes = []
-    for pe in papers:
-        if not pe.relevant:
-            continue
-        p = pe.hit.paper
-        why = contradiction(claim, p.title, [s.text for s in pe.sentences], idf) if claim else None
-        if why:
-            pe.relevant, pe.reason = False, f"says the opposite ({why})"
-            notes.append(f"not cited: “{p.title}” says the opposite of what the question asks ({why})")
-            continue
-        side = frame_conflict(want, p.title, split_sentences(p.abstract))
-        if side:
-            pe.relevant, pe.reason = False, side
-            notes.append(f"not cited: “{p.title}” {side}")
-    return notes

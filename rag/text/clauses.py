@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from rag.text.analysis import names, numbers, query_terms, terms
+from rag.text.analysis import numbers, terms
 from rag.text.lexicon import CLAUSE_TAILS, CONCESSIVE_OPENING, NOT_A_CLAUSE, OPENING_MARKER, QUOTE_SUBJECTS
 
 KEEP_UNDER_WORDS = 24  # a sentence shorter than this is quoted whole
@@ -121,7 +122,14 @@ def _trim(sentence: str, start: int, end: int, cut_after: bool) -> tuple[int, in
     return start, end
 
 
-def answering_span(sentence: str, question: str, *, ignore: Iterable[str] = (),
+class Asked(Protocol):
+    """What a clause cut reads of the question (``rag.question.read.Question`` has both)."""
+
+    terms: tuple[str, ...]  # its content terms
+    names: tuple[str, ...]  # the names it uses
+
+
+def answering_span(sentence: str, question: Asked, *, ignore: Iterable[str] = (),
                    keep_under_words: int = KEEP_UNDER_WORDS, min_span_words: int = MIN_SPAN_WORDS,
                    min_cut_words: int = MIN_CUT_WORDS) -> Span:
     """The smallest run of ``sentence``'s clauses that holds every term of ``question`` the
@@ -132,10 +140,10 @@ def answering_span(sentence: str, question: str, *, ignore: Iterable[str] = (),
     if _words(sentence) < keep_under_words:
         return whole
     skip = set(ignore)
-    wanted = {t for t in query_terms(question) if t not in skip} & set(terms(sentence))
+    wanted = {t for t in question.terms if t not in skip} & set(terms(sentence))
     # a sentence that matches only the names the question uses (the papers a compare question
     # names) says how they work in the clauses that do not repeat the name: keep it whole
-    named = set(terms(" ".join(names(question))))
+    named = set(terms(" ".join(question.names)))
     if not wanted - named:
         return whole
     parts = clauses(sentence)

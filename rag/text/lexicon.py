@@ -6,10 +6,13 @@ checks that the readers agree on the words they share, or asserts the difference
 intended. A module that needs English imports it from here; the rest of ``rag/`` holds none
 (the test scans for literal word lists elsewhere).
 
-Lists hold words as written (lower case, not stemmed): a reader that compares stems stems them
-itself, once, at its own import (``frozenset(stem(w) for w in ...)``). Patterns are compiled here,
-with the flags that are part of their meaning (the case-sensitive ones read capitals on purpose).
-Nothing here does more than build constants: no file reads, no models.
+The words themselves are in ``lexicon.txt`` beside this module (read once, at import, by
+:mod:`rag.text.lexicon_file`): each list is named, explained and read (a set, ordered entries or a
+table) here, under the same name as its section there. Lists hold words as written (lower case, not
+stemmed): a reader that compares stems stems them itself, once, at its own import
+(``frozenset(stem(w) for w in ...)``). Patterns are compiled here, with the flags that are part of
+their meaning (the case-sensitive ones read capitals on purpose). Nothing here does more than build
+constants: no other file is read, no model loaded.
 
 Sections, by meaning: the analyser's stopwords · negation and absence · quantity · direction of a
 finding · comparisons · attack and defence · questions and follow-ups · quoting · titles and names.
@@ -18,42 +21,23 @@ finding · comparisons · attack and defence · questions and follow-ups · quot
 from __future__ import annotations
 
 import re
-from types import MappingProxyType
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
+from rag.text.lexicon_file import entries, table, words
 
 # --- the analyser's stopwords (rag.text.analysis) -----------------------------------------------------------
-INDEX_STOPWORDS = _words("""
-a an and are as at be but by for if in into is it no not of on or such that the their then there these
-they this to was will with
-""")
+INDEX_STOPWORDS = words("INDEX_STOPWORDS")
 """Lucene's English stopwords (bm25s's "en" list): dropped from BM25 index tokens. Short on purpose,
 so BM25 scores stay those of the library's defaults."""
 
-QUERY_NOISE = frozenset(("paper", "papers", "article", "articles", "abstract", "abstracts", "which", "what",
-                         "whose", "who", "list", "show", "find", "any", "there", "mention", "mentions"))
+QUERY_NOISE = words("QUERY_NOISE")
 """Words of a question's form, not its topic, dropped from BM25 *queries* only: "which papers ..."
 would otherwise reward every abstract that says "in this paper"."""
 
-STOPWORDS = _words("""
-a an and are as at be been being but by can could did do does doing done for from had has have having
-how however i if in into is it its itself may might more most much must of on once only or other our
-ours over same should so such than that the their them then there these they this those through to
-too under until up upon very via was we were what when where whether which while who whom whose why
-will with within would you your also both each few further here just own well yet one two three
-paper papers work works study studies propose proposed approach method methods show shows shown
-present presents introduce introduces new novel based using use used uses model models
-""")
+STOPWORDS = words("STOPWORDS")
 """Content-term stopwords (evidence, verification, names): longer than :data:`INDEX_STOPWORDS`,
 with the words every abstract uses ("paper", "method", "propose")."""
 
-QUESTION_WORDS = _words("""
-which what who whose whom how why when where list name tell give find show any some all does do did
-papers paper article articles abstract abstracts mention mentions describe describes about according
-""")
+QUESTION_WORDS = words("QUESTION_WORDS")
 """Question-form words, dropped from a question's content terms: they say what is asked, not what
 it is about. A wider reading of :data:`QUERY_NOISE` (which BM25 uses)."""
 
@@ -63,35 +47,25 @@ SENTENCE_ABBREVIATIONS = r"(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|No|a
 # --- negation and absence --------------------------------------------------------------------------
 # Four readers ask "is this said not to be there?", each for its own job; the lists differ on
 # purpose and sit together so the differences stay visible (tests/test_lexicon.py asserts them).
-GRAMMATICAL_NEGATORS = _words("without no not never nor none")
+GRAMMATICAL_NEGATORS = words("GRAMMATICAL_NEGATORS")
 """The grammatical negators only: "without X", "no X", "do not use X". Read by the list judge's
 question reader (``rag.lists.features``) to find the term a question asks to be absent. Verbs that
 drop or shorten ("token dropping", "reduce overconfident predictions") name a method or a problem
 that papers state as present, so they are not here."""
 
-POLARITY_NEGATORS = _words("""
-without no not never nor none neither removes remove removed removing eliminate eliminates eliminated
-eliminating skip skips skipped skipping avoid avoids avoided avoiding omit omits omitted omitting
-dispense obviate obviates obviating bypass bypasses drop drops dropped dropping free unnecessary
-""")
+POLARITY_NEGATORS = words("POLARITY_NEGATORS")
 """Words that state the term after them absent, for verification (``rag.text.analysis.polarity``): the
 grammatical negators plus verbs of removal and omission ("removes warmup", "skip the warmup").
 Reduction words are not here: they state "fewer", see :data:`FEWER_WORDS`."""
 
-ABSENCE_CUE_WORDS = _words("""
-skip skips skipped skipping without no remove removes removed removing removal eliminate eliminates
-eliminated eliminating elimination avoid avoids avoided avoiding free unnecessary needless drop drops
-dropped dropping omit omits omitted omitting bypass bypasses obviate obviates obviating dispense
-short shorter shorten shortens shortened shortening reduce reduces reduced reducing reduction fewer
-less never nor
-""")
+ABSENCE_CUE_WORDS = words("ABSENCE_CUE_WORDS")
 """Words that turn "X" into "without X / less X" in a list question or an abstract
 (``rag.lists.rules``, stemmed there): removal and omission as in :data:`POLARITY_NEGATORS`, and also
 reduction ("shorter warmup" counts as skipping it for "which papers skip warmup?"). It holds no
 "not", "none" or "neither": a question's "do not" is read by :data:`QUESTION_NEGATION`, and a bare
 "not" in an abstract is no cue (the differences are asserted in ``tests/test_lexicon.py``)."""
 
-DIRECTION_NEGATORS = _words("no not never little hardly without nor neither cannot don doesn didn isn aren")
+DIRECTION_NEGATORS = words("DIRECTION_NEGATORS")
 """Words that turn an evaluative word into "makes no difference" ("no benefit", "does not help",
 "little effect"), for the direction of a finding (``rag.text.claims``). Adds the weak negators
 ("little", "hardly") and the stems of contractions ("don't" -> "don"), which the words reader
@@ -102,46 +76,30 @@ QUESTION_NEGATION = re.compile(r"\b(?:do|does|did)\s+not\b|\bdon'?t\b|\bdoesn'?t
 the raw question because "not" and "no" are stopwords of its terms (``rag.lists.rules``)."""
 
 # --- quantity --------------------------------------------------------------------------------------
-FEWER_WORDS = _words("short shorter shortened shorten shortens reduce reduces reduced reducing less fewer "
-                     "smaller lower minimal")
+FEWER_WORDS = words("FEWER_WORDS")
 """A word before a term that says there is less of it (``rag.text.analysis.polarity``: "fewer")."""
 
-MORE_WORDS = _words("long longer lengthy extended extensive increase increases increased increasing more "
-                    "larger higher")
+MORE_WORDS = words("MORE_WORDS")
 """A word before a term that says there is more of it (``rag.text.analysis.polarity``: "more")."""
 
-PRESENCE_ONLY_WORDS = _words("long longer lengthy extended extensive")
+PRESENCE_ONLY_WORDS = words("PRESENCE_ONLY_WORDS")
 """Length words that state a term present and never absent ("a long warmup"): the list judge
 (``rag.lists.rules``) counts them against an absence. A subset of :data:`MORE_WORDS`."""
 
 # --- the direction of a finding (rag.text.claims) -------------------------------------------------------
-IMPROVE_WORDS = _words("""
-improve improves improved improving improvement improvements boost boosts boosted boosting benefit benefits
-beneficial benefited help helps helped helping helpful outperform outperforms outperformed outperforming beat
-beats better superior gain gains enhance enhances enhanced enhancing crucial important importance essential
-necessary vital critical key significant significantly substantial substantially matter matters advantage
-advantages advantageous effective positive remarkable
-""")
+IMPROVE_WORDS = words("IMPROVE_WORDS")
 """Evaluative words that say the subject helps or matters ("up")."""
 
-HARM_WORDS = _words("""
-hurt hurts hurting harm harms harmed harmful degrade degrades degraded degrading degradation worse worsen
-worsens worsened underperform underperforms underperformed inferior deteriorate deteriorates deterioration
-detrimental damage damages damaging negative
-""") | {"under-perform", "under-performs", "under-performed"}
+HARM_WORDS = words("HARM_WORDS")
 """Evaluative words that say the subject hurts ("down"); the hyphenated forms are matched as written."""
 
-NO_EFFECT_WORDS = _words("""
-negligible unnecessary irrelevant marginal marginally ineffective useless insignificant unimportant needless
-""")
+NO_EFFECT_WORDS = words("NO_EFFECT_WORDS")
 """Evaluative words that say the subject makes no difference ("none")."""
 
-EFFECT_NOUNS = _words("effect effects impact impacts difference influence role")
+EFFECT_NOUNS = words("EFFECT_NOUNS")
 """Nouns that, negated, say "no difference": "no effect", "little impact"."""
 
-SUBJECT_FILLER = _words("""
-give gives giving make makes making use uses using lead leads result results yield yields thing way
-""")
+SUBJECT_FILLER = words("SUBJECT_FILLER")
 """Verbs and fillers a claim's subject phrase carries that say nothing about what it is."""
 
 FINDING_CLAUSE = re.compile(r"\b(?:find|finds|found|finding|show|shows|showed|shown|showing|conclude|concludes|"
@@ -163,59 +121,42 @@ no single direction."""
 # --- comparisons: which side wins (rag.text.claims) -----------------------------------------------------
 # A comparison names a winner and a loser; families keep measures apart ("faster" says nothing
 # against "cheaper"). +1: the left side wins, -1: the right side wins.
-COMPARATIVES_BETTER = MappingProxyType({
-    "better": 1, "outperform": 1, "outperforms": 1, "outperformed": 1, "outperforming": 1, "beat": 1,
-    "beats": 1, "surpass": 1, "surpasses": 1, "surpassed": 1, "exceed": 1, "exceeds": 1, "outpace": 1,
-    "outpaces": 1, "stronger": 1, "superior": 1, "worse": -1, "weaker": -1, "inferior": -1,
-    "underperform": -1, "underperforms": -1, "underperformed": -1})
+COMPARATIVES_BETTER = table("COMPARATIVES_BETTER", int)
 """Comparative words of quality, with the side that wins."""
 
-COMPARATIVES_FASTER = MappingProxyType({"faster": 1, "quicker": 1, "slower": -1})
+COMPARATIVES_FASTER = table("COMPARATIVES_FASTER", int)
 """Comparative words of speed."""
 
-COMPARATIVES_CHEAPER = MappingProxyType({"cheaper": 1, "costlier": -1})
+COMPARATIVES_CHEAPER = table("COMPARATIVES_CHEAPER", int)
 """Comparative words of cost."""
 
-MORE_LESS_ADJECTIVES = MappingProxyType({"accurate": "better", "effective": "better", "efficient": "faster",
-                                         "expensive": "cheaper"})
+MORE_LESS_ADJECTIVES = table("MORE_LESS_ADJECTIVES", str)
 """Adjectives that "more" / "less" make comparative, and their family ("more expensive" loses)."""
 
-COMPARING_VERB_PREFIXES = ("out", "under", "beat", "surpass", "exceed")
+COMPARING_VERB_PREFIXES = entries("COMPARING_VERB_PREFIXES")
 """Comparative verbs that name what they beat without "than": "X outperforms Y" (a bare "better"
 compares nothing named)."""
 
-COMPARISON_LEFT_STOPS = _words("that why which because whether if while whereas but")
+COMPARISON_LEFT_STOPS = words("COMPARISON_LEFT_STOPS")
 """Words before a comparative that end its left side: a complementiser ("why Adam converges ...")."""
 
-COMPARISON_RIGHT_STOPS = _words("when for on in at while whereas across by with under and but which that")
+COMPARISON_RIGHT_STOPS = words("COMPARISON_RIGHT_STOPS")
 """Words after a comparative that end its right side: a qualifier ("... than SGD when training")."""
 
-COMPARISON_NOISE = _words("""
-better worse faster slower cheaper stronger weaker superior inferior than more less accurate effective efficient
-reliably consistently significantly substantially even much far plain
-""")
+COMPARISON_NOISE = words("COMPARISON_NOISE")
 """Words a comparison's side carries that name no compared thing ("plain SGD", "reliably beats")."""
 
 # --- attack or defence (rag.text.frames) ----------------------------------------------------------------
-ATTACK_WORDS = _words("""
-attack attacks attacking attacked jailbreak jailbreaks jailbreaking jailbroken evade evades evading evasion
-steal steals stealing hijack hijacks hijacking poison poisons poisoning poisoned undo undoes undoing
-subversive subversively subvert fool fools fooling
-""")
+ATTACK_WORDS = words("ATTACK_WORDS")
 """Cues of an attack as the act."""
 
-DEFENCE_WORDS = _words("""
-defend defends defending defence defences defense defenses defensive protect protects protecting protection
-prevent prevents preventing prevention resist resists resistant resistance robust robustness mitigate
-mitigates mitigating mitigation safeguard safeguards immunize immunise immunization detect detects detecting
-detection detector detectors countermeasure countermeasures harden hardening
-""")
+DEFENCE_WORDS = words("DEFENCE_WORDS")
 """Cues of a defence as the act."""
 
-OBJECT_MARKERS = _words("against vulnerability vulnerabilities vulnerable susceptible underlying")
+OBJECT_MARKERS = words("OBJECT_MARKERS")
 """Words after which a cue names what is acted against, not the act: "robust against attacks"."""
 
-CUE_MODIFIERS = frozenset(("agnostic", "free", "aware"))
+CUE_MODIFIERS = words("CUE_MODIFIERS")
 """Words after a cue that make it a modifier naming no act: "attack-agnostic"."""
 
 OWN_WORK = re.compile(r"\b(?:we|our|ours|us|this (?:paper|work|study|article))\b", re.IGNORECASE)
@@ -240,8 +181,7 @@ AGGREGATE_QUESTION = re.compile(
 )
 """A question whose answer is a set of papers rather than a fact (matched at the start)."""
 
-NUMBER_QUESTION_PHRASES = ("how many", "how much", "what percentage", "what ratio", "how large", "how big",
-                           "how fast", "how long", "what number", "by how", "what factor", "how small")
+NUMBER_QUESTION_PHRASES = entries("NUMBER_QUESTION_PHRASES")
 """Phrases (substrings of the lower-cased question) of a question that asks for a number."""
 
 COMPARE_QUESTION = re.compile(
@@ -254,16 +194,10 @@ COMPARE_QUESTION = re.compile(
 SEVERAL_PAPERS = re.compile(r"\b(?:two|both|three|these|those|the\s+\w+\s+papers)\b", re.IGNORECASE)
 """A question that speaks of several papers at once."""
 
-FOLLOW_UP_WORDS = _words("""
-else more tell me us about explain summarise summarize summary describe detail details it its this that they them
-their these those one first second third last again also other further main contribution key result
-results finding findings report reports say says
-""")
-"""Words a follow-up uses to point and ask for more, not to name a topic (``rag.answer.engine`` stems them)."""
+FOLLOW_UP_WORDS = words("FOLLOW_UP_WORDS")
+"""Words a follow-up uses to point and ask for more, not to name a topic (``rag.engine`` stems them)."""
 
-ORDINALS = MappingProxyType({"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-                             "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
-                             "tenth": 10})
+ORDINALS = table("ORDINALS", int)
 """Ordinal words and their positions ("the third one"); "last" is read apart."""
 
 ORDINAL_REF = re.compile(
@@ -331,30 +265,21 @@ the rest claims more than the paper does."""
 CONCESSIVE_OPENING = re.compile(r"(?:While|Although|Though|Whereas)\b")
 """A concessive clause a quote may drop at its start ("While X works well, it ..."). Case-sensitive."""
 
-QUOTE_SUBJECTS = _words("we our it its this these they their there such")
+QUOTE_SUBJECTS = words("QUOTE_SUBJECTS")
 """Words that begin the main clause after a dropped opening ("..., we propose")."""
 
-CLAUSE_TAILS = _words("""
-and but while whereas yet thus thereby hence so although though which who whom whose where
-we our it this these they
-""")
+CLAUSE_TAILS = words("CLAUSE_TAILS")
 """Words after ", " that begin a clause a quote may end before ("..., which ...")."""
 
-NOT_A_CLAUSE = frozenset(("including",))
+NOT_A_CLAUSE = words("NOT_A_CLAUSE")
 """Words after ", " that continue a list rather than begin a clause ("..., including X")."""
 
-SUMMARY_FRAMING_WORDS = _words("""
-author authors researcher researchers technique techniques framework frameworks algorithm algorithms
-system systems find finds found demonstrate demonstrates describe describes discuss discusses explore
-explores investigate investigates address addresses focus focuses aim aims achieve achieves provide
-provides offer offers evidence question questions answer answers
-""")
+SUMMARY_FRAMING_WORDS = words("SUMMARY_FRAMING_WORDS")
 """Words that frame a summary sentence rather than inform: "the authors find", "this approach
 improves" (``rag.answer.summary_check`` stems them)."""
 
 # --- titles and names ------------------------------------------------------------------------------
-TITLE_WEAK_ENDINGS = _words("a an and as at by for from in into of on or over the to under via versus vs with "
-                            "without")
+TITLE_WEAK_ENDINGS = words("TITLE_WEAK_ENDINGS")
 """Words a cut title must not end on ("Scaling up Zeroth-Order Optimization for")."""
 
 NAME_VARIANT_SUFFIXES = ("", "s", "es", "n", "an", "ian", "ns", "ic", "er", "ers", "ing", "ed")

@@ -2,7 +2,7 @@
 "DeepZero: Scaling up Zeroth-Order Optimization for Deep Model Training" -> "DeepZero".
 
 Pure, over a title as data; faces use it where a title labels a quote and keep the full title in
-the sources panel and tooltips. The canonical plain text of an answer (``rag.types.line_text``)
+the sources panel and tooltips. The canonical plain text of an answer (``rag.types.answers.line_text``)
 keeps the full title, because the verifier reads it and copied answers cite by it.
 """
 

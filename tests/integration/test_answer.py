@@ -12,10 +12,10 @@ import pytest
 from fake_openai import FakeOpenAI
 from openai_stub_server import OpenAIStubServer
 
-from rag.answer.engine import REFUSAL, AnswerEngine
+from rag.engine import REFUSAL, AnswerEngine
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-from rag.types import Paper
+from rag.types.papers import Paper
 
 WARMUP_PAPERS = {
     "fast-certified-robust-training-with-short-warmup",
@@ -293,8 +293,9 @@ def test_the_veto_postprocessor_drops_the_paper_on_the_other_side_and_says_why(e
 def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
     from rag.lists.fitted import gather
     from rag.lists.judges import ListInput, likeliest
+    from rag.question.read import read_text
 
-    q = "Which papers skip warmup?"
+    q = read_text("Which papers skip warmup?", "list")
     hits, res = gather(engine.retriever, q, engine.settings.answer.aggregate_candidates)
     abstracts = {h.paper.paper_id: h.paper.abstract for h in hits}
     stab = next(h for h in hits if h.paper.paper_id.startswith("stabilizing-transformer"))
@@ -337,7 +338,7 @@ def test_llm_judge_confirms_only_verbatim_quotes_and_reports_the_cap(engine):
 
 
 def test_llm_judge_failure_falls_back_to_our_list_judge_and_says_so(seed_index, monkeypatch):
-    from rag.answer.engine import LIST_LEARNED
+    from rag.engine import LIST_LEARNED
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     app = Paperchat(load_settings(), embedder=seed_index.app.embedder, store=seed_index.app.store)
@@ -379,7 +380,7 @@ def test_a_follow_up_about_a_known_paper_answers_from_it_by_meaning(engine):
 
 
 def test_a_filter_that_leaves_nothing_says_why(engine):
-    from rag.types import Filters
+    from rag.types.papers import Filters
 
     a = engine.ask("Which papers skip warmup?", filters=Filters(min_upvotes=100000))
     assert a.refused and a.text.startswith("No paper passes the filter (upvotes >= 100000):")
@@ -409,9 +410,11 @@ def test_a_compare_question_quotes_each_paper_it_names(engine, q, want):
 
 def test_compare_names_resolve_to_distinct_retrieved_papers(engine):
     from rag.question.compare import is_compare, named_papers
+    from rag.question.read import read_text
 
     hits = engine.retriever.search("How do AdaBelief and AdaBound differ from Adam?", k=5).hits
-    named = named_papers("How do AdaBelief and AdaBound differ from Adam?", hits)
+    q = read_text("How do AdaBelief and AdaBound differ from Adam?")
+    named = named_papers(q.text, q.names, hits)
     assert [h.paper.title.split()[0] for h in named] == ["AdaBelief", "Adaptive"]  # Adam: already covered
     assert is_compare("SpanBERT vs BART") and not is_compare("Which papers skip warmup?")
 

@@ -9,8 +9,9 @@ import pytest
 from helpers import SEED_FILES, free_port, paper_record, write_jsonl
 from openai_stub_server import OpenAIStubServer
 
+from rag.backends import OPENAI_URL
 from rag.errors import ConfigError, PaperchatError
-from rag.settings import OPENAI_URL, load_settings
+from rag.settings import load_settings
 
 CANARY = "sk-CANARY-0123456789abcdef"
 

@@ -12,8 +12,8 @@ from rag.lists.rules import ListThresholds
 def test_calibration_reproduces_the_list_route_on_the_seed_index(seed_index) -> None:
     from eval.calibrate_list import build_cases, predict
     from eval.gold import load_gold
-    from rag.answer.engine import AnswerEngine
-    from rag.lists.rules import is_aggregate
+    from rag.engine import AnswerEngine
+    from rag.question.property import is_aggregate
 
     items = [it for it in load_gold() if it.kind == "list"]
     cases = build_cases(seed_index.app, items)

@@ -7,7 +7,7 @@ TO_CODE = "To Code, or Not To Code? Exploring Impact of Code in Pre-training"
 
 
 def test_the_engine_refuses_a_finding_the_paper_reports_the_other_way(seed_index):
-    from rag.answer.engine import AnswerEngine
+    from rag.engine import AnswerEngine
 
     engine = AnswerEngine(seed_index.app.retriever(), None)
     a = engine.ask("Which paper finds that adding code to the pre-training mix hurts performance on "

@@ -195,7 +195,7 @@ def test_search_json_with_filter_and_mode(seed_index):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["mode"] == "dense"
-    # the second paper's "May 12" is dated 2025 from its page (rag.ingest.dates)
+    # the second paper's "May 12" is dated 2025 from its page (rag.text.dates)
     assert out["filter_note"].startswith(
         "filter (date 2024-01-01 to …, upvotes >= 3) kept 2 of 540 papers (1 with an inferred year)")
     assert [(h["paper_id"], h["upvotes"], h["date"]) for h in out["hits"]] == [
@@ -231,7 +231,7 @@ def test_stats(seed_index):
     assert (s["collection"], s["generation"], s["embedder"]) == ("paperchat_g1", 1, "all-MiniLM-L6-v2-int8")
     assert s["store"] == f"embedded Chroma at {seed_index.home / 'chroma'}"
     assert s["sources"] == sorted(Path(f.path).name for f in seed_index.corpus.files)
-    # 28 dates written with their year, 18 "Mon D" in 004 dated 2025 from their page (rag.ingest.dates)
+    # 28 dates written with their year, 18 "Mon D" in 004 dated 2025 from their page (rag.text.dates)
     assert (s["with_full_date"], s["with_upvotes"]) == (46, 11)
     assert s["dates"] == {"written": 28, "inferred": {"page-newest-year+1": 18}, "without_year": 0, "none": 494}
     assert s["date_range"] == ["2017-05-24", "2025-11-27"]

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from helpers import ABSTRACT, page_dump
 
 from cli.main import main
-from rag.ingest.dates import (
+from rag.text.dates import (
     METHODS,
 )
-from rag.types import Filters
+from rag.types.papers import Filters
 
 
 @pytest.fixture

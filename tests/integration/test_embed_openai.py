@@ -16,7 +16,7 @@ from rag.embed.remote import EmbedEndpoint, OpenAIEmbedder, embed_endpoint
 from rag.errors import IndexMissingError, ModelError
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-from rag.types import Paper
+from rag.types.papers import Paper
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """End-to-end evaluation runs over a real 20-paper index (bundled embedder, embedded Chroma).
 
 Retrieval systems are the real ones. Answers come from a scripted app (hand-made
-:class:`rag.types.Answer` objects, so the expected metrics can be computed by hand) and, for the
+:class:`rag.types.answers.Answer` objects, so the expected metrics can be computed by hand) and, for the
 stock LlamaIndex path, from a recording LLM built on LlamaIndex's own response types.
 """
 
@@ -25,7 +25,8 @@ from eval.systems import PaperchatAnswers, StockLlamaIndex
 from rag.errors import ConfigError
 from rag.llm.backend import LLMBackend
 from rag.paperchat import Paperchat
-from rag.types import Answer, Citation, Line, Paper
+from rag.types.answers import Answer, Citation, Line
+from rag.types.papers import Paper
 
 UNANSWERABLE = ["What is the boiling point of liquid nitrogen in kelvin?",
                 "Which recipe uses saffron and cardamom?"]
@@ -311,7 +312,7 @@ def test_an_unknown_answer_system_is_named(index: Paperchat):
 
 def test_the_rules_baseline_judges_lists_by_rules_and_ours_by_the_fitted_judge(index: Paperchat,
                                                                                   small_papers: list[Paper]):
-    from rag.answer.engine import LIST_LEARNED, LIST_RULES
+    from rag.engine import LIST_LEARNED, LIST_RULES
 
     app = Paperchat(index.settings.model_copy(update={"llm_backend": "none"}), embedder=index.embedder)
     q = f"Which papers discuss {small_papers[3].title}?"

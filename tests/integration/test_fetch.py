@@ -32,7 +32,7 @@ from rag.fetch.http import PoliteClient
 from rag.fetch.run import fetch_arxiv, fetch_hf
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-from rag.types import Filters
+from rag.types.papers import Filters
 
 DATA = TEST_DATA / "fetch"
 DAYS = ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"]

@@ -7,7 +7,7 @@ MIXTURE = "Data Mixture Inference: What do BPE Tokenizers Reveal about their Tra
 
 
 def test_the_engine_refuses_a_defence_question_answered_only_by_an_attack(seed_index):
-    from rag.answer.engine import AnswerEngine
+    from rag.engine import AnswerEngine
 
     engine = AnswerEngine(seed_index.app.retriever(), None)
     a = engine.ask("Which paper proposes a defence that hides a tokenizer's training-data mixture from "

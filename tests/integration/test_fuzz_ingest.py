@@ -34,15 +34,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.errors import CorpusError
-from rag.ingest.corpus import (
-    Paper,
-    load_corpus,
-    paper_id_for,
-    parse_csv,
-    parse_file,
-    parse_jsonl,
-    parse_page_dump,
-)
+from rag.ingest.corpus import Paper, load_corpus, parse_file
+from rag.ingest.fields import paper_id_for
+from rag.ingest.pages import parse_page_dump
+from rag.ingest.records import parse_csv, parse_jsonl
 from rag.text.sanitize import has_controls
 
 # ----------------------------------------------------------------------------------------------

@@ -274,16 +274,16 @@ def test_the_cli_names_a_non_utf8_argument_in_one_line(seed_index):
 # ------------------------------------------------------------------------------------------------
 
 def test_paperchat_none_never_waits_for_the_servers_local_model(seed_index):
-    import rag.llm.local as local
+    import rag.llm.local_servers as local_servers
 
     settings = load_settings(home=seed_index.home, llm_backend="local", api_keys=KEY)
     app = Paperchat(settings, embedder=seed_index.app.embedder, store=seed_index.app.store)
-    loaded = dict(local._servers)
+    loaded = dict(local_servers.servers)
     with serving(app) as served:
         r = served.client().chat.completions.create(
             model="paperchat:none", messages=[{"role": "user", "content": "What is Deep Gradient Compression?"}])
     assert r.model_extra["paperchat"]["backend"].startswith("none")
-    assert local._servers == loaded  # no model was loaded for it
+    assert local_servers.servers == loaded  # no model was loaded for it
     assert not app._llm_loaded
 
 

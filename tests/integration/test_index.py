@@ -24,7 +24,7 @@ from rag.ingest.chunk import Chunker
 from rag.ingest.corpus import Paper, parse_file
 from rag.paperchat import Paperchat
 from rag.settings import load_settings
-from rag.types import Filters
+from rag.types.papers import Filters
 
 
 def _state(app: Paperchat) -> tuple:

@@ -8,10 +8,11 @@ from helpers import hit
 
 from rag.lists.features import (
     FEATURES,
-    Question,
+    ListQuestion,
     candidate_features,
 )
 from rag.lists.fitted import ListModel
+from rag.question.read import read_text
 from rag.text.analysis import Idf
 
 
@@ -23,7 +24,7 @@ def test_the_reading_judges_probability_joins_the_features_when_a_model_uses_it(
     q = "Which papers improve the draft model used in speculative decoding?"
     hits = [hit(seed_titles["Hydra: Sequentially-Dependent Draft Heads for Medusa Decoding"], 1),
             hit(seed_titles["CLLMs: Consistency Large Language Models"], 2)]
-    hydra, other = candidates(q, hits, seed_idf, reader=load_reader())
+    hydra, other = candidates(read_text(q, "list"), hits, seed_idf, reader=load_reader())
     assert set(hydra.features) == set(FEATURES)
     assert hydra.features["reader"] > other.features["reader"]  # Hydra builds draft heads; CLLMs do not draft
     assert hydra.features["reader_gap"] == 0.0 and hydra.features["rank_reader"] == 0.0
@@ -55,7 +56,7 @@ def test_sentence_vectors_are_embedded_once_and_reused_by_the_next_process(tmp_p
     again = SentenceSimilarity(Counting(), path)("Which papers skip warmup?", hits)  # a new process
     assert len(calls) == 1 and all(a == pytest.approx(b, abs=1e-5) for a, b in zip(again, first, strict=True))
     assert all(-1 <= s <= 1 for ss in first for s in ss) and [len(s) for s in first] == [
-        len(c.sentences) for c in (candidate_features(Question.read("x", Idf([])), h, Idf([])) for h in hits)]
+        len(c.sentences) for c in (candidate_features(ListQuestion.read(read_text("x"), Idf([])), h, Idf([])) for h in hits)]
     # a changed abstract is embedded again
     changed = [replace(hits[0], paper=replace(hits[0].paper, abstract=hits[0].paper.abstract + " A new sentence."))]
     SentenceSimilarity(Counting(), path)("Which papers skip warmup?", changed)

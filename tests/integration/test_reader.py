@@ -17,7 +17,9 @@ from rag.judge.reader import Reader, shipped_directory
 from rag.lists.judges import ListInput, Verdicts, judges_for
 from rag.lists.route import _judge
 from rag.lists.rules import Judgement
-from rag.types import Event, Filters, Hit, Paper, SearchResult
+from rag.question.read import read_text
+from rag.types.answers import Event
+from rag.types.papers import Filters, Hit, Paper, SearchResult
 
 
 @pytest.mark.slow  # loads the reading judge in a subprocess
@@ -40,6 +42,22 @@ def test_a_damaged_reader_is_refused_in_one_line(tmp_path: Path):
         Reader(copy)
     (copy / "card.json").write_text("{not json", "utf-8")
     with pytest.raises(ModelError, match="card is missing or damaged"):
+        Reader(copy)
+
+
+def test_a_reader_reads_what_its_card_says_it_was_trained_to_read(tmp_path: Path):
+    import json
+
+    from eval.systems import BASELINES
+
+    assert Reader(BASELINES / "reader-2026-12-05").layout == "top3"  # the first judge: no layout on its card
+    copy = tmp_path / "judge"
+    shutil.copytree(shipped_directory(), copy)
+    card = json.loads((copy / "card.json").read_text("utf-8"))
+    assert Reader(copy).layout == card["params"].get("layout", "top3")
+    card["params"]["layout"] = "whole-abstract"
+    (copy / "card.json").write_text(json.dumps(card), "utf-8")
+    with pytest.raises(ModelError, match="layout this version does not know"):
         Reader(copy)
 
 
@@ -82,7 +100,7 @@ class _Own:
 def _given() -> ListInput:
     paper = Paper(paper_id="p1", title="T", abstract="A.", source="test", line=1)
     hits = [Hit(paper=paper, score=1.0, rank=1, best_chunk="")]
-    return ListInput("which papers?", hits, SearchResult(query="which papers?", mode="hybrid", hits=hits, filters=Filters()), None, None)
+    return ListInput(read_text("which papers?", "list"), hits, SearchResult(query="which papers?", mode="hybrid", hits=hits, filters=Filters()), None, None)
 
 
 def test_a_judge_chain_hands_over_when_the_backend_fails_and_says_so():
@@ -131,7 +149,7 @@ def test_the_chain_puts_a_capable_backend_first_and_the_settings_judge_last(home
 def test_the_reader_alone_lists_with_verbatim_quotes_on_the_seed_index(seed_index):
     """The reader-only judge (an eval baseline) end to end: it lists the paper whose title says
     it shortens warmup, quoting a sentence of that paper's own abstract."""
-    from rag.answer.engine import LIST_READER, AnswerEngine
+    from rag.engine import LIST_READER, AnswerEngine
 
     s = seed_index.app.settings
     s = s.model_copy(update={"listing": s.listing.model_copy(update={"judge": "reader"})})

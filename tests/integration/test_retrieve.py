@@ -11,7 +11,7 @@ from rag.llamaindex import paper_retriever
 from rag.paperchat import Paperchat
 from rag.retrieve.hybrid import HybridRetriever
 from rag.settings import load_settings
-from rag.types import Filters
+from rag.types.papers import Filters
 
 FAST_CERTIFIED = "fast-certified-robust-training-with-short-warmup"
 ENTROPY_COLLAPSE = "stabilizing-transformer-training-by-preventing-ca067b6"
@@ -274,7 +274,7 @@ def test_an_update_keeps_bm25_of_unchanged_papers_and_drops_old_files(app: Paper
                                                                       tmp_path: Path, home: Path, small_papers):
     from helpers import paper_record, write_jsonl
 
-    from rag.ingest.derived import open_derived
+    from rag.retrieve.derived import open_derived
     from rag.retrieve.lexical import LexicalIndex, paper_tokens
 
     app.ingest([small_corpus])

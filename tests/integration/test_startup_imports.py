@@ -38,7 +38,7 @@ def _imported(*args: str) -> set[str]:
     [
         ("cli.main", MODELS | ARRAYS | {"pydantic"}),  # `paperchat --help` and every command's start
         ("rag.paperchat", MODELS | ARRAYS),
-        ("rag.answer.engine", MODELS | ARRAYS),
+        ("rag.engine", MODELS | ARRAYS),
         ("ui.handlers", MODELS | ARRAYS),
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def test_the_engine_refuses_and_says_which_name_no_paper_uses(seed_index):
-    from rag.answer.engine import AnswerEngine
+    from rag.engine import AnswerEngine
 
     engine = AnswerEngine(seed_index.app.retriever(), None)
     listed = engine.ask("Which papers use 3D Gaussian splatting for SLAM (simultaneous localization and mapping)?")
@@ -20,7 +20,7 @@ def test_the_engine_refuses_and_says_which_name_no_paper_uses(seed_index):
 
 def test_the_reason_streams_as_a_note_before_the_refusal(seed_index):
     # the CLI and the UI show streamed notes as they come: the refusal must not arrive unexplained
-    from rag.answer.engine import AnswerEngine
+    from rag.engine import AnswerEngine
 
     engine = AnswerEngine(seed_index.app.retriever(), None)
     for question in ("Which paper trains an agent to play Minecraft?", "Which papers play Minecraft?"):

@@ -12,9 +12,10 @@ import itertools
 
 import pytest
 
+from rag.backends import OPENAI_URL
 from rag.errors import ConfigError
 from rag.llm.choice import offers, operator_key_endpoint, visitor_settings
-from rag.settings import OPENAI_URL, load_settings
+from rag.settings import load_settings
 
 CANARY = "sk-CANARY-0123456789abcdef"
 VISITOR_KEY = "sk-visitor-key"

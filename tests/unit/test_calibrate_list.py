@@ -7,7 +7,7 @@ import pytest
 
 from eval.calibrate_list import Case, report, score, sweep
 from rag.lists.rules import ListThresholds, PresenceEvidence, select_present
-from rag.types import Hit, Paper
+from rag.types.papers import Hit, Paper
 
 
 def _ev(pid: str, rank: int, best: float, abstract: float = 0.0, dense: float = 0.0) -> PresenceEvidence:

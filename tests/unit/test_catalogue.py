@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from rag.ingest.corpus import CorpusLoad
-from rag.storage.catalogue import Catalogue, PaperMap, write_catalogue
-from rag.types import Filters, Paper
+from rag.storage.catalogue import Catalogue, PaperMap
+from rag.storage.catalogue_write import write_catalogue
+from rag.types.papers import Filters, Paper
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,7 @@ def _chunk_map(papers: list[Paper]) -> dict[str, list[str]]:
 def test_update_patches_the_previous_files_and_equals_a_rebuild(seed_corpus: CorpusLoad, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from rag.ingest.derived import build_derived, open_derived, update_derived
+    from rag.retrieve.derived import build_derived, open_derived, update_derived
 
     papers = list(seed_corpus.papers)
     first, later = papers[:400], papers[400:]
@@ -176,7 +177,7 @@ def test_update_patches_the_previous_files_and_equals_a_rebuild(seed_corpus: Cor
 
 def test_a_crash_mid_update_leaves_the_previous_generation(seed_corpus: CorpusLoad, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag.ingest.derived import build_derived, open_derived, update_derived
+    from rag.retrieve.derived import build_derived, open_derived, update_derived
     from rag.retrieve.lexical import LexicalIndex
 
     papers = list(seed_corpus.papers)[:200]
@@ -202,7 +203,7 @@ def test_files_from_before_updates_patched_them_still_open_and_update(seed_corpu
     user's index from the previous version) opens, reports, updates, and gets its IDF table once."""
     import shutil
 
-    from rag.ingest.derived import build_derived, doc_freq_of, open_derived, update_derived
+    from rag.retrieve.derived import build_derived, doc_freq_of, open_derived, update_derived
 
     papers = list(seed_corpus.papers)[:120]
     build_derived(tmp_path / "g1", papers[:100], _chunk_map(papers[:100]))

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.cite import summary_lines
-from rag.lists.features import Question, candidate_features
+from rag.lists.features import ListQuestion, candidate_features
+from rag.question.read import read_text
 from rag.text import claims
 from rag.text.analysis import split_sentences
-from rag.types import Hit
+from rag.types.papers import Hit
 
 TO_CODE = "To Code, or Not To Code? Exploring Impact of Code in Pre-training"
 MM1 = "MM1: Methods, Analysis & Insights from Multimodal LLM Pre-training"
@@ -79,10 +80,10 @@ def test_a_title_that_asks_does_not_state(seed_titles, seed_idf):
 
 
 def test_the_list_judge_never_lists_a_paper_that_states_the_opposite_finding(seed_titles, seed_idf):
-    q = Question.read("Do any papers show that code data in LLM pre-training degrades non-code tasks?", seed_idf)
+    q = ListQuestion.read(read_text("Do any papers show that code data in LLM pre-training degrades non-code tasks?"), seed_idf)
     code = candidate_features(q, Hit(paper=seed_titles[TO_CODE], score=1.0, rank=1, best_chunk=""), seed_idf)
     assert code.vetoed and "helps" in code.opposite
-    q2 = Question.read("Do any papers show that code data in pre-training improves reasoning?", seed_idf)
+    q2 = ListQuestion.read(read_text("Do any papers show that code data in pre-training improves reasoning?"), seed_idf)
     same = candidate_features(q2, Hit(paper=seed_titles[TO_CODE], score=1.0, rank=1, best_chunk=""), seed_idf)
     assert not same.opposite
 

@@ -9,16 +9,9 @@ import pytest
 from helpers import ABSTRACT, SEED_FILES
 
 from rag.errors import CorpusError, PaperchatError
-from rag.ingest.corpus import (
-    Paper,
-    bundled_seed_paths,
-    load_corpus,
-    merge_duplicates,
-    normalize_title,
-    paper_id_for,
-    parse_date,
-    parse_file,
-)
+from rag.ingest.corpus import Paper, bundled_seed_paths, load_corpus, merge_duplicates, parse_file
+from rag.ingest.fields import normalize_title, paper_id_for
+from rag.ingest.pages import parse_date
 
 # ----------------------------------------------------------------------------------------------
 # the real seeds
@@ -102,7 +95,7 @@ def test_authors_line_and_dated_line_in_004():
     assert dual.authors == 7
     assert (dual.date, dual.date_text, dual.upvotes) == ("2023-09-21", "Sep 21, 2023", 2)  # "Sep 21, 2023 2"
 
-    second = papers[1]  # "May 12 3": upvotes, no year written; the year is the page's (rag.ingest.dates)
+    second = papers[1]  # "May 12 3": upvotes, no year written; the year is the page's (rag.text.dates)
     assert (second.authors, second.date, second.date_text, second.upvotes) == (4, "2025-05-12", "May 12", 3)
     assert (first.date_inferred, dual.date_inferred, second.date_inferred) == (None, None, "page-newest-year+1")
 
@@ -690,7 +683,8 @@ def test_records_without_an_abstract_are_skipped_and_named_in_one_warning(tmp_pa
 def test_an_oversized_abstract_is_skipped_before_it_costs_memory(tmp_path: Path):
     """One huge abstract took 18.5 GB: a record over the abstract limit (or a JSONL line over the
     record limit) is skipped with a warning naming it, in every format; the others are kept."""
-    from rag.ingest.corpus import _MAX_RECORD_CHARS, MAX_ABSTRACT_CHARS
+    from rag.ingest.fields import MAX_ABSTRACT_CHARS
+    from rag.ingest.records import _MAX_RECORD_CHARS
 
     big = "word " * (MAX_ABSTRACT_CHARS // 5 + 10)
     huge = "x" * (_MAX_RECORD_CHARS + 1)
@@ -709,9 +703,9 @@ def test_an_oversized_abstract_is_skipped_before_it_costs_memory(tmp_path: Path)
 
 
 def test_a_file_with_more_papers_than_the_limit_is_refused(tmp_path: Path, monkeypatch):
-    import rag.ingest.corpus as corpus
+    import rag.ingest.fields as fields
 
-    monkeypatch.setattr(corpus, "MAX_RECORDS_PER_FILE", 2)
+    monkeypatch.setattr(fields, "MAX_RECORDS_PER_FILE", 2)
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(json.dumps({"title": f"T{i}", "abstract": ABSTRACT}) for i in range(3)), "utf-8")
     with pytest.raises(CorpusError, match=r"many\.jsonl: more than 2 papers in one file; split it"):

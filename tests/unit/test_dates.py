@@ -1,4 +1,4 @@
-"""Years for yearless page-dump dates (rag/ingest/dates.py): each rule on small hand-written dumps, the
+"""Years for yearless page-dump dates (rag/text/dates.py): each rule on small hand-written dumps, the
 cases where the page does not tell the year, the real seeds (counts pinned), and what `stats`, the
 catalogue and the filter note say about written, inferred and missing dates."""
 
@@ -12,7 +12,9 @@ import pytest
 from helpers import ABSTRACT, page_dump
 
 from rag.ingest.corpus import bundled_seed_paths, load_corpus, merge_duplicates, parse_file
-from rag.ingest.dates import (
+from rag.storage.catalogue import Catalogue
+from rag.storage.catalogue_write import update_catalogue, write_catalogue
+from rag.text.dates import (
     METHODS,
     PageDate,
     PageEvidence,
@@ -22,8 +24,7 @@ from rag.ingest.dates import (
     describe_counts,
     infer_year,
 )
-from rag.storage.catalogue import Catalogue, update_catalogue, write_catalogue
-from rag.types import Filters, Paper, SearchResult
+from rag.types.papers import Filters, Paper, SearchResult
 
 # ----------------------------------------------------------------------------------------------
 # hand-written page dumps

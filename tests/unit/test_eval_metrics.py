@@ -10,7 +10,7 @@ import pytest
 from eval import metrics as M
 from eval.gold import GoldError, parse_gold
 from eval.systems import AnswerOutcome, CitedPaper, looks_like_refusal
-from rag.ingest.corpus import paper_id_for
+from rag.ingest.fields import paper_id_for
 
 L2 = 1 / math.log2(3)  # discount at rank 2
 L3 = 1 / math.log2(4)  # discount at rank 3 (= 0.5)

@@ -1,6 +1,6 @@
-"""Exports of an answer (rag/answer/export.py): pure tests on hand-made papers, then the faces over the
-real seed index (`paperchat ask --format`, `GET /v1/papers/{id}?format=bibtex`) and the UI's
-export handler. The browser download is in test_ui_browser.py."""
+"""Exports of an answer (rag/answer/export.py, bibtex.py, paper_fields.py): pure tests on hand-made
+papers, then the faces over the real seed index (`paperchat ask --format`, `GET /v1/papers/{id}?format=bibtex`)
+and the UI's export handler. The browser download is in test_ui_browser.py."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from helpers import balanced, entries
 
-from rag.answer import export
-from rag.types import Answer, Citation, Exclusion, Line, Paper
+from rag.answer import bibtex, export, paper_fields
+from rag.types.answers import Answer, Citation, Exclusion, Line
+from rag.types.papers import Paper
 
 ABSTRACT = "We train transformers without any learning rate warmup. Training is stable."
 
@@ -49,17 +50,17 @@ def by_id(*papers: Paper) -> dict[str, Paper]:
 
 
 def test_key_is_surname_year_first_title_word_else_the_paper_id():
-    assert export.base_key(LEE) == "lee2024training"
-    assert export.base_key(paper("On the Warmup", author_names="Jane Doe", date_text="2019")) == "doe2019warmup"
-    assert export.base_key(paper("A Study", author_names="\u00c9mile M\u00fcller-Lyer")) == "mullerlyerstudy"
-    assert export.base_key(SEED) == SEED.paper_id  # page dumps name no author
+    assert bibtex.base_key(LEE) == "lee2024training"
+    assert bibtex.base_key(paper("On the Warmup", author_names="Jane Doe", date_text="2019")) == "doe2019warmup"
+    assert bibtex.base_key(paper("A Study", author_names="\u00c9mile M\u00fcller-Lyer")) == "mullerlyerstudy"
+    assert bibtex.base_key(SEED) == SEED.paper_id  # page dumps name no author
 
 
 def test_keys_are_stable_across_exports_and_unique_within_one():
     twin = paper("Training Tricks", author_names="Lee, Kim", date="2024-02-01")  # also lee2024training
-    alone = export.bibtex_keys([LEE])
-    together = export.bibtex_keys([LEE, twin, SEED])
-    again = export.bibtex_keys([SEED, twin, LEE])  # another order, another run
+    alone = bibtex.bibtex_keys([LEE])
+    together = bibtex.bibtex_keys([LEE, twin, SEED])
+    again = bibtex.bibtex_keys([SEED, twin, LEE])  # another order, another run
     assert together == again
     assert len(set(together.values())) == 3
     assert together[LEE.paper_id].startswith("lee2024training-") and together[twin.paper_id].startswith(
@@ -69,7 +70,7 @@ def test_keys_are_stable_across_exports_and_unique_within_one():
 
 
 def test_a_paper_repeated_in_the_input_is_one_entry():
-    assert [k for _, k in entries(export.to_bibtex([LEE, SEED, LEE]))] == ["lee2024training", SEED.paper_id]
+    assert [k for _, k in entries(bibtex.to_bibtex([LEE, SEED, LEE]))] == ["lee2024training", SEED.paper_id]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def test_a_paper_repeated_in_the_input_is_one_entry():
 
 
 def test_entry_fields_and_arxiv_eprint():
-    bib = export.to_bibtex([LEE, SEED, NODATE])
+    bib = bibtex.to_bibtex([LEE, SEED, NODATE])
     lee, seed, nodate = bib.split("\n@")
     assert lee.startswith("@misc{lee2024training,")
     assert "title = {{Training Transformers Without Learning-Rate Warmup}}" in lee
@@ -93,20 +94,20 @@ def test_entry_fields_and_arxiv_eprint():
 @pytest.mark.parametrize("url", ["https://arxiv.org/pdf/2401.01234.pdf", "https://www.arxiv.org/abs/2401.01234",
                                  "http://arxiv.org/abs/hep-th/9901001v3"])
 def test_arxiv_ids(url):
-    assert export.arxiv_id(url) in ("2401.01234", "hep-th/9901001")
+    assert paper_fields.arxiv_id(url) in ("2401.01234", "hep-th/9901001")
 
 
 @pytest.mark.parametrize("url", ["https://arxiv.org.evil.com/abs/2401.01234", "https://example.com/abs/2401.01234",
                                  "javascript:alert(1)//arxiv.org/abs/2401.01234", None])
 def test_not_arxiv(url):
-    assert export.arxiv_id(url) is None
+    assert paper_fields.arxiv_id(url) is None
 
 
 def test_latex_special_characters_are_escaped_and_braces_always_balance():
     evil = paper("Break {out}} @misc{pwned, title={x} \\ 100% & #1 _a_ ~b^ $x$", pid="evil",
                  abstract="}} \\end{document} 50% off & more # _ ~ ^ $", author_names="O'Brien, {Pat}}; A and B",
                  url="https://example.com/a b}{\\x")
-    bib = export.to_bibtex([evil])
+    bib = bibtex.to_bibtex([evil])
     assert len(entries(bib)) == 1  # the title's "@misc{pwned" starts no entry of its own
     assert balanced(bib) and bib.endswith("\n}\n")
     for field in re.findall(r"^  \w+ = (\{.*\}),?$", bib, re.M):
@@ -121,7 +122,7 @@ def test_latex_special_characters_are_escaped_and_braces_always_balance():
 def test_a_non_http_url_is_left_out():
     for url in ("javascript:alert(1)", "data:text/html,<script>x</script>", "file:///etc/passwd", "//host/x",
                 "http://", "not a url"):
-        bib = export.to_bibtex([paper("T", pid="t", url=url)])
+        bib = bibtex.to_bibtex([paper("T", pid="t", url=url)])
         assert "url" not in bib, url
 
 

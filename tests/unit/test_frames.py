@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lists.features import Question, candidate_features, paper_sentences
+from rag.lists.features import ListQuestion, candidate_features, paper_sentences
+from rag.question.read import read_text
 from rag.text import frames
-from rag.types import Hit
+from rag.types.papers import Hit
 
 LORA = "LoRA Fine-tuning Efficiently Undoes Safety Training in Llama 2-Chat 70B"
 MIXTURE = "Data Mixture Inference: What do BPE Tokenizers Reveal about their Training Data?"
@@ -72,7 +73,7 @@ def test_no_seed_paper_outside_security_reads_as_an_attack(seed_titles):
     ("Is there a paper on evading AI-text detectors by paraphrasing model outputs?", LASTDE),
 ])
 def test_the_list_judge_vetoes_the_other_side(seed_titles, seed_idf, question, title):
-    q = Question.read(question, seed_idf)
+    q = ListQuestion.read(read_text(question), seed_idf)
     c = candidate_features(q, Hit(paper=seed_titles[title], score=1.0, rank=1, best_chunk=""), seed_idf)
     assert c.vetoed and "the question asks for" in c.opposite
 
@@ -84,6 +85,6 @@ def test_the_list_judge_vetoes_the_other_side(seed_titles, seed_idf, question, t
     ("Which papers skip warmup?", CERTIFIED),  # no side asked for
 ])
 def test_the_same_side_or_no_side_is_not_vetoed(seed_titles, seed_idf, question, title):
-    q = Question.read(question, seed_idf)
+    q = ListQuestion.read(read_text(question), seed_idf)
     c = candidate_features(q, Hit(paper=seed_titles[title], score=1.0, rank=1, best_chunk=""), seed_idf)
     assert not c.opposite

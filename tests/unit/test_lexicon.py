@@ -14,10 +14,14 @@ import re
 import pytest
 from helpers import REPO
 
-from rag.lists.rules import parse_property
+from rag.question.read import read_text
 from rag.text import lexicon as L
 from rag.text.analysis import polarity, stem
 from rag.text.claims import claim_direction
+
+
+def parse_property(question: str):
+    return read_text(question).property
 
 RAG = REPO / "rag"
 
@@ -99,17 +103,18 @@ MAX_WORDS = 6
 # Modules that read file formats or settings, not English phrasing: their lists are field names,
 # month abbreviations and markup, owned by the format.
 EXCLUDED = {
-    "ingest/corpus.py": "parses paper files (month names, page boilerplate of a source format)",
+    "ingest/fields.py": "parses paper files (month names of the date line)",
+    "ingest/pages.py": "parses paper files (page boilerplate of a source format)",
     "ingest/references.py": "parses BibTeX / RIS / CSL-JSON (month abbreviations, field names)",
     "text/latex.py": "LaTeX markup to text (command names)",
     "text/sanitize.py": "character-level cleaning",
     "settings.py": "setting names and choices",
-    "ingest/dates.py": "URL patterns of arXiv / Hugging Face paper links (host and path names)",
+    "text/dates.py": "URL patterns of arXiv / Hugging Face paper links (host and path names)",
     "fetch/arxiv.py": "arXiv API ids and URLs (host and path names)",
 }
 # Literal lists of identifiers that happen to be lower-case words: names, not English.
 IDENTIFIER_LISTS = {
-    ("storage/chroma.py", "_SCALAR_FIELDS"): "Chroma metadata field names",
+    ("storage/chroma_layout.py", "_SCALAR_FIELDS"): "Chroma metadata field names",
 }
 _WORD = re.compile(r"^[a-z][a-z' -]*$")
 
@@ -185,3 +190,22 @@ def test_the_scan_finds_a_word_list():
 def test_every_exclusion_still_exists():
     for rel in [*EXCLUDED, *(m for m, _ in IDENTIFIER_LISTS)]:
         assert (RAG / rel).is_file(), rel
+
+
+def test_every_list_of_the_word_file_is_read_under_its_name_and_the_file_ships():
+    """rag/text/lexicon.txt holds no list that the lexicon leaves unread, and the wheel carries it."""
+    import tomllib
+
+    from rag.text.lexicon_file import FILE, entries, sections, words
+
+    for name, lines in sections().items():
+        value = getattr(L, name, None)
+        assert value is not None, f"[{name}] in {FILE} is read by no name of rag/text/lexicon.py"
+        if isinstance(value, frozenset):
+            assert value == words(name), name
+        elif isinstance(value, tuple):
+            assert value == entries(name), name
+        else:  # a table
+            assert list(value) == [line.split()[0] for line in lines], name
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert f"text/{FILE}" in setuptools["package-data"]["rag"]

@@ -9,7 +9,7 @@ from helpers import hit
 from rag.lists.features import (
     FEATURES,
     READER_FEATURES,
-    Question,
+    ListQuestion,
     candidate_features,
     pairs,
     phrase_share,
@@ -17,21 +17,22 @@ from rag.lists.features import (
     soft_coverage,
 )
 from rag.lists.fitted import ListModel, fit_logistic, judge
+from rag.question.read import read_text
 
 
 def test_question_reads_absence_topic_and_rare_terms(seed_idf):
-    q = Question.read("Which papers skip warmup?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers skip warmup?"), seed_idf)
     assert q.absence and q.topic == ("warmup",) and q.key == ("warmup",)
-    q = Question.read("Which papers improve the draft model used in speculative decoding?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers improve the draft model used in speculative decoding?"), seed_idf)
     assert not q.absence
     assert ("specul", "decod") in q.pairs
     assert "specul" in q.key  # the rarest term of the question is a key term
-    q = Question.read("Which papers use zorblification of transformers?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers use zorblification of transformers?"), seed_idf)
     assert q.oov == ("zorblif",)  # a word no abstract uses
 
 
 def test_absence_is_read_from_the_papers_own_sentence(seed_titles, seed_idf):
-    q = Question.read("Which papers skip warmup?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers skip warmup?"), seed_idf)
     skip = candidate_features(q, hit(seed_titles["Stabilizing Transformer Training by Preventing Attention Entropy Collapse"]),
                               seed_idf)
     rewarm = candidate_features(q, hit(seed_titles["Continual Pre-Training of Large Language Models: How to (re)warm your "
@@ -57,7 +58,7 @@ def test_phrase_and_soft_matching():
 
 
 def test_relative_features_compare_with_the_best_candidate(seed_titles, seed_idf):
-    q = Question.read("Which papers improve the draft model used in speculative decoding?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers improve the draft model used in speculative decoding?"), seed_idf)
     hydra = candidate_features(q, hit(seed_titles["Hydra: Sequentially-Dependent Draft Heads for Medusa Decoding"], 1), seed_idf,
                                [0.7, 0.2])
     other = candidate_features(q, hit(seed_titles["CLLMs: Consistency Large Language Models"], 2), seed_idf, [0.3])
@@ -84,7 +85,7 @@ def _model(threshold=0.5, relative=0.0):
 
 
 def test_judge_cuts_by_probability_and_relative_share(seed_titles, seed_idf):
-    q = Question.read("Which papers train transformers?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers train transformers?"), seed_idf)
     ps = list(seed_titles.values())[:3]
     cands = [candidate_features(q, hit(p, i + 1), seed_idf) for i, p in enumerate(ps)]
     for c, s in zip(cands, (0.9, 0.53, 0.3), strict=True):
@@ -111,7 +112,7 @@ def test_model_round_trip_and_the_shipped_model(tmp_path):
 
 
 def test_an_absence_question_never_lists_a_paper_that_does_not_state_the_absence(seed_titles, seed_idf):
-    q = Question.read("Which papers skip warmup?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers skip warmup?"), seed_idf)
     rewarm = candidate_features(q, hit(seed_titles["Continual Pre-Training of Large Language Models: How to (re)warm your "
                                               "model?"]), seed_idf)
     skip = candidate_features(q, hit(seed_titles["Fast Certified Robust Training with Short Warmup"], 2), seed_idf)
@@ -120,12 +121,12 @@ def test_an_absence_question_never_lists_a_paper_that_does_not_state_the_absence
     assert rewarm.vetoed and not skip.vetoed
     assert [j.hit.paper.title for j in judge([rewarm, skip], _model(0.5))] == [skip.hit.paper.title]
     # a long property whose cue is a detail ("... without retraining or distillation") is not vetoed
-    long_q = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", seed_idf)
+    long_q = ListQuestion.read(read_text("Which papers speed up diffusion model sampling without retraining or distillation?"), seed_idf)
     assert not long_q.short_absence
 
 
 def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_listed(seed_titles, seed_idf):
-    q = Question.read("Which papers train without learning-rate warmup?", seed_idf)
+    q = ListQuestion.read(read_text("Which papers train without learning-rate warmup?"), seed_idf)
     assert q.absent_key == "warmup" and not q.short_absence
     daformer = candidate_features(q, hit(seed_titles["DAFormer: Improving Network Architectures and Training Strategies for "
                                                 "Domain-Adaptive Semantic Segmentation"]), seed_idf)
@@ -134,7 +135,7 @@ def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_l
     assert daformer.contradicts and daformer.vetoed  # "a learning rate warmup promote feature transfer"
     assert not skip.contradicts and not skip.vetoed  # "... without warmup ..."
     # a paper that never mentions the term is left to the model, not vetoed
-    q2 = Question.read("Which papers speed up diffusion model sampling without retraining or distillation?", seed_idf)
+    q2 = ListQuestion.read(read_text("Which papers speed up diffusion model sampling without retraining or distillation?"), seed_idf)
     other = candidate_features(q2, hit(seed_titles["Stabilizing Transformer Training by Preventing Attention Entropy "
                                               "Collapse"]), seed_idf)
     assert q2.absent_key and not other.contradicts
@@ -143,8 +144,8 @@ def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_l
 def test_an_absence_stated_across_a_coordination_of_compounds_is_read(seed_titles, seed_idf):
     # "without the need for additional training or fine-tuning": the cue is seven words before
     # "tuning" but within reach of the compound "fine-tuning"
-    q = Question.read("Do any papers get more temporally consistent generated videos by changing only the "
-                      "sampling procedure, with no fine-tuning?", seed_idf)
+    q = ListQuestion.read(read_text("Do any papers get more temporally consistent generated videos by changing only the "
+                      "sampling procedure, with no fine-tuning?"), seed_idf)
     guide = candidate_features(q, hit(seed_titles["VideoGuide: Improving Video Diffusion Models without Training "
                                                   "Through a Teacher's Guide"]), seed_idf)
     assert q.absent_key and not guide.contradicts and not guide.vetoed
@@ -152,8 +153,8 @@ def test_an_absence_stated_across_a_coordination_of_compounds_is_read(seed_title
 
 def test_asking_to_reduce_a_problem_does_not_veto_papers_that_name_the_problem(seed_titles, seed_idf):
     # the paper states the problem ("known to be overconfident") before it addresses it
-    q = Question.read("Papers that reduce overconfident softmax predictions so that predicted probabilities better "
-                      "reflect whether the model is right.", seed_idf)
+    q = ListQuestion.read(read_text("Papers that reduce overconfident softmax predictions so that predicted probabilities better "
+                      "reflect whether the model is right."), seed_idf)
     ensemble = candidate_features(q, hit(seed_titles["Leveraging Ensemble Diversity for Robust Self-Training in the "
                                                      "Presence of Sample Selection Bias"]), seed_idf)
     assert q.absent_key is None and not ensemble.vetoed
@@ -169,4 +170,4 @@ def test_asking_to_reduce_a_problem_does_not_veto_papers_that_name_the_problem(s
     ("Papers that reduce overconfident softmax predictions", None),
 ])
 def test_what_a_question_asks_to_be_absent(seed_idf, question, key):
-    assert Question.read(question, seed_idf).absent_key == key
+    assert ListQuestion.read(read_text(question), seed_idf).absent_key == key

@@ -17,10 +17,10 @@ from llama_index.core.base.llms.types import LogProb
 from llama_index.core.llms.llm import LLM
 
 import rag.llm.weights as models
+from rag.backends import OPENAI_URL
 from rag.errors import BackendError, ConfigError, ModelError
 from rag.llm import llm_from
 from rag.llm.backend import yes_probability
-from rag.llm.registry import OPENAI_URL
 from rag.settings import Settings, load_settings
 
 

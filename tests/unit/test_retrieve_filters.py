@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from rag.errors import ConfigError
-from rag.storage.chroma import where_clause
+from rag.storage.chroma_layout import where_clause
 from rag.text.analysis import expand_hyphens
-from rag.types import Filters
+from rag.types.papers import Filters
 
 
 @pytest.mark.parametrize(

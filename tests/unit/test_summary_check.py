@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from helpers import SEED_FILES
 
-from rag.answer.evidence import wants_number
 from rag.answer.summary_check import new_content, why_uninformative
 from rag.ingest.corpus import load_corpus
+from rag.question.property import wants_number
 
 DGC = "deep-gradient-compression-reducing-the-communication-a227204"
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.cite import markers, split_claims, strip_markers, summary_lines, verify_lines
-from rag.lists.rules import Property, is_aggregate, judge_sentence, parse_property
+from rag.lists.rules import judge_sentence
 from rag.question.followup import rewrite
+from rag.question.property import Property, is_aggregate
+from rag.question.read import read_text
 from rag.text.analysis import Idf, coverage, numbers, query_terms, split_sentences, terms
-from rag.types import Answer, Citation, Line, Paper, Source, answer_text
+from rag.types.answers import Answer, Citation, Line, Source, answer_text
+from rag.types.papers import Paper
 
 DGC = Paper(
     paper_id="dgc", title="Deep Gradient Compression", source="t", line=1,
@@ -140,9 +143,9 @@ def test_is_aggregate(q, agg):
 
 
 def test_parse_property_polarity():
-    assert parse_property("Which papers skip warmup?") == Property(topic=("warmup",), polarity="absence")
-    assert parse_property("Which papers train without weight decay?").polarity == "absence"
-    assert parse_property("Which papers use warmup?").polarity == "presence"
+    assert read_text("Which papers skip warmup?").property == Property(topic=("warmup",), polarity="absence")
+    assert read_text("Which papers train without weight decay?").property.polarity == "absence"
+    assert read_text("Which papers use warmup?").property.polarity == "presence"
 
 
 @pytest.mark.parametrize(("sentence", "ok"), [

@@ -10,7 +10,7 @@ from cli.main import _short_label
 from rag.answer.stream import REVISED, TextStream
 from rag.ingest.corpus import CorpusLoad
 from rag.text.titles import short_title
-from rag.types import Line
+from rag.types.answers import Line
 from ui import render
 
 DEEPZERO = "DeepZero: Scaling up Zeroth-Order Optimization for Deep Model Training"

@@ -16,7 +16,7 @@ from ui_fixtures import QUOTE, answer, citation, events_for, quote_line, run, so
 
 from rag.errors import BackendError, ConfigError, CorpusError, IndexMissingError
 from rag.settings import load_settings
-from rag.types import Event, Exclusion, Line
+from rag.types.answers import Event, Exclusion, Line
 from ui import render
 from ui.app import build_app
 from ui.handlers import Services, new_chat, toggle_cited, upload

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.question.unknown import unknown_names
+from rag.text.analysis import names
 
 
 @pytest.mark.parametrize(("question", "missing"), [
@@ -22,4 +23,4 @@ from rag.question.unknown import unknown_names
     ("Which papers use 3D Gaussian Splatting SLAM?", ["SLAM"]),  # the name's head is what no paper uses
 ])
 def test_unknown_names(seed_idf, question, missing):
-    assert unknown_names(question, seed_idf) == missing
+    assert unknown_names(question, names(question), seed_idf) == missing

@@ -9,7 +9,7 @@ from helpers import SEED_FILES
 from rag.answer.cite import summary_lines, support, verify_lines
 from rag.ingest.corpus import load_corpus
 from rag.text.analysis import Idf, missing_names, names, polarity_conflict
-from rag.types import Line
+from rag.types.answers import Line
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from eval import fit_list_judge as F
-from rag.corpus import bundled_seed_paths, load_corpus
-from rag.embed import embedder_from
-from rag.list_features import FEATURES
+from rag.embed.bundled import embedder_from
+from rag.ingest.corpus import bundled_seed_paths, load_corpus
+from rag.lists.features import FEATURES
 from rag.llm import local_backend
 from rag.settings import load_settings
 

@@ -8,10 +8,10 @@ Over the list questions of the four held-out sets and the final split of gold-li
 from pathlib import Path
 
 from eval.gold import load_gold
-from rag import list_judge
-from rag.judge_input import judge_passage
+from rag.judge.reader import load_reader
+from rag.lists import fitted as list_judge
 from rag.paperchat import Paperchat
-from rag.reader import load_reader
+from rag.question.read import read_text
 from rag.settings import load_settings
 
 CAPS = (10, 20, 30)
@@ -26,10 +26,10 @@ def main() -> None:
     items += [i for i in load_gold(Path("eval/gold-lists.jsonl")) if i.split == "final" and i.answerable]
     total = {(order, c): 0.0 for order in ("retrieval", "reader", "fitted") for c in CAPS}
     for it in items:
-        hits, _ = list_judge.gather(ret, it.question, 100, None, "hybrid")
-        p_read = reader.probabilities(it.question, [judge_passage(it.question, h.paper.title, h.paper.abstract)
-                                                    for h in hits])
-        cands = list_judge.pool_candidates(ret, it.question, hits, 40, reader)
+        q = read_text(it.question, "list")
+        hits, _ = list_judge.gather(ret, q, 100, None, "hybrid")
+        p_read = reader.paper_probabilities(q.text, q.terms, [h.paper for h in hits])
+        cands = list_judge.pool_candidates(ret, q, hits, 40, reader)
         p_fit = [model.probability(c.features) for c in cands]
         orders = {"retrieval": hits,
                   "reader": [hits[i] for i in sorted(range(len(hits)), key=lambda i: (-p_read[i], i))],

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from eval import fit_list_judge as F
-from rag.corpus import bundled_seed_paths, load_corpus
-from rag.embed import embedder_from
-from rag.list_features import FEATURES
-from rag.listing import ABSENCE_CUES
+from rag.embed.bundled import embedder_from
+from rag.ingest.corpus import bundled_seed_paths, load_corpus
+from rag.lists.features import FEATURES
+from rag.question.property import ABSENCE_CUES
 from rag.settings import load_settings
-from rag.text import STOPWORDS, Idf, query_terms, split_sentences, stem, terms, words
+from rag.text.analysis import STOPWORDS, Idf, query_terms, split_sentences, stem, terms, words
 
 settings = load_settings()
 emb = embedder_from(settings)

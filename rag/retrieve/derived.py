@@ -26,9 +26,10 @@ from pathlib import Path
 from rag.retrieve.doc_freq import DocFreq
 from rag.retrieve.lexical import LexicalIndex, paper_tokens
 from rag.settings import Settings
-from rag.storage.catalogue import Catalogue, update_catalogue, write_catalogue
+from rag.storage.catalogue import Catalogue
+from rag.storage.catalogue_write import update_catalogue, write_catalogue
 from rag.storage.fsutil import atomic_dir
-from rag.types import Paper
+from rag.types.papers import Paper
 
 _LEXICAL = "bm25"
 _DOC_FREQ = "idf"

@@ -1,0 +1,78 @@
+"""Vetoes: the papers a question rules out whatever their evidence, each with the note that says
+why. One implementation per rule, read by both routes: a paper that states the opposite of the
+finding asked for, or stands on the other side of an attack / defence question; and every paper
+when the question names something no abstract uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.question.read import Question
+from rag.question.unknown import unknown_names, unknown_note
+from rag.settings import Settings
+from rag.text.analysis import Idf, split_sentences
+from rag.text.claims import contradiction
+from rag.text.frames import frame_conflict
+
+OPPOSITE = "says the opposite of what the question asks"
+
+
+def opposite_finding(question: Question, title: str, sentences: Sequence[str], idf: Idf) -> str | None:
+    """Why the paper's sentences state the opposite of the finding ``question`` asks for
+    ("code hurts reasoning" asked, "code helps reasoning" said), or None."""
+    return contradiction(question.claim, title, sentences, idf) if question.claim else None
+
+
+def other_side(question: Question, title: str, sentences: Sequence[str]) -> str:
+    """Why the paper is on the other side of an attack / defence question (a phrase), or ""."""
+    return frame_conflict(question.frame, title, sentences) or ""
+
+
+def opposition(question: Question, title: str, sentences: Sequence[str], idf: Idf) -> str:
+    """Why a paper is not what was asked, as a phrase ("says the opposite of ...", "presents an
+    attack, ..."); empty when neither veto applies. The list route's reading of both rules."""
+    why = opposite_finding(question, title, sentences, idf)
+    if why:
+        return f"{OPPOSITE} ({why})"
+    return other_side(question, title, sentences)
+
+
+def drop_opposed(question: Question, papers: Sequence, idf: Idf) -> list[str]:
+    """Mark as not relevant the evidence papers (``PaperEvidence``) that state the opposite of the
+    finding asked for, or stand on the other side of an attack / defence question. Returns a
+    note per paper dropped, in words."""
+    if question.claim is None and question.frame is None:
+        return []
+    notes = []
+    for pe in papers:
+        if not pe.relevant:
+            continue
+        p = pe.hit.paper
+        why = opposite_finding(question, p.title, [s.text for s in pe.sentences], idf)
+        if why:
+            pe.relevant, pe.reason = False, f"says the opposite ({why})"
+            notes.append(f"not cited: “{p.title}” {OPPOSITE} ({why})")
+            continue
+        side = other_side(question, p.title, split_sentences(p.abstract))
+        if side:
+            pe.relevant, pe.reason = False, side
+            notes.append(f"not cited: “{p.title}” {side}")
+    return notes
+
+
+def unknown_name_veto(question: Question, idf: Idf, settings: Settings) -> list[str]:
+    """The names in the question no abstract uses (none when the veto is off)."""
+    return unknown_names(question.text, question.names, idf) if settings.answer.name_veto else []
+
+
+def apply_vetoes(question: Question, papers: Sequence, idf: Idf, settings: Settings) -> list[str]:
+    """Mark as not relevant the evidence papers the question rules out, and say why: a paper
+    stating the opposite of the finding asked for (or on the other side of an attack / defence
+    question), or every paper when the question names something no abstract uses."""
+    said = drop_opposed(question, papers, idf) if settings.answer.opposite_veto else []
+    missing = unknown_name_veto(question, idf, settings)
+    if missing:  # a name no abstract uses: no paper here can be about it
+        for pe in papers:
+            pe.relevant = False
+        said.append(unknown_note(missing))
+    return said

@@ -1,0 +1,65 @@
+"""A question read once, from its text and the conversation, into the structure every route and
+step reads: which route answers it, its terms, the property a list question asks, the finding or
+the side of an attack / defence it asks for, the papers a follow-up points at. Routes pass this
+down instead of the text, so nothing downstream parses the question again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.question.compare import is_compare
+from rag.question.followup import excluded_pick, rewrite
+from rag.question.property import Property, is_aggregate, property_of, wants_number
+from rag.text.analysis import names, query_terms
+from rag.text.claims import claim_of
+from rag.text.frames import Frame, question_frame
+from rag.types.answers import Answer
+
+Route = Literal["pin", "list", "answer"]
+
+
+@dataclass(frozen=True)
+class Question:
+    asked: str  # as asked, whitespace-normalised
+    text: str  # what is asked, a follow-up's references resolved ("standalone")
+    route: Route  # "pin": a near-miss asked back; "list": which papers ...?; "answer": the rest
+    terms: tuple[str, ...]  # content terms of ``text`` (rag.text.analysis.query_terms), in order
+    property: Property  # what a list question asks papers to have
+    pinned: tuple[str, ...] = ()  # paper ids a follow-up points at
+    rewritten: bool = False  # ``text`` differs from what was asked
+    pick: int | None = None  # "pin": the 1-based near-miss asked for
+    names: tuple[str, ...] = ()  # the names it uses ("AdaBelief", "LAMB")
+    wants_number: bool = False
+    compare: bool = False  # compares papers it names
+    claim: str | None = None  # the finding asked for ("... finds that code hurts reasoning")
+    frame: Frame | None = None  # an attack or a defence asked for
+
+    @property
+    def shown_as(self) -> str | None:
+        """The question as the answer shows it was read, when that differs from what was asked."""
+        return self.text if self.rewritten else None
+
+
+def read_text(text: str, route: Route = "answer", *, asked: str | None = None, pinned: Sequence[str] = (),
+              rewritten: bool = False, pick: int | None = None) -> Question:
+    """``text`` read as a standalone question (no conversation)."""
+    terms = tuple(query_terms(text))
+    return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
+                    property=property_of(text, terms), names=tuple(names(text)), pinned=tuple(pinned), rewritten=rewritten, pick=pick,
+                    wants_number=wants_number(text), compare=is_compare(text), claim=claim_of(text),
+                    frame=question_frame(text))
+
+
+def read_question(text: str, history: Sequence[Answer] | None = None, *, lists: bool = True) -> Question:
+    """Read ``text`` after ``history``: a near-miss pinned back ("include the second one"), a list
+    question ("which papers ...?", when ``lists``) or any other, with a follow-up's references
+    resolved against the last answer."""
+    asked = " ".join(text.split())
+    if history and (pick := excluded_pick(asked, history[-1])) is not None:
+        return read_text(asked, "pin", pick=pick)
+    standalone = rewrite(asked, history)
+    is_list = lists and is_aggregate(standalone.question) and not standalone.pinned
+    return read_text(standalone.question, "list" if is_list else "answer", asked=asked,
+                     pinned=standalone.pinned, rewritten=standalone.rewritten)

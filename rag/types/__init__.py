@@ -1,0 +1,1 @@
+"""Plain data that crosses module boundaries: papers and search (``papers``), answers (``answers``)."""

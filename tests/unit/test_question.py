@@ -1,0 +1,80 @@
+"""The question read once (rag.question.read): what each route and step reads comes from one
+reading of the text and the conversation, and equals what the readers give on the text itself."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from rag.question.compare import is_compare
+from rag.question.property import property_of, wants_number
+from rag.question.read import read_question, read_text
+from rag.text.analysis import names, query_terms
+from rag.text.claims import claim_of
+from rag.text.frames import question_frame
+from rag.types.answers import Answer, Citation, Exclusion, Source
+
+
+def _prev(excluded: bool = False) -> Answer:
+    return Answer(
+        question="Which papers skip warmup?", route="aggregate",
+        citations=[Citation(n=1, paper_id="a", title="Paper A", quote="q", supported=True),
+                   Citation(n=2, paper_id="b", title="Paper B", quote="q", supported=True)],
+        sources=[Source(paper_id="a", title="Paper A", score=1, abstract=""),
+                 Source(paper_id="b", title="Paper B", score=1, abstract="")],
+        excluded=[Exclusion(paper_id="c", title="Paper C", quote="q", reason="r", closeness=0.4)] if excluded else [])
+
+
+@pytest.mark.parametrize("text", [
+    "Which papers skip warmup?",
+    "Which paper finds that code data in pre-training hurts reasoning?",
+    "How do AdaBelief and AdaBound differ from Adam?",
+    "What batch size does LAMB reach in 76 minutes?",
+    "Is there a defence that hides training data from membership inference attacks?",
+])
+def test_every_field_is_what_its_reader_gives_on_the_text(text):
+    q = read_text(text)
+    assert q.terms == tuple(query_terms(text))
+    assert q.property == property_of(text, query_terms(text))
+    assert q.names == tuple(names(text))
+    assert q.claim == claim_of(text) and q.frame == question_frame(text)
+    assert q.wants_number == wants_number(text) and q.compare == is_compare(text)
+    assert q.asked == q.text == text and q.shown_as is None and q.route == "answer"
+
+
+def test_a_question_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read_text("Which papers skip warmup?").text = "something else"  # type: ignore[misc]
+
+
+def test_routes():
+    assert read_question("Which papers skip warmup?").route == "list"
+    assert read_question("Which papers skip warmup?", lists=False).route == "answer"
+    assert read_question("What batch size does LAMB use?").route == "answer"
+
+
+def test_whitespace_is_normalised_once():
+    q = read_question("  Which papers\n skip   warmup? ")
+    assert q.asked == q.text == "Which papers skip warmup?"
+
+
+def test_a_follow_up_is_resolved_against_the_last_answer():
+    q = read_question("What about the second one?", [_prev()])
+    assert q.route == "answer" and q.pinned == ("b",) and q.rewritten
+    assert q.asked == "What about the second one?" and q.shown_as == q.text == "Which papers skip warmup?"
+    assert q.terms == tuple(query_terms(q.text))  # terms of what is asked, as resolved
+
+
+def test_a_near_miss_asked_back_is_the_pin_route():
+    q = read_question("include the first one", [_prev(excluded=True)])
+    assert (q.route, q.pick, q.asked) == ("pin", 1, "include the first one")
+    # without near-misses in the last answer it is an ordinary follow-up
+    assert read_question("include the first one", [_prev()]).route == "answer"
+
+
+def test_the_list_route_needs_no_pinned_papers():
+    # "which of these ...?" points at papers: answered about them, not as a new list
+    q = read_question("Which of these use ImageNet?", [_prev()])
+    assert q.route == "answer" and q.pinned
+
