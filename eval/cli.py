@@ -30,7 +30,7 @@ def _split(value: str) -> list[str]:
 @click.option("--answers", is_flag=True, help="Also evaluate answers (runs the LLM on every question).")
 @click.option("--answer-systems", default=None,
               help="Answer systems, comma-separated: ours, ours-plain (list route off), ours-rules (rule "
-                   "list judge), ours-fitted / ours-before / ours-reader-only (the lexical judge / the product before the reader was retrained / the reading judge alone; see eval/systems.py), ours-bm25 / ours-dense (one retriever), ours-llamaindex (the product through its LlamaIndex door), llamaindex (stock; default: ours, plus llamaindex when it "
+                   "list judge), ours-fitted / ours-reader-only (the lexical judge / the reading judge alone; see eval/systems.py), ours-bm25 / ours-dense (one retriever), ours-llamaindex (the product through its LlamaIndex door), llamaindex (stock; default: ours, plus llamaindex when it "
                    "is among --systems and an LLM is configured).")
 @click.option("--backend", type=click.Choice(["auto", "local", "openai", "openai-compatible", "none"]), default=None,
               help="LLM backend for --answers (default: auto from the environment).")

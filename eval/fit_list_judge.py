@@ -76,7 +76,8 @@ def build_cases(app, items: Sequence[GoldItem], features: Sequence[str], log=pri
     for n, item in enumerate(items, 1):
         q = read_text(item.question, "list")
         hits, res = gather(retriever, q, cap)
-        cands = pool_candidates(retriever, q, hits, app.settings.listing.sentence_depth, load_reader())
+        cands = pool_candidates(retriever, q, hits, app.settings.listing.sentence_depth,
+                                load_reader(app.settings.listing.reader_path))
         gold, ok = set(item.gold_ids), set(item.acceptable_ids) - set(item.gold_ids)
         pids = [c.hit.paper.paper_id for c in cands]
         labels = np.array([1 if p in gold else (-1 if p in ok else 0) for p in pids])

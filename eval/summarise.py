@@ -1,7 +1,9 @@
 """Pool several scored runs (each an ``eval`` output directory) into one side-by-side table of the
 list route's numbers: list F1 overall and by wording (``-a``: the first wording; the rest: its
 paraphrases), list citation precision, refusal accuracy, false refusals, the fit's objective (mean
-F1 over all questions, an unanswerable one scoring 1 when refused) and answer latency p50.
+F1 over list and unanswerable questions, an unanswerable one scoring 1 when refused); for lookups
+(and numeric / compare questions) the share of key facts in the answer, citation precision and
+false refusals; and answer latency p50.
 
     python -m eval.summarise eval/results/reader-2026-12-05/{holdout,holdout2,...} [--systems a,b]
 """
@@ -19,8 +21,9 @@ def _mean(xs: list[float]) -> float | None:
 
 def summarise(items: list[tuple[dict, dict]]) -> dict[str, float | int | None]:
     """(gold item, one system's answer) pairs -> the pooled numbers."""
-    lists = [(it, a) for it, a in items if it["kind"] != "unanswerable"]
+    lists = [(it, a) for it, a in items if it["kind"] == "list"]
     unans = [a for it, a in items if it["kind"] == "unanswerable"]
+    lookups = [a for it, a in items if it["kind"] in ("lookup", "numeric", "compare")]
     lat = sorted(a["latency_s"] for _, a in items)
     return {
         "list_f1": _mean([a["list_f1"] for _, a in lists]),
@@ -30,8 +33,12 @@ def summarise(items: list[tuple[dict, dict]]) -> dict[str, float | int | None]:
         "refusal_accuracy": _mean([1.0 if a["refused"] else 0.0 for a in unans]),
         "false_refusals": _mean([1.0 if a["refused"] else 0.0 for _, a in lists]),
         "objective": _mean([a["list_f1"] for _, a in lists] + [1.0 if a["refused"] else 0.0 for a in unans]),
+        "lookup_key_facts": _mean([a["key_fact_rate"] for a in lookups if a["key_fact_rate"] is not None]),
+        "lookup_citation_precision": _mean([a["citation_precision"] for a in lookups
+                                            if a["citation_precision"] is not None]),
+        "lookup_false_refusals": _mean([1.0 if a["refused"] else 0.0 for a in lookups]),
         "latency_p50_s": lat[len(lat) // 2] if lat else None,
-        "list_questions": len(lists), "unanswerable": len(unans),
+        "list_questions": len(lists), "unanswerable": len(unans), "lookups": len(lookups),
     }
 
 

@@ -122,9 +122,7 @@ class PaperchatAnswers:
     "ours-plain" turns the list-question route off (list questions go through the normal engine);
     "ours-rules" judges list questions by the hand-set rules instead of the fitted list judge;
     "ours-fitted" is the list judge as it was before the reading judge joined its features
-    (``eval/baselines/list_judge_lexical.json``); "ours-before" is the product before the reading
-    judge was retrained (its first reader and the list judge fit with it, in ``eval/baselines/``);
-    "ours-reader-only" lists by the reading judge
+    (``eval/baselines/list_judge_lexical.json``); "ours-reader-only" lists by the reading judge
     (``rag.judge.reader``) alone; "ours-reader-evidence" lets it pick normal answers' papers and quotes;
     "ours-no-name-veto" / "ours-no-opposite-veto" take one hand rule away, to measure what it adds;
     "ours-bm25" and "ours-dense" retrieve with one retriever instead of the fused pair;
@@ -137,8 +135,6 @@ class PaperchatAnswers:
         "ours-rules": {"listing": {"judge": "rules"}},
         # today's judge before the reading judge: the fitted judge on lexical and dense features only
         "ours-fitted": {"listing": {"judge": "learned", "model_path": BASELINES / "list_judge_lexical.json"}},
-        "ours-before": {"listing": {"reader_path": BASELINES / "reader-2026-12-05",
-                                    "model_path": BASELINES / "list_judge_2026-12-05.json"}},
         "ours-reader-only": {"listing": {"judge": "reader"}},
         "ours-reader-evidence": {"answer": {"reader": True}},
         "ours-no-name-veto": {"answer": {"name_veto": False}},

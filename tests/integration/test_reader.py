@@ -48,13 +48,13 @@ def test_a_damaged_reader_is_refused_in_one_line(tmp_path: Path):
 def test_a_reader_reads_what_its_card_says_it_was_trained_to_read(tmp_path: Path):
     import json
 
-    from eval.systems import BASELINES
-
-    assert Reader(BASELINES / "reader-2026-12-05").layout == "top3"  # the first judge: no layout on its card
     copy = tmp_path / "judge"
     shutil.copytree(shipped_directory(), copy)
     card = json.loads((copy / "card.json").read_text("utf-8"))
-    assert Reader(copy).layout == card["params"].get("layout", "top3")
+    assert Reader(copy).layout == card["params"].get("layout", "top3")  # a card without one: the first layout
+    card["params"]["layout"] = "ranked"
+    (copy / "card.json").write_text(json.dumps(card), "utf-8")
+    assert Reader(copy).layout == "ranked"
     card["params"]["layout"] = "whole-abstract"
     (copy / "card.json").write_text(json.dumps(card), "utf-8")
     with pytest.raises(ModelError, match="layout this version does not know"):
