@@ -47,10 +47,6 @@ class AnswerEngine:
     def idf(self) -> Idf:
         return self.retriever.idf
 
-    @property
-    def backend_name(self) -> str:
-        return self.llm.name if self.llm is not None else EXTRACTIVE
-
     def ask(self, question: str, history: Sequence[Answer] | None = None, k: int | None = None,
             filters: Filters | None = None) -> Answer:
         from rag.answer.stream import fold
