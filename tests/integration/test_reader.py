@@ -45,6 +45,7 @@ def test_a_damaged_reader_is_refused_in_one_line(tmp_path: Path):
         Reader(copy)
 
 
+@pytest.mark.slow  # loads the reading judge
 def test_a_reader_reads_what_its_card_says_it_was_trained_to_read(tmp_path: Path):
     import json
 
