@@ -18,7 +18,6 @@ from rag.lists.rules import judge_sentence
 from rag.question.property import ABSENCE_CUES, Property
 from rag.question.read import Question
 from rag.text.analysis import Idf, coverage, is_instruction_like, split_sentences, terms, words
-from rag.text.frames import Frame
 from rag.text.lexicon import GRAMMATICAL_NEGATORS
 from rag.types.papers import Hit
 
@@ -53,18 +52,6 @@ class ListQuestion:
     pairs: frozenset[tuple[str, str]] = frozenset()
     short_absence: bool = False  # the absence is the whole property ("skip warmup"), not a detail of it
     absent_key: str | None = None  # the rarest term the question asks to be absent ("without ... warmup")
-
-    @property
-    def text(self) -> str:
-        return self.question.text
-
-    @property
-    def claim(self) -> str | None:
-        return self.question.claim
-
-    @property
-    def frame(self) -> Frame | None:
-        return self.question.frame
 
     @classmethod
     def read(cls, question: Question, idf: Idf) -> ListQuestion:
