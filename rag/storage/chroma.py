@@ -8,6 +8,9 @@ The index lives in *generations*: each ingest that changes something writes a ne
 then flips one pointer record (a single upsert, atomic in Chroma). Readers only follow the
 pointer, so an ingest killed half-way leaves the previous generation answering. We always pass
 our own embeddings; Chroma's default embedding function (which downloads a model) is never used.
+
+An embedded store reads through Chroma's Rust core (:mod:`rag.storage.chroma_core`: a second less
+at start) until its first write, which opens the full client for everything after.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 
 from rag.errors import StoreError
 from rag.settings import Settings
+from rag.storage.chroma_core import CoreReader, open_reader
 from rag.storage.chroma_layout import paper_from_metadata
 from rag.types.papers import Paper
 
@@ -63,7 +67,9 @@ class ChromaStore:
         self.prefix = settings.collection
         self.where = (f"Chroma server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
                       else f"embedded Chroma at {settings.chroma_path}")
-        self._client = client if client is not None else _client(settings)
+        self._settings = settings
+        reader = open_reader(settings.chroma_path) if client is None and not settings.chroma_host else None
+        self._client = client if client is not None else reader or _client(settings)
         self._max_batch: int | None = None
 
     def load_papers(self, active: Active) -> list[Paper]:
@@ -86,17 +92,29 @@ class ChromaStore:
             raise self._fail(f"listing chunks of {name}", e) from e
         return {pid: [cid for _, cid in sorted(v)] for pid, v in out.items()}
 
+    def _writable(self):
+        """The full client: the one it reads through, or, for a store reading through Chroma's
+        core, one opened now, through which every later read goes too (so a reader never misses
+        what this process wrote)."""
+        if isinstance(self._client, CoreReader):
+            self._client = _client(self._settings)
+        return self._client
+
     # --- errors --------------------------------------------------------------------------------
     def _fail(self, action: str, e: Exception) -> StoreError:
         return StoreError(f"{self.where}: {action} failed: {e}")
 
     # --- the pointer ---------------------------------------------------------------------------
     def _meta(self):
-        return self._client.get_or_create_collection(f"{self.prefix}_meta", embedding_function=None)
+        return self._writable().get_or_create_collection(f"{self.prefix}_meta", embedding_function=None)
 
     def active(self) -> Active | None:
+        name = f"{self.prefix}_meta"
         try:
-            got = self._meta().get(ids=[_POINTER_ID], include=["metadatas"])
+            if name not in self._names():  # never ingested: nothing to create just to read it
+                return None
+            got = self._client.get_collection(name, embedding_function=None).get(ids=[_POINTER_ID],
+                                                                                 include=["metadatas"])
         except Exception as e:
             raise self._fail("reading the active index", e) from e
         if not got["ids"]:
@@ -119,10 +137,13 @@ class ChromaStore:
     def generation_name(self, generation: int) -> str:
         return f"{self.prefix}_g{generation}"
 
+    def _names(self) -> list[str]:
+        return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
+
     def generations(self) -> list[str]:
         pat = re.compile(rf"^{re.escape(self.prefix)}_g(\d+)$")
         try:
-            names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
+            names = self._names()
         except Exception as e:
             raise self._fail("listing collections", e) from e
         return sorted((n for n in names if pat.match(n)), key=lambda n: int(pat.match(n).group(1)))
@@ -130,7 +151,7 @@ class ChromaStore:
     def collection(self, name: str, *, create: bool = False, embedder: str = ""):
         try:
             if create:
-                return self._client.get_or_create_collection(
+                return self._writable().get_or_create_collection(
                     name, embedding_function=None,
                     metadata={"hnsw:space": "cosine", "embedder": embedder},
                 )
@@ -144,7 +165,7 @@ class ChromaStore:
 
     def drop(self, name: str) -> None:
         try:
-            self._client.delete_collection(name)
+            self._writable().delete_collection(name)
         except Exception as e:
             raise self._fail(f"deleting collection {name}", e) from e
 
@@ -153,6 +174,7 @@ class ChromaStore:
             metadatas: list[dict]) -> None:
         if not ids:
             return
+        self._writable()
         col = self.collection(name)
         vectors = np.asarray(embeddings, dtype=np.float32)
         step = self.max_batch()
@@ -168,7 +190,7 @@ class ChromaStore:
         """The most records one upsert may carry (Chroma's limit: 5461 embedded, the server's own)."""
         if self._max_batch is None:
             try:
-                self._max_batch = max(1, min(int(self._client.get_max_batch_size()), _MAX_UPSERT))
+                self._max_batch = max(1, min(int(self._writable().get_max_batch_size()), _MAX_UPSERT))
             except Exception:  # an older server without the endpoint
                 self._max_batch = _GET_PAGE
         return self._max_batch
@@ -219,6 +241,7 @@ class ChromaStore:
     def delete(self, name: str, ids: list[str]) -> None:
         if not ids:
             return
+        self._writable()
         col = self.collection(name)
         try:
             for off in range(0, len(ids), _GET_PAGE):
