@@ -15,7 +15,6 @@ validate them, never to apply them).
 from __future__ import annotations
 
 import json
-import resource
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,15 @@ _SQLITE = "chroma.sqlite3"
 
 def _cache_size() -> int:
     """HNSW indexes kept open, as chromadb sizes it: 5 files each within the open-file limit."""
-    return max(1, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 5)
+    try:
+        import resource  # not on Windows
+
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        limit = 512  # the C runtime's default there
+    if limit <= 0:  # RLIM_INFINITY
+        limit = 65536
+    return max(1, limit // 5)
 
 
 def _json(where: dict | None) -> str | None:
