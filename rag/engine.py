@@ -60,7 +60,8 @@ class AnswerEngine:
 
     def route(self, question: str, history: Sequence[Answer] | None = None) -> Question:
         """``question`` read after ``history``; its ``route`` names the route that answers it."""
-        return read_question(question, history, lists=self.settings.answer.aggregate_route)
+        return read_question(question, history, lists=self.settings.answer.aggregate_route,
+                             route_model=self.settings.answer.route_model)
 
     def run(self, question: Question, history: Sequence[Answer] | None = None, k: int | None = None,
             filters: Filters | None = None, t0: float | None = None) -> Iterator[Event]:

@@ -52,14 +52,34 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
                     frame=question_frame(text))
 
 
-def read_question(text: str, history: Sequence[Answer] | None = None, *, lists: bool = True) -> Question:
+# the route model reads only questions with this many content terms: "tell me more", "why?" or
+# "explain ByteScale" are never a list question, and it was fitted on none of them
+_MODEL_MIN_TERMS = 3
+
+
+def asks_for_papers(text: str, *, route_model: bool = True) -> bool:
+    """A question whose answer is a set of papers: the pattern's forms ("which papers ...?"), or,
+    with ``route_model``, a researcher's own phrasing that the fitted model recognises (never one
+    asking for a number or comparing named things)."""
+    if is_aggregate(text):
+        return True
+    if not route_model or wants_number(text) or is_compare(text) or len(query_terms(text)) < _MODEL_MIN_TERMS:
+        return False
+    from rag.question.route_model import shipped_route_model
+
+    return shipped_route_model().asks_for_papers(text)
+
+
+def read_question(text: str, history: Sequence[Answer] | None = None, *, lists: bool = True,
+                  route_model: bool = True) -> Question:
     """Read ``text`` after ``history``: a near-miss pinned back ("include the second one"), a list
-    question ("which papers ...?", when ``lists``) or any other, with a follow-up's references
-    resolved against the last answer."""
+    question ("which papers ...?", when ``lists``; see :func:`asks_for_papers`) or any other, with a
+    follow-up's references resolved against the last answer."""
     asked = " ".join(text.split())
     if history and (pick := excluded_pick(asked, history[-1])) is not None:
         return read_text(asked, "pin", pick=pick)
     standalone = rewrite(asked, history)
-    is_list = lists and is_aggregate(standalone.question) and not standalone.pinned
+    is_list = (lists and not standalone.pinned
+               and asks_for_papers(standalone.question, route_model=route_model and not standalone.rewritten))
     return read_text(standalone.question, "list" if is_list else "answer", asked=asked,
                      pinned=standalone.pinned, rewritten=standalone.rewritten)

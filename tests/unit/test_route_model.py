@@ -1,0 +1,43 @@
+"""The route model: researcher phrasings of a list question reach the list route; questions
+about one paper, follow-ups and lookups do not. Real shipped model, pure Python."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.question.read import asks_for_papers, read_question
+from rag.question.route_model import RouteModel, route_features, shipped_route_model
+
+
+@pytest.mark.parametrize("question", [
+    "Any work on training without warmup?",
+    "Has anyone studied grokking in transformers?",
+    "looking for methods that cut communication in distributed training",
+])
+def test_a_researchers_phrasing_of_a_list_question_takes_the_list_route(question: str):
+    assert read_question(question, lists=True, route_model=False).route != "list"
+    assert read_question(question).route == "list"
+
+
+@pytest.mark.parametrize("question", [
+    "tell me more", "why?", "Explain ByteScale", "What batch size does LAMB use?",
+    "How do AdaBelief and AdaBound differ?", "How many GPU hours did the step-law study use?",
+    "What is the main contribution of the Partial FC paper?", "How is the paper on ByteScale evaluated?",
+])
+def test_other_questions_keep_the_normal_route(question: str):
+    assert read_question(question).route == "answer"
+
+
+def test_the_pattern_still_decides_first_and_lists_off_means_off():
+    assert asks_for_papers("Which papers skip warmup?", route_model=False)
+    assert read_question("Any work on training without warmup?", lists=False).route == "answer"
+
+
+def test_the_model_file_is_what_the_fit_wrote(tmp_path):
+    model = shipped_route_model()
+    assert 0.5 <= model.threshold < 1 and len(model.weights) > 1000
+    assert "f2:which papers" in model.weights and model.weights["f2:which papers"] > 0
+    (tmp_path / "m.json").write_text('{"bias": 0.0, "threshold": 0.5, "weights": {"w:warmup": 3.0}}', "utf-8")
+    tiny = RouteModel.load(tmp_path / "m.json")
+    assert tiny.probability("warmup") > 0.95 and tiny.probability("cooldown") == 0.5
+    assert route_features("Any work?")[-1] == "q:yes" and "f1:any" in route_features("Any work?")
