@@ -78,9 +78,11 @@ class AnswerSettings(Section):
                                 "14-44 tokens; generation dominates local latency).")
     aggregate_route: bool = Field(True, description="Off: list questions go through the normal engine (an "
                                   "eval baseline).")
-    route_model: bool = Field(True, description="The fitted route model (rag/data/route_model.json) also sends "
+    route_model: bool = Field(False, description="The fitted route model (rag/data/route_model.json) also sends "
                               "list questions the pattern misses (\"any work on ...\", \"looking for ...\", a bare "
-                              "search phrase) to the list route; off: the pattern alone.")
+                              "search phrase) to the list route. Off by default: on a held-out set it routed 15 of 20 "
+                              "such questions there, and the list judges refused most of them "
+                              "(eval/results/router-2026-12-06).")
     retrieval_mode: Literal["hybrid", "bm25", "dense"] = Field(
         "hybrid", description="bm25/dense: one retriever only (eval baselines).")
     compare_depth: int = Field(5, ge=2, le=50, description="A compare question's named papers are looked for "

@@ -57,7 +57,7 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
 _MODEL_MIN_TERMS = 3
 
 
-def asks_for_papers(text: str, *, route_model: bool = True) -> bool:
+def asks_for_papers(text: str, *, route_model: bool = False) -> bool:
     """A question whose answer is a set of papers: the pattern's forms ("which papers ...?"), or,
     with ``route_model``, a researcher's own phrasing that the fitted model recognises (never one
     asking for a number or comparing named things)."""
@@ -71,7 +71,7 @@ def asks_for_papers(text: str, *, route_model: bool = True) -> bool:
 
 
 def read_question(text: str, history: Sequence[Answer] | None = None, *, lists: bool = True,
-                  route_model: bool = True) -> Question:
+                  route_model: bool = False) -> Question:
     """Read ``text`` after ``history``: a near-miss pinned back ("include the second one"), a list
     question ("which papers ...?", when ``lists``; see :func:`asks_for_papers`) or any other, with a
     follow-up's references resolved against the last answer."""
