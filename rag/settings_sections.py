@@ -53,6 +53,9 @@ class ListThresholds(Section):
         "trained with python -m eval.judge.train); rules: the hand-set thresholds above (an eval baseline).")
     reader_path: Path | None = Field(None, description="A reading judge of your own (a directory written by "
                                      "python -m eval.judge.train); default: the shipped one.")
+    model_routed_judge: Literal["learned", "rules", "reader"] | None = Field(
+        None, description="The judge of list questions the route model sent (answer.route_model; the pattern "
+        "did not match them: a researcher's own words); default: the one above.")
     reader_depth: int = Field(60, ge=1, le=1000, description="Best-ranked candidates the reading judge reads.")
     reader_threshold: float | None = Field(None, ge=0, le=1, description="Probability that lists a paper; "
                                            "default: the one on the reading judge's card.")

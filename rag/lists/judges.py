@@ -201,16 +201,20 @@ def likeliest(given: ListInput, settings: Settings) -> list[Hit]:
     return [c.hit for _, c in _ranked(given, settings)]
 
 
-def own_judge(settings: Settings) -> ListJudge:
-    """paperchat's own judge, as the settings name it (needs no backend)."""
-    return {"rules": RulesJudge, "learned": FittedJudge, "reader": ReaderJudge}[settings.listing.judge](settings)
+def own_judge(settings: Settings, question: Question | None = None) -> ListJudge:
+    """paperchat's own judge, as the settings name it (needs no backend); for a question the route
+    model sent, ``listing.model_routed_judge`` where set."""
+    name = settings.listing.judge
+    if question is not None and question.by_model and settings.listing.model_routed_judge:
+        name = settings.listing.model_routed_judge
+    return {"rules": RulesJudge, "learned": FittedJudge, "reader": ReaderJudge}[name](settings)
 
 
-def judges_for(settings: Settings, llm, cache: JudgeCache) -> list[ListJudge]:
+def judges_for(settings: Settings, llm, cache: JudgeCache, question: Question | None = None) -> list[ListJudge]:
     """The chain of judges for a list question: a capable backend first where there is one (it
     declares ``capable_judge`` and ``supports_schema``), then
     paperchat's own judge (which also takes over when the backend fails)."""
-    own = own_judge(settings)
+    own = own_judge(settings, question)
     # both declared by the backend (rag.llm.backend): trusted to judge, and able to answer in JSON
     if llm is not None and llm.capable_judge and llm.supports_schema:
         return [ModelJudge(llm, settings, cache), own]

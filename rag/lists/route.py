@@ -71,7 +71,7 @@ class ListRoute:
         timings = {"retrieve_s": time.perf_counter() - t0}
         sources = [source(h) for h in hits]
         yield Event(type="sources", sources=sources[: max(10, settings.top_k)])
-        chain = judges_for(settings, ctx.llm, ctx.judge_cache)
+        chain = judges_for(settings, ctx.llm, ctx.judge_cache, q)
 
         def item(j: listing.Judgement, numbers: Numbering) -> tuple[Line, Citation]:
             timings.setdefault("first_token_s", time.perf_counter() - t0)

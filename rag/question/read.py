@@ -35,6 +35,7 @@ class Question:
     compare: bool = False  # compares papers it names
     claim: str | None = None  # the finding asked for ("... finds that code hurts reasoning")
     frame: Frame | None = None  # an attack or a defence asked for
+    by_model: bool = False  # "list" because the route model said so (the pattern did not match)
 
     @property
     def shown_as(self) -> str | None:
@@ -43,13 +44,13 @@ class Question:
 
 
 def read_text(text: str, route: Route = "answer", *, asked: str | None = None, pinned: Sequence[str] = (),
-              rewritten: bool = False, pick: int | None = None) -> Question:
+              rewritten: bool = False, pick: int | None = None, by_model: bool = False) -> Question:
     """``text`` read as a standalone question (no conversation)."""
     terms = tuple(query_terms(text))
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
                     property=property_of(text, terms), names=tuple(names(text)), pinned=tuple(pinned), rewritten=rewritten, pick=pick,
                     wants_number=wants_number(text), compare=is_compare(text), claim=claim_of(text),
-                    frame=question_frame(text))
+                    frame=question_frame(text), by_model=by_model)
 
 
 # the route model reads only questions with this many content terms: "tell me more", "why?" or
@@ -82,4 +83,5 @@ def read_question(text: str, history: Sequence[Answer] | None = None, *, lists: 
     is_list = (lists and not standalone.pinned
                and asks_for_papers(standalone.question, route_model=route_model and not standalone.rewritten))
     return read_text(standalone.question, "list" if is_list else "answer", asked=asked,
-                     pinned=standalone.pinned, rewritten=standalone.rewritten)
+                     pinned=standalone.pinned, rewritten=standalone.rewritten,
+                     by_model=is_list and not is_aggregate(standalone.question))

@@ -58,3 +58,17 @@ def test_the_engine_routes_by_the_setting(settings):
     assert AnswerEngine(None, settings=settings).route(asked).route == "answer"
     on = load_settings(llm_backend="none", answer={"route_model": True})
     assert AnswerEngine(None, settings=on).route(asked).route == "list"
+
+
+def test_a_question_the_model_sent_is_marked_and_can_have_its_own_judge():
+    from rag.lists.judges import FittedJudge, ReaderJudge, own_judge
+    from rag.settings import load_settings
+
+    by_model = read_question("Any work on training without warmup?", route_model=True)
+    by_pattern = read_question("Which papers skip warmup?", route_model=True)
+    assert by_model.by_model and not by_pattern.by_model
+    default = load_settings(llm_backend="none")
+    assert isinstance(own_judge(default, by_model), FittedJudge)
+    split = load_settings(llm_backend="none", listing={"model_routed_judge": "reader"})
+    assert isinstance(own_judge(split, by_model), ReaderJudge)
+    assert isinstance(own_judge(split, by_pattern), FittedJudge)
