@@ -48,7 +48,7 @@ def examples() -> list[tuple[str, int, str, str]]:
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 400) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by Newton steps on the bias and gradient descent (Adam)."""
+    """L2-regularised logistic regression, classes balanced, by full-batch Adam steps."""
     w, b = np.zeros(x.shape[1]), 0.0
     m, v, mb, vb = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
     pos_weight = (len(y) - y.sum()) / max(1, y.sum())  # balance the classes
