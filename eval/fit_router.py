@@ -22,11 +22,9 @@ import numpy as np
 
 from eval.judge.pool import HERE as JUDGE_DATA
 from eval.judge.pool import load_questions
-from rag.question.compare import is_compare
-from rag.question.property import is_aggregate, wants_number
-from rag.question.read import _MODEL_MIN_TERMS
+from rag.question.property import is_aggregate
+from rag.question.read import model_may_read
 from rag.question.route_model import route_features
-from rag.text.analysis import query_terms
 
 ROOT = Path(__file__).resolve().parent
 
@@ -83,8 +81,7 @@ def main() -> None:
     fold = np.array([int(hashlib.sha1(g.encode()).hexdigest(), 16) % a.folds for _, _, g, _ in data])
     pattern = np.array([is_aggregate(q) for q, *_ in data])
     # the product's guards (rag.question.read.asks_for_papers): the model never reads these
-    eligible = np.array([not (wants_number(q) or is_compare(q) or len(query_terms(q)) < _MODEL_MIN_TERMS)
-                         for q, *_ in data])
+    eligible = np.array([model_may_read(q) for q, *_ in data])
     prob = np.zeros(len(data))
     for k in range(a.folds):
         w, b = fit(x[fold != k], y[fold != k], a.l2)

@@ -58,17 +58,22 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
 _MODEL_MIN_TERMS = 3
 
 
-def asks_for_papers(text: str, *, route_model: bool = False) -> bool:
-    """A question whose answer is a set of papers: the pattern's forms ("which papers ...?"), or,
-    with ``route_model``, a researcher's own phrasing that the fitted model recognises (never one
-    asking for a number or comparing named things)."""
-    if is_aggregate(text):
-        return True
-    if not route_model or wants_number(text) or is_compare(text) or len(query_terms(text)) < _MODEL_MIN_TERMS:
-        return False
+def model_may_read(text: str) -> bool:
+    """Whether the route model is asked at all: never for a question asking for a number, comparing
+    named things or with under ``_MODEL_MIN_TERMS`` content terms."""
+    return not (wants_number(text) or is_compare(text) or len(query_terms(text)) < _MODEL_MIN_TERMS)
+
+
+def _model_says_list(text: str) -> bool:
     from rag.question.route_model import shipped_route_model
 
-    return shipped_route_model().asks_for_papers(text)
+    return model_may_read(text) and shipped_route_model().asks_for_papers(text)
+
+
+def asks_for_papers(text: str, *, route_model: bool = False) -> bool:
+    """A question whose answer is a set of papers: the pattern's forms ("which papers ...?"), or,
+    with ``route_model``, a researcher's own phrasing that the fitted model recognises."""
+    return is_aggregate(text) or (route_model and _model_says_list(text))
 
 
 def read_question(text: str, history: Sequence[Answer] | None = None, *, lists: bool = True,
@@ -80,8 +85,9 @@ def read_question(text: str, history: Sequence[Answer] | None = None, *, lists: 
     if history and (pick := excluded_pick(asked, history[-1])) is not None:
         return read_text(asked, "pin", pick=pick)
     standalone = rewrite(asked, history)
-    is_list = (lists and not standalone.pinned
-               and asks_for_papers(standalone.question, route_model=route_model and not standalone.rewritten))
-    return read_text(standalone.question, "list" if is_list else "answer", asked=asked,
-                     pinned=standalone.pinned, rewritten=standalone.rewritten,
-                     by_model=is_list and not is_aggregate(standalone.question))
+    q = standalone.question
+    pattern = is_aggregate(q)
+    by_model = not pattern and route_model and not standalone.rewritten and _model_says_list(q)
+    is_list = lists and not standalone.pinned and (pattern or by_model)
+    return read_text(q, "list" if is_list else "answer", asked=asked, pinned=standalone.pinned,
+                     rewritten=standalone.rewritten, by_model=is_list and by_model)
