@@ -33,7 +33,8 @@ def examples() -> list[tuple[str, int, str, str]]:
     """(question, asks for papers, group, source)."""
     out = []
     for q in load_questions() + load_questions(JUDGE_DATA / "paraphrases"):
-        out.append((q["question"], int(q["kind"] != "lookup"), q["need"], f"train-{q['wording'] in 'ab' and 'ab' or 'cde'}"))
+        labelled = q["wording"] in ("a", "b")  # the two wordings the needs were labelled with
+        out.append((q["question"], int(q["kind"] != "lookup"), q["need"], "train-ab" if labelled else "train-cde"))
     for line in (ROOT / "gold.jsonl").open(encoding="utf-8"):
         g = json.loads(line)
         if g["kind"] != "unanswerable":
