@@ -34,6 +34,9 @@ class EvidenceThresholds(Section):
                             "first one's evidence score.")
     quote: float = Field(0.34, ge=0, le=2, description="A quoted sentence must cover this much, else only the "
                          "paper's best sentence is quoted.")
+    naming_papers: int = Field(3, ge=0, le=1000, description="A name the question uses (\"LAMB\") that at most "
+                               "this many papers use identifies the paper: every sentence of a paper that uses it "
+                               "is read as saying it, as the title is, so the quote is the sentence that answers.")
 
 
 class ListThresholds(Section):

@@ -51,13 +51,20 @@ class EvidenceSet:
         return [p for p in self.papers if p.relevant]
 
 
-def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool) -> PaperEvidence:
+def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool,
+                naming: frozenset[str] = frozenset()) -> PaperEvidence:
+    """Every sentence of the hit scored by the question's terms it covers, read with the paper's
+    title and with the ``naming`` terms (names few papers use) that are the paper's own name: in
+    its title or in two or more of its sentences. "What batch size does LAMB reach?" is answered by
+    the sentence with the batch size, not the one that repeats "LAMB"; "what R2 does it reach?"
+    still looks for the one sentence that says R2."""
     title_terms = set(terms(hit.paper.title))
+    # abstracts are data: text that addresses a model is never evidence
+    kept = [(i, s, set(terms(s))) for i, s in enumerate(split_sentences(hit.paper.abstract))
+            if not is_instruction_like(s)]
+    title_terms |= {t for t in naming if t in title_terms or sum(t in st for _, _, st in kept) >= 2}
     sents = []
-    for i, s in enumerate(split_sentences(hit.paper.abstract)):
-        if is_instruction_like(s):
-            continue  # abstracts are data: text that addresses a model is never evidence
-        st = set(terms(s))
+    for i, s, st in kept:
         # a sentence is read with its title ("our method ..." still counts); sentence-only
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
@@ -65,6 +72,13 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
     sents.sort(key=lambda s: (-s.score, s.index))
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
+
+
+def naming_terms(question: Question, idf: Idf, max_papers: int) -> frozenset[str]:
+    """The terms of the names the question uses that identify a paper: at most ``max_papers``
+    papers use them (a name every paper uses, "BERT", identifies none)."""
+    named = {t for name in question.names for t in terms(name, joined=False)}
+    return frozenset(t for t in named if t in question.terms and 0 < idf.df(t) <= max_papers)
 
 
 def relevance(best: float, abstract: float, dense: float, th: EvidenceThresholds | ListThresholds) -> str | None:
@@ -91,8 +105,9 @@ def select_evidence(question: Question, hits: Sequence[Hit], idf: Idf, th: Evide
     qt = list(question.terms)
     ev = EvidenceSet(question_terms=qt)
     prefer_numbers = question.wants_number
+    naming = naming_terms(question, idf, th.naming_papers)
     for hit in hits:
-        pe = score_paper(qt, hit, idf, prefer_numbers)
+        pe = score_paper(qt, hit, idf, prefer_numbers, naming)
         best = pe.best.coverage if pe.best else 0.0
         dense = hit.dense_score or 0.0
         pe.score = evidence_score(best, pe.paper_coverage, dense)

@@ -27,6 +27,8 @@ from rag.text.lexicon import (
     INDEX_STOPWORDS,
     INSTRUCTION,
     MORE_WORDS,
+    NUMBER_QUESTION_PHRASES,
+    PARTICLES,
     POLARITY_NEGATORS,
     QUERY_NOISE,
     QUESTION_WORDS,
@@ -37,7 +39,9 @@ from rag.text.lexicon import (
 # --- index tokens (BM25) ---------------------------------------------------------------------------
 _INDEX_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's CountVectorizer pattern (bm25s's default)
 _HYPHENATED = re.compile(r"\b([A-Za-z]+)-([A-Za-z]+)\b")
+_PARTICLE_COMPOUND = re.compile(rf"\b([A-Za-z]+)-({'|'.join(sorted(PARTICLES))})\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
+_HOW_QUANTITY = frozenset(p for p in NUMBER_QUESTION_PHRASES if p.startswith("how "))
 
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket,
 # unless the dot belongs to a common abbreviation or an initial.
@@ -127,10 +131,12 @@ def terms(text: str, *, drop: frozenset[str] = STOPWORDS, joined: bool = True) -
 def query_terms(question: str) -> list[str]:
     """Content terms of a question, without the words that only give it its form."""
     seen: dict[str, None] = {}
-    ws = words(question)
-    for w in ws:
+    ws = words(_PARTICLE_COMPOUND.sub(r"\1\2", question))
+    for i, w in enumerate(ws):
         if w in STOPWORDS or w in QUESTION_WORDS or len(w) < 2:
             continue
+        if i and f"{ws[i - 1]} {w}" in _HOW_QUANTITY:
+            continue  # "how long a context": asks for a quantity; the answer need not say "long"
         seen.setdefault(stem(w), None)
     return list(seen)
 
@@ -157,6 +163,10 @@ class Idf:
 
     def known(self, term: str) -> bool:
         return term in self._df
+
+    def df(self, term: str) -> int:
+        """How many papers use the term."""
+        return self._df.get(term, 0)
 
 
 def coverage(query: list[str], text_terms: Iterable[str], idf: Idf) -> float:

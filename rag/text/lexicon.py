@@ -41,7 +41,11 @@ QUESTION_WORDS = words("QUESTION_WORDS")
 """Question-form words, dropped from a question's content terms: they say what is asked, not what
 it is about. A wider reading of :data:`QUERY_NOISE` (which BM25 uses)."""
 
-SENTENCE_ABBREVIATIONS = r"(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|No|approx|resp|al)"
+PARTICLES = words("PARTICLES")
+"""The particle of a hyphenated compound noun ("warm-up", "trade-off", "roll-out"): a question's
+compound is read as one word, so "the warm-up stage" asks about warmup, not "warm"."""
+
+SENTENCE_ABBREVIATIONS = r"(?:a\.k\.a|e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|No|approx|resp|al)"
 """Abbreviations whose dot does not end a sentence (a regex source, for ``rag.text.analysis``'s splitter)."""
 
 # --- negation and absence --------------------------------------------------------------------------
@@ -71,7 +75,7 @@ DIRECTION_NEGATORS = words("DIRECTION_NEGATORS")
 ("little", "hardly") and the stems of contractions ("don't" -> "don"), which the words reader
 leaves as separate tokens; no verbs of removal ("removes the gain" is not "no gain")."""
 
-QUESTION_NEGATION = re.compile(r"\b(?:do|does|did)\s+not\b|\bdon'?t\b|\bdoesn'?t\b|\bwithout\b|\bno\b", re.IGNORECASE)
+QUESTION_NEGATION = re.compile(r"\b(?:do|does|did)\s+not\b|\b(?:don|doesn|didn)'?t\b|\bwithout\b|\bno\b", re.IGNORECASE)
 """A question that asks for an absence in so many words ("papers that do not use warmup"), read on
 the raw question because "not" and "no" are stopwords of its terms (``rag.lists.rules``)."""
 

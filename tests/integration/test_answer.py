@@ -50,6 +50,30 @@ def test_warmup_question_lists_exactly_the_papers_that_skip_or_shorten_warmup(en
     assert len(items) == 2 and answer.text.startswith("2 papers")
 
 
+@pytest.mark.parametrize("q", ["Which papers don't use warmup?", "Which papers skip the warm-up?"])
+def test_warmup_question_in_other_words_lists_the_same_papers(engine, q):
+    """A contraction is no topic word ("don't" -> "don") and "warm-up" is warmup, not "warm"."""
+    a = engine.ask(q)
+    assert a.route == "aggregate" and not a.refused
+    assert {c.paper_id for c in a.citations} == WARMUP_PAPERS
+
+
+@pytest.mark.parametrize(("q", "facts"), [
+    ("What batch size does LAMB reach when training BERT, and how long does it take?", ["32868", "76 minutes"]),
+    ("How long a context does ByteScale train with?", ["2048K"]),
+    # "R2" is a name by its shape, used once: the paper's own name is in its title or said twice
+    ("In the graph-network approach that predicts chip timing before routing, what R2 does it reach for "
+     "slack prediction?", ["R2 of 0.93"]),
+])
+def test_a_lookup_quotes_the_sentence_with_the_asked_fact_not_the_one_repeating_the_name(engine, q, facts):
+    """The question's rare name ("LAMB") identifies the paper, so it does not pick the sentence;
+    "how long" asks for a quantity and is no topic word; "(a.k.a." ends no sentence."""
+    a = engine.ask(q)
+    assert not a.refused and all(c.supported for c in a.citations)
+    assert all(f in a.text for f in facts), a.text
+    assert "(a.k.a.\u201d" not in a.text and "(a.k.a.\"" not in a.text
+
+
 def test_lookup_answer_quotes_the_right_paper_with_verified_citations(engine):
     a = engine.ask("Which paper finds that most of the gradient exchange in distributed SGD is redundant?")
     assert not a.refused

@@ -37,3 +37,10 @@ def test_upload_limit_message_does_not_guess_the_size():
 def test_readme_commands_say_which_paperchat_they_run():
     readme = (REPO / "README.md").read_text("utf-8")
     assert "source .venv/bin/activate" in readme
+
+
+def test_a_k_a_ends_no_sentence():
+    from rag.text.analysis import split_sentences
+
+    text = "Two kinds are used (a.k.a. Data Parallelism) in training. We evaluate it."
+    assert split_sentences(text) == ["Two kinds are used (a.k.a. Data Parallelism) in training.", "We evaluate it."]

@@ -78,3 +78,23 @@ def test_the_list_route_needs_no_pinned_papers():
     q = read_question("Which of these use ImageNet?", [_prev()])
     assert q.route == "answer" and q.pinned
 
+
+
+@pytest.mark.parametrize(("text", "terms", "polarity"), [
+    ("Which papers don't use warmup?", ("warmup",), "absence"),
+    ("Which papers didn't need labels?", ("need", "label"), "absence"),
+    ("Which papers get rid of the warm-up?", ("rid", "warmup"), "absence"),
+    ("Which papers forgo warmup?", ("forgo", "warmup"), "absence"),
+    ("Which papers study the accuracy trade-off?", ("accuraci", "tradeoff"), "presence"),
+])
+def test_a_question_in_a_researchers_words_reads_as_its_plain_form(text, terms, polarity):
+    """Contractions are no topic ("don't" -> "don"), removal verbs are absence cues, and a
+    hyphenated compound with a particle is one word ("warm-up" is warmup, not "warm")."""
+    q = read_text(text, "list")
+    assert q.terms == terms and q.property.polarity == polarity
+
+
+def test_how_long_asks_for_a_quantity_and_is_no_topic_word():
+    assert query_terms("How long a context does ByteScale train with?") == ["context", "bytescal", "train"]
+    assert "long" in query_terms("Which papers study long-context training?")
+    assert wants_number("How long a context does ByteScale train with?")
