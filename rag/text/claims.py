@@ -153,6 +153,8 @@ _FAMILIES = {w: (name, sign) for name, table in (
     ("better", COMPARATIVES_BETTER), ("faster", COMPARATIVES_FASTER), ("cheaper", COMPARATIVES_CHEAPER))
     for w, sign in table.items()}
 _SIDE_WORDS = 8  # words each side of the comparative that can name what is compared
+_MEASURE_WORDS = 3  # words between a comparative and its "than" that say what is measured
+_ALIAS = re.compile(r"\(([a-z0-9][\w.-]{0,15})\)")  # one word in brackets: "(INT8)", "(CTC)"
 # a side ends at a clause break, or at COMPARISON_LEFT_STOPS / COMPARISON_RIGHT_STOPS
 _BREAK = re.compile(r"[,;:()\[\]]|\.(?=\s|$)")
 # words a side carries that name no compared thing ("plain SGD", "reliably beats")
@@ -164,7 +166,9 @@ def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
     "X outperforms Y", "X is superior to Y", "more accurate than"; inverse words ("slower",
     "under-performs", "inferior") swap the sides. Terms are stemmed content terms."""
     out = []
-    for part in _BREAK.split(_COMPOUND.sub(r"\1\2", text.lower())):
+    # a short aside names the same thing ("its integer (INT8) equivalent"): read inline, not as a break
+    text = _ALIAS.sub(r" \1 ", text.lower())
+    for part in _BREAK.split(_COMPOUND.sub(r"\1\2", text)):
         ws = words(part)
         for i, w in enumerate(ws):
             fam = _FAMILIES.get(w)
@@ -174,6 +178,11 @@ def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
                 j = i + 2
             if fam is None:
                 continue
+            # the measure may sit between the comparative and "than": "better final accuracy than CTC"
+            than = next((k for k in range(j, min(j + _MEASURE_WORDS + 1, len(ws))) if ws[k] == "than"), None)
+            if than is not None and than > j and not w.startswith(COMPARING_VERB_PREFIXES) \
+                    and not any(x in ("and", "or") or x in _FAMILIES for x in ws[j:than]):
+                j = than  # ("better and cheaper than": the second comparative is read on its own)
             rest = ws[j:]
             if rest[:1] in (["than"], ["to"]):
                 rest = rest[1:]

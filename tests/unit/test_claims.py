@@ -110,6 +110,12 @@ PEFT = "Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than In-C
     ("pruning is inferior to random sampling", [("better", {"random", "sampl"}, {"prune"})]),
     ("a better model of language", []),  # compares nothing named
     ("ensembles are more accurate than single networks", [("better", {"ensembl"}, {"singl", "network"})]),
+    # the measure between the comparative and "than" is neither side
+    ("CTC gives better final accuracy than cross-entropy", [("better", {"ctc", "give"}, {"crossentropi"})]),
+    # a one-word aside names the same thing; "outshines" is a comparative verb
+    ("FP8 activation outshines its integer (INT8) equivalent", [("better", {"fp8", "activ"},
+                                                                 {"integ", "int8", "equival"})]),
+    ("Adam converges faster than SGD (Table 1)", [("faster", {"adam", "converg"}, {"sgd"})]),
 ])
 def test_the_sides_of_a_comparison(text, found):
     assert [(f, set(w), set(lo)) for f, w, lo in claims.comparisons(text)] == found
