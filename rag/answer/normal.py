@@ -190,7 +190,7 @@ class NormalRoute:
                 strong = top[:1] + [s for s in top[1:] if s.coverage >= th.quote]
             else:
                 strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote or s.adds] or pe.sentences[:1]
-            for s in sorted(strong, key=lambda s: s.index):
+            for s in sorted(strong, key=lambda s: (s.adds, s.index)):  # what the best left unsaid comes after it
                 span = (answering_span(s.text, q, ignore=ignore, keep_under_words=cfg.clause_keep_words)
                         if cfg.clause_quotes and not pe.by_meaning else None)
                 cut = span is not None and not span.whole
