@@ -19,7 +19,6 @@ class Sentence:
     text: str
     coverage: float
     has_number: bool = False
-    adds: bool = False  # says what the best sentence left unsaid (quoted after it)
 
     @property
     def score(self) -> float:
@@ -65,35 +64,14 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
             if not is_instruction_like(s)]
     title_terms |= {t for t in naming if t in title_terms or sum(t in st for _, _, st in kept) >= 2}
     sents = []
-    terms_of = {i: st for i, _, st in kept}
     for i, s, st in kept:
         # a sentence is read with its title ("our method ..." still counts); sentence-only
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         sents.append(Sentence(index=i, text=s, coverage=cov, has_number=prefer_numbers and bool(numbers(s))))
     sents.sort(key=lambda s: (-s.score, s.index))
-    if len(sents) > 1:
-        said = title_terms | set(terms(sents[0].text))
-        sents = sents[:1] + _adding_first(sents[1:], [t for t in question_terms if t not in said],
-                                         {s.index: terms_of[s.index] for s in sents[1:]}, idf)
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
-
-
-def _adding_first(rest: list[Sentence], unsaid: list[str], terms_of: dict[int, set[str]], idf: Idf) -> list[Sentence]:
-    """``rest`` with the sentence that says most of what the best one left ``unsaid`` first: "how
-    much faster is the system that packs features on disk?" quotes the sentence that describes it,
-    then the one with the speed-up, not a second description."""
-    if not unsaid:
-        return rest
-    gain = {s.index: coverage(unsaid, terms_of[s.index], idf) for s in rest}
-    adding = [s for s in rest if gain[s.index] > 0]
-    if not adding:
-        return rest
-    # a question that asks for a number is answered by a sentence that has one
-    best = max([s for s in adding if s.has_number] or adding, key=lambda s: (gain[s.index], -s.index))
-    best.adds = True
-    return [best] + [s for s in rest if s is not best]
 
 
 def naming_terms(question: Question, idf: Idf, max_papers: int) -> frozenset[str]:
