@@ -19,7 +19,6 @@ class Sentence:
     text: str
     coverage: float
     has_number: bool = False
-    adds: bool = False  # a number the best sentences lack, for a question that asks for one (quoted last)
 
     @property
     def score(self) -> float:
@@ -71,28 +70,8 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         sents.append(Sentence(index=i, text=s, coverage=cov, has_number=prefer_numbers and bool(numbers(s))))
     sents.sort(key=lambda s: (-s.score, s.index))
-    if prefer_numbers:
-        sents = _number_after(sents, question_terms, title_terms, {i: st for i, _, st in kept}, idf)
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
-
-
-def _number_after(sents: list[Sentence], question_terms: list[str], title_terms: set[str],
-                  terms_of: dict[int, set[str]], idf: Idf, shown: int = 2) -> list[Sentence]:
-    """``sents`` with, third, the sentence that has a number and says most of what the best
-    ``shown`` leave unsaid, when the question asks for a number and they have none: "how much
-    faster is the system that packs features on disk?" keeps its two describing quotes and gains
-    the one with the speed-up."""
-    if len(sents) <= shown or any(s.has_number for s in sents[:shown]):
-        return sents
-    said = title_terms.union(*(terms_of[s.index] for s in sents[:shown]))
-    unsaid = [t for t in question_terms if t not in said]
-    gain = {s.index: coverage(unsaid, terms_of[s.index], idf) for s in sents[shown:] if s.has_number}
-    if not unsaid or not gain or max(gain.values()) == 0.0:
-        return sents
-    best = max((s for s in sents[shown:] if s.index in gain), key=lambda s: (gain[s.index], -s.index))
-    best.adds = True
-    return sents[:shown] + [best] + [s for s in sents[shown:] if s is not best]
 
 
 def naming_terms(question: Question, idf: Idf, max_papers: int) -> frozenset[str]:

@@ -185,13 +185,12 @@ class NormalRoute:
         lines = []
         for pe in chosen:
             p = pe.hit.paper
-            n = cfg.sentences_per_paper
-            top = pe.sentences[:n] + [s for s in pe.sentences[n:n + 1] if s.adds]
+            top = pe.sentences[: cfg.sentences_per_paper]
             if pe.read:  # the reader's best sentence, and the next one if it also shares the question's terms
                 strong = top[:1] + [s for s in top[1:] if s.coverage >= th.quote]
             else:
-                strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote or s.adds] or pe.sentences[:1]
-            for s in sorted(strong, key=lambda s: (s.adds, s.index)):  # the number the others lack comes last
+                strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote] or pe.sentences[:1]
+            for s in sorted(strong, key=lambda s: s.index):
                 span = (answering_span(s.text, q, ignore=ignore, keep_under_words=cfg.clause_keep_words)
                         if cfg.clause_quotes and not pe.by_meaning else None)
                 cut = span is not None and not span.whole

@@ -61,9 +61,6 @@ def test_warmup_question_in_other_words_lists_the_same_papers(engine, q):
 @pytest.mark.parametrize(("q", "facts"), [
     ("What batch size does LAMB reach when training BERT, and how long does it take?", ["32868", "76 minutes"]),
     ("How long a context does ByteScale train with?", ["2048K"]),
-    # the two best sentences describe the system; the speed-up is quoted third
-    ("By how much does the out-of-core GNN training system that packs node features on disk via offline sampling "
-     "speed up Ginex and MariusGNN?", ["over 8x"]),
     # "R2" is a name by its shape, used once: the paper's own name is in its title or said twice
     ("In the graph-network approach that predicts chip timing before routing, what R2 does it reach for "
      "slack prediction?", ["R2 of 0.93"]),
