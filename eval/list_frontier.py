@@ -26,12 +26,9 @@ GATES = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 def shipped_probabilities(case: F.Case, model) -> np.ndarray:
-    from rag.lists.features import FEATURES
-
-    idx = [FEATURES.index(n) for n in model.features]
-    x = case.x[:, idx] if len(case.x) else np.zeros((0, len(idx)))
-    sub = F.Case(item=case.item, pids=case.pids, x=x, labels=case.labels, rules=case.rules, veto=case.veto)
-    return F.probabilities(sub, (np.array(model.mean), np.array(model.scale), np.array(model.weights), model.bias))
+    """The shipped judge's probability for each candidate (its own features, from the cache's)."""
+    return F.probabilities(F.select(case, model.features),
+                           (np.array(model.mean), np.array(model.scale), np.array(model.weights), model.bias))
 
 
 def by_wording(cases: Sequence[F.Case], predicted: Sequence[list[str]], ids: set[str]) -> str:

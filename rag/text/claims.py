@@ -178,11 +178,12 @@ def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
                 j = i + 2
             if fam is None:
                 continue
-            # the measure may sit between the comparative and "than": "better final accuracy than CTC"
+            # the measure may sit between the comparative and "than": "better final accuracy than CTC";
+            # not another comparative: in "better and cheaper than" the second one is read on its own
             than = next((k for k in range(j, min(j + _MEASURE_WORDS + 1, len(ws))) if ws[k] == "than"), None)
             if than is not None and than > j and not w.startswith(COMPARING_VERB_PREFIXES) \
                     and not any(x in ("and", "or") or x in _FAMILIES for x in ws[j:than]):
-                j = than  # ("better and cheaper than": the second comparative is read on its own)
+                j = than
             rest = ws[j:]
             if rest[:1] in (["than"], ["to"]):
                 rest = rest[1:]
