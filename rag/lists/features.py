@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 
 from rag.answer.vetoes import opposition
 from rag.lists.rules import judge_sentence
-from rag.question.property import ABSENCE_CUES, Property
+from rag.question.property import ABSENCE_CUES, Property, negated_terms
 from rag.question.read import Question
-from rag.text.analysis import Idf, coverage, is_instruction_like, split_sentences, terms, words
-from rag.text.lexicon import GRAMMATICAL_NEGATORS
+from rag.text.analysis import Idf, coverage, is_instruction_like, split_sentences, terms
 from rag.types.papers import Hit
 
 _CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]]|\.(?=\s|$)")
@@ -56,7 +55,8 @@ class ListQuestion:
     @classmethod
     def read(cls, question: Question, idf: Idf) -> ListQuestion:
         qt, prop = question.terms, question.property
-        topic = tuple(t for t in qt if t not in ABSENCE_CUES) or tuple(qt)
+        # a short absence's topic is what must be absent ("get rid of the warm-up stage": warmup)
+        topic = prop.topic if prop.polarity == "absence" else tuple(t for t in qt if t not in ABSENCE_CUES) or tuple(qt)
         absence = any(t in ABSENCE_CUES for t in qt) or prop.polarity == "absence"
         ranked = sorted(topic, key=lambda t: -idf(t))
         key = tuple(ranked[: max(1, math.ceil(len(ranked) / 3))])
@@ -195,20 +195,10 @@ def relative_features(cands: Sequence[Candidate]) -> None:
         c.features["bm25_rel"] = (c.hit.bm25_score or 0.0) / top_bm25
 
 
-# how far a grammatical negator (rag.text.lexicon.GRAMMATICAL_NEGATORS: "without", "no", "not") reaches
-_NEGATED_REACH = 3  # "without any learning rate warmup", "do not use a warmup phase"
-
-
 def _absent_key(question: str, topic: Sequence[str], idf: Idf) -> str | None:
     """The rarest topic term the question states as absent: within a few words after "without",
     "no", "not" or "never"."""
-    ws = words(question)
-    stated: set[str] = set()
-    for i, w in enumerate(ws):
-        if w not in GRAMMATICAL_NEGATORS:
-            continue
-        # "without retraining or distillation": the negation covers the whole phrase
-        stated.update(terms(" ".join(ws[i + 1:i + 1 + _NEGATED_REACH])))  # joined too: "warm up" -> warmup
+    stated = set(negated_terms(question))
     wanted = [t for t in topic if t in stated]
     return max(wanted, key=idf) if wanted else None
 

@@ -69,13 +69,22 @@ reduction ("shorter warmup" counts as skipping it for "which papers skip warmup?
 "not", "none" or "neither": a question's "do not" is read by :data:`QUESTION_NEGATION`, and a bare
 "not" in an abstract is no cue (the differences are asserted in ``tests/test_lexicon.py``)."""
 
+FRAME_NOUNS = words("FRAME_NOUNS")
+"""Nouns that name a part of a procedure, not what the part does: "get rid of the warm-up stage"
+asks for papers without warmup, and no paper need say "stage" (``rag.question.property`` drops them
+from an absence's topic)."""
+
+GENERIC_ACTIONS = words("GENERIC_ACTIONS")
+"""What every paper of the corpus does: "train without learning-rate warmup" asks about warmup
+alone, since all papers train (``rag.question.property``)."""
+
 DIRECTION_NEGATORS = words("DIRECTION_NEGATORS")
 """Words that turn an evaluative word into "makes no difference" ("no benefit", "does not help",
 "little effect"), for the direction of a finding (``rag.text.claims``). Adds the weak negators
 ("little", "hardly") and the stems of contractions ("don't" -> "don"), which the words reader
 leaves as separate tokens; no verbs of removal ("removes the gain" is not "no gain")."""
 
-QUESTION_NEGATION = re.compile(r"\b(?:do|does|did)\s+not\b|\b(?:don|doesn|didn)'?t\b|\bwithout\b|\bno\b", re.IGNORECASE)
+QUESTION_NEGATION = re.compile(r"\bnot\b|\bnever\b|\b(?:don|doesn|didn)'?t\b|\bwithout\b|\bno\b", re.IGNORECASE)
 """A question that asks for an absence in so many words ("papers that do not use warmup"), read on
 the raw question because "not" and "no" are stopwords of its terms (``rag.lists.rules``)."""
 

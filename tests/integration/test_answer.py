@@ -50,9 +50,12 @@ def test_warmup_question_lists_exactly_the_papers_that_skip_or_shorten_warmup(en
     assert len(items) == 2 and answer.text.startswith("2 papers")
 
 
-@pytest.mark.parametrize("q", ["Which papers don't use warmup?", "Which papers skip the warm-up?"])
+@pytest.mark.parametrize("q", ["Which papers don't use warmup?", "Which papers skip the warm-up?",
+                               "Which papers get rid of the warm-up stage?",
+                               "Which papers train without learning-rate warmup?"])
 def test_warmup_question_in_other_words_lists_the_same_papers(engine, q):
-    """A contraction is no topic word ("don't" -> "don") and "warm-up" is warmup, not "warm"."""
+    """A contraction is no topic word ("don't" -> "don") and "warm-up" is warmup, not "warm"; no
+    paper need say "stage", and every paper trains, so warmup is what must be stated absent."""
     a = engine.ask(q)
     assert a.route == "aggregate" and not a.refused
     assert {c.paper_id for c in a.citations} == WARMUP_PAPERS

@@ -57,7 +57,8 @@ def test_negation_readers_agree_on_shared_words(word):
     """Each reader that lists a negator reads it as negation; one that does not list it does not."""
     assert polarity(f"we train {word} warmup")["warmup"] == ({"absent"} if word in L.POLARITY_NEGATORS
                                                               else {"present"})
-    listed = word in L.ABSENCE_CUE_WORDS
+    # a question's bare "not" / "never" is read by QUESTION_NEGATION ("papers not using warmup")
+    listed = word in L.ABSENCE_CUE_WORDS or bool(L.QUESTION_NEGATION.fullmatch(word))
     assert (parse_property(f"which papers train {word} warmup").polarity == "absence") == listed
     assert claim_direction(f"{word} warmup helps accuracy") == ("none" if word in L.DIRECTION_NEGATORS else "up")
 
@@ -65,6 +66,8 @@ def test_negation_readers_agree_on_shared_words(word):
 def test_question_negation_pattern_covers_what_absence_cues_lack():
     assert parse_property("which papers do not use warmup?").polarity == "absence"
     assert L.QUESTION_NEGATION.search("papers that don't use warmup")
+    assert parse_property("do any papers not use a warmup phase?") == parse_property("which papers skip warmup?")
+    assert not L.QUESTION_NEGATION.search("papers with none of the noted warmup")
 
 
 # --- quantity and direction ----------------------------------------------------------------------

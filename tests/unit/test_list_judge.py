@@ -126,7 +126,7 @@ def test_an_absence_question_never_lists_a_paper_that_does_not_state_the_absence
 
 
 def test_a_paper_that_mentions_the_asked_absent_thing_only_as_present_is_never_listed(seed_titles, seed_idf):
-    q = ListQuestion.read(read_text("Which papers train without learning-rate warmup?"), seed_idf)
+    q = ListQuestion.read(read_text("Which papers train transformers without learning-rate warmup?"), seed_idf)
     assert q.absent_key == "warmup" and not q.short_absence
     daformer = candidate_features(q, hit(seed_titles["DAFormer: Improving Network Architectures and Training Strategies for "
                                                 "Domain-Adaptive Semantic Segmentation"]), seed_idf)
@@ -158,6 +158,25 @@ def test_asking_to_reduce_a_problem_does_not_veto_papers_that_name_the_problem(s
     ensemble = candidate_features(q, hit(seed_titles["Leveraging Ensemble Diversity for Robust Self-Training in the "
                                                      "Presence of Sample Selection Bias"]), seed_idf)
     assert q.absent_key is None and not ensemble.vetoed
+
+
+@pytest.mark.parametrize("question", [
+    "Which papers get rid of the warm-up stage?",  # "stage" names a part of the procedure
+    "Which papers train without learning-rate warmup?",  # every paper trains; warmup is what is absent
+    "Do any papers not use a warmup phase?",
+    "Which papers never use warmup?",
+])
+def test_an_absence_in_a_researchers_words_is_read_as_skip_warmup(seed_idf, question):
+    q = ListQuestion.read(read_text(question), seed_idf)
+    assert (q.topic, q.short_absence) == (("warmup",), True)
+
+
+def test_an_absence_with_a_topic_of_its_own_keeps_it(seed_idf):
+    q = ListQuestion.read(read_text("Which papers skip the warm-up stage of vision transformers?"), seed_idf)
+    assert (q.topic, q.short_absence) == (("warmup", "vision", "transform"), True)
+    # the head of the negated phrase is asked absent only when the rest is what every paper does
+    long_q = ListQuestion.read(read_text("Which papers train without human labels on medical images?"), seed_idf)
+    assert not long_q.short_absence
 
 
 @pytest.mark.parametrize(("question", "key"), [
