@@ -37,6 +37,9 @@ class EvidenceThresholds(Section):
     naming_papers: int = Field(3, ge=0, le=1000, description="A name the question uses (\"LAMB\") that at most "
                                "this many papers use identifies the paper: every sentence of a paper that uses it "
                                "is read as saying it, as the title is, so the quote is the sentence that answers.")
+    asked_weight: float = Field(1.0, ge=0, le=10, description="How much saying what the question asks for "
+                                "(\"what masking ratio does ...\": masking ratio) weighs, against covering all its "
+                                "terms, in choosing the sentence a paper is quoted by; 0: all terms alike.")
 
 
 class ListThresholds(Section):

@@ -19,10 +19,11 @@ class Sentence:
     text: str
     coverage: float
     has_number: bool = False
+    asked: float = 0.0  # weighted share of what the question asks for ("masking ratio") it says
 
     @property
     def score(self) -> float:
-        return self.coverage + (0.05 if self.has_number else 0.0)
+        return self.coverage + self.asked + (0.05 if self.has_number else 0.0)
 
 
 @dataclass
@@ -38,7 +39,13 @@ class PaperEvidence:
 
     @property
     def best(self) -> Sentence | None:
+        """The sentence quoted first: the one that says most of what is asked."""
         return self.sentences[0] if self.sentences else None
+
+    @property
+    def top_coverage(self) -> float:
+        """The most of the question's terms one sentence covers: whether the paper answers at all."""
+        return max((s.coverage for s in self.sentences), default=0.0)
 
 
 @dataclass
@@ -52,12 +59,15 @@ class EvidenceSet:
 
 
 def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool,
-                naming: frozenset[str] = frozenset()) -> PaperEvidence:
+                naming: frozenset[str] = frozenset(), asked: Sequence[str] = (), asked_weight: float = 0.0) -> PaperEvidence:
     """Every sentence of the hit scored by the question's terms it covers, read with the paper's
     title and with the ``naming`` terms (names few papers use) that are the paper's own name: in
     its title or in two or more of its sentences. "What batch size does LAMB reach?" is answered by
     the sentence with the batch size, not the one that repeats "LAMB"; "what R2 does it reach?"
-    still looks for the one sentence that says R2."""
+    still looks for the one sentence that says R2. The sentences are ordered with, on top,
+    ``asked_weight`` times the share of the ``asked`` terms (what the question asks for, read by
+    ``rag.question.focus``) the sentence itself says: a lookup that describes its paper at length
+    is answered by the sentence with "masking ratio", not by the one that repeats the description."""
     title_terms = set(terms(hit.paper.title))
     # abstracts are data: text that addresses a model is never evidence
     kept = [(i, s, set(terms(s))) for i, s in enumerate(split_sentences(hit.paper.abstract))
@@ -68,7 +78,8 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
         # a sentence is read with its title ("our method ..." still counts); sentence-only
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
-        sents.append(Sentence(index=i, text=s, coverage=cov, has_number=prefer_numbers and bool(numbers(s))))
+        said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
+        sents.append(Sentence(index=i, text=s, coverage=cov, has_number=prefer_numbers and bool(numbers(s)), asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
@@ -107,8 +118,8 @@ def select_evidence(question: Question, hits: Sequence[Hit], idf: Idf, th: Evide
     prefer_numbers = question.wants_number
     naming = naming_terms(question, idf, th.naming_papers)
     for hit in hits:
-        pe = score_paper(qt, hit, idf, prefer_numbers, naming)
-        best = pe.best.coverage if pe.best else 0.0
+        pe = score_paper(qt, hit, idf, prefer_numbers, naming, question.asked_for, th.asked_weight)
+        best = pe.top_coverage
         dense = hit.dense_score or 0.0
         pe.score = evidence_score(best, pe.paper_coverage, dense)
         why = relevance(best, pe.paper_coverage, dense, th)

@@ -130,7 +130,7 @@ class NormalRoute:
                 pe.sentences = _contribution_sentences(pe.sentences)
                 pe.relevant, pe.reason = bool(pe.sentences), "the paper you asked about"
             else:
-                pe.relevant = bool(pe.best and pe.best.coverage >= th.quote)
+                pe.relevant = pe.top_coverage >= th.quote
         if not any(pe.relevant for pe in ev.papers):
             # no sentence shares the question's words: answer from each by meaning ("what hardware
             # does it target?" -> "... on A100"), never refuse
@@ -156,7 +156,7 @@ class NormalRoute:
         out = []
         for h in named:
             pe = by_id[h.paper.paper_id]
-            if not (pe.best and pe.best.coverage >= th.quote):
+            if not pe.top_coverage >= th.quote:
                 closest = self.closest_sentences(q, pe, ctx, n=2)
                 if closest:
                     pe.sentences, pe.by_meaning = closest, True
@@ -186,10 +186,9 @@ class NormalRoute:
         for pe in chosen:
             p = pe.hit.paper
             top = pe.sentences[: cfg.sentences_per_paper]
-            if pe.read:  # the reader's best sentence, and the next one if it also shares the question's terms
-                strong = top[:1] + [s for s in top[1:] if s.coverage >= th.quote]
-            else:
-                strong = top if pe.by_meaning else [s for s in top if s.coverage >= th.quote] or pe.sentences[:1]
+            # the best sentence (the reader's, or the one that says most of what is asked), and the
+            # next ones if they also share the question's terms
+            strong = top if pe.by_meaning else top[:1] + [s for s in top[1:] if s.coverage >= th.quote]
             for s in sorted(strong, key=lambda s: s.index):
                 span = (answering_span(s.text, q, ignore=ignore, keep_under_words=cfg.clause_keep_words)
                         if cfg.clause_quotes and not pe.by_meaning else None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.question.compare import is_compare
+from rag.question.focus import asked_for
 from rag.question.followup import excluded_pick, rewrite
 from rag.question.property import Property, is_aggregate, property_of, wants_number
 from rag.text.analysis import names, query_terms
@@ -32,6 +33,7 @@ class Question:
     pick: int | None = None  # "pin": the 1-based near-miss asked for
     names: tuple[str, ...] = ()  # the names it uses ("AdaBelief", "LAMB")
     wants_number: bool = False
+    asked_for: tuple[str, ...] = ()  # terms of what it asks for, not of how it names the paper (rag.question.focus)
     compare: bool = False  # compares papers it names
     claim: str | None = None  # the finding asked for ("... finds that code hurts reasoning")
     frame: Frame | None = None  # an attack or a defence asked for
@@ -49,7 +51,7 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
     terms = tuple(query_terms(text))
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
                     property=property_of(text, terms), names=tuple(names(text)), pinned=tuple(pinned), rewritten=rewritten, pick=pick,
-                    wants_number=wants_number(text), compare=is_compare(text), claim=claim_of(text),
+                    wants_number=wants_number(text), asked_for=asked_for(text), compare=is_compare(text), claim=claim_of(text),
                     frame=question_frame(text), by_model=by_model)
 
 

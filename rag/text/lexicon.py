@@ -207,6 +207,21 @@ COMPARE_QUESTION = re.compile(
 SEVERAL_PAPERS = re.compile(r"\b(?:two|both|three|these|those|the\s+\w+\s+papers)\b", re.IGNORECASE)
 """A question that speaks of several papers at once."""
 
+ASKING_WORDS = words("ASKING_WORDS")
+"""The words that open what a question asks for ("what masking ratio does ...", ``rag.question.focus``)."""
+
+AUXILIARIES = words("AUXILIARIES")
+"""The auxiliary that ends what a question asks for and starts how it names the paper: "what masking
+ratio | does the self-supervised method that ... reach?" (``rag.question.focus``)."""
+
+COPULAS = words("COPULAS")
+"""The auxiliaries after which "what is ..." names what it asks for ("what is the name of the X"),
+unlike "how does X work?" (``rag.question.focus``)."""
+
+DESCRIPTION_OPENERS = words("DESCRIPTION_OPENERS")
+"""Words after which "what is the name of the X ..." goes on to describe the paper, not X: "proposed
+in the report that ...", "that", "in" (``rag.question.focus``)."""
+
 FOLLOW_UP_WORDS = words("FOLLOW_UP_WORDS")
 """Words a follow-up uses to point and ask for more, not to name a topic (``rag.engine`` stems them)."""
 

@@ -1,0 +1,25 @@
+"""What a lookup asks for, apart from how it names the paper. "What masking ratio does the
+self-supervised method that replaces SiamMAE's video frames with cropped views reach?" names its
+paper in twelve words and asks in two: the sentence that answers says "masking ratio" and few of
+the twelve, while the paper's opening sentence says most of them. Read from the question's form:
+the phrase after the asking word, up to the auxiliary ("what masking ratio | does"), or after
+"what is" up to where the paper's description opens ("the name of the PPO variant | proposed in")."""
+
+from __future__ import annotations
+
+from rag.text.analysis import query_terms, words
+from rag.text.lexicon import ASKING_WORDS, AUXILIARIES, COPULAS, DESCRIPTION_OPENERS
+
+
+def asked_for(question: str) -> tuple[str, ...]:
+    """The content terms of what the question asks for; empty when its form does not say
+    ("how does it work?", "by how much does X reduce Y?")."""
+    ws = words(question)
+    start = next((i for i, w in enumerate(ws) if w in ASKING_WORDS), None)
+    if start is None:
+        return ()
+    end = next((i for i in range(start + 1, len(ws)) if ws[i] in AUXILIARIES), len(ws))
+    if end == start + 1 and ws[end] in COPULAS:  # "what is the name of the variant proposed in ...": after "is"
+        stop = next((i for i in range(end + 1, len(ws)) if ws[i] in DESCRIPTION_OPENERS), len(ws))
+        return tuple(query_terms(" ".join(ws[end + 1:stop])))
+    return tuple(query_terms(" ".join(ws[start:end])))

@@ -1,0 +1,49 @@
+"""What a lookup asks for, read apart from how it names its paper, picks the sentence quoted."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.evidence import score_paper
+from rag.question.focus import asked_for
+from rag.question.read import read_text
+from rag.types.papers import Hit
+
+CROPMAE = ("What masking ratio does the self-supervised image pre-training method that replaces SiamMAE's pairs of "
+           "video frames with two differently cropped views of one still image manage to reach?")
+PPO = ("What is the name of the improved PPO variant proposed in the RLHF technical report that identifies policy "
+       "constraints as the key factor for making PPO work on large language models?")
+PLORA = ("What is the name of the new adaptation method introduced for fine-tuning an LLM on speech inputs, in the "
+         "work that aligns the LLM's next-token distributions for speech and text inputs through knowledge distillation?")
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    (CROPMAE, ("mask", "ratio")),
+    (PPO, ("improv", "ppo", "variant")),  # "the name of ...", up to where the description opens
+    ("How much faster does it train than per-frame 3DGS?", ("faster",)),
+    # no auxiliary: the whole question
+    ("Which dataset provides the restaurant domain?", ("dataset", "provid", "restaur", "domain")),
+    # the form does not say: every term counts alike, as before
+    ("By how much does the system speed up Ginex?", ()),
+    ("How does FlashAttention work?", ()),
+    ("Explain ByteScale", ()),
+])
+def test_what_a_question_asks_for(question, asked):
+    assert asked_for(question) == asked
+    assert read_text(question).asked_for == asked
+
+
+@pytest.mark.parametrize(("question", "title", "answer"), [
+    (CROPMAE, "Efficient Image Pre-Training with Siamese Cropped Masked Autoencoders", "98.5%"),
+    (PLORA, "BLSP-KD: Bootstrapping Language-Speech Pre-training via Knowledge Distillation", "Partial LoRA"),
+])
+def test_the_quoted_sentence_says_what_is_asked_not_the_description(seed_titles, seed_idf, question, title, answer):
+    q = read_text(question)
+    hit = Hit(paper=seed_titles[title], score=1.0, rank=1, best_chunk="")
+    pe = score_paper(list(q.terms), hit, seed_idf, q.wants_number, asked=q.asked_for, asked_weight=1.0)
+    assert any(answer in s.text for s in pe.sentences[:2])  # the two quoted
+    plain = score_paper(list(q.terms), hit, seed_idf, q.wants_number)
+    # all terms alike: the sentences that repeat the description
+    assert not any(answer in s.text for s in plain.sentences[:2])
+    # whether the paper answers at all is still read off the sentence covering most of the question
+    assert pe.top_coverage == plain.top_coverage == plain.best.coverage
