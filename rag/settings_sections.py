@@ -81,6 +81,10 @@ class AnswerSettings(Section):
                             "dataset) is answered by no paper; off only to measure what the rule adds.")
     opposite_veto: bool = Field(True, description="Papers stating the opposite of the finding asked about are "
                                 "left out of normal answers, with a note; off only to measure what the rule adds.")
+    finding_stated: bool = Field(True, description="A question asking which paper finds that X helps, hurts, "
+                                 "makes no difference or beats Y is answered only by papers that state it that way "
+                                 "(where that reading can tell); the others are left out with a note. Needs "
+                                 "opposite_veto; off only to measure what the rule adds.")
     sentences_per_paper: int = Field(2, ge=1, le=10, description="Evidence sentences quoted per paper.")
     aggregate_candidates: int = Field(100, ge=1, le=5000, description="Papers judged for a list question.")
     summary_tokens: int = Field(48, ge=8, le=1024, description="Token cap of the model's summary (they ran "

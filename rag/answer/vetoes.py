@@ -11,10 +11,11 @@ from rag.question.read import Question
 from rag.question.unknown import unknown_names, unknown_note
 from rag.settings import Settings
 from rag.text.analysis import Idf, split_sentences
-from rag.text.claims import contradiction
+from rag.text.claims import affirms, contradiction
 from rag.text.frames import frame_conflict
 
 OPPOSITE = "says the opposite of what the question asks"
+UNSTATED = "does not state the finding the question asks about"
 
 
 def opposite_finding(question: Question, title: str, sentences: Sequence[str], idf: Idf) -> str | None:
@@ -37,10 +38,11 @@ def opposition(question: Question, title: str, sentences: Sequence[str], idf: Id
     return other_side(question, title, sentences)
 
 
-def drop_opposed(question: Question, papers: Sequence, idf: Idf) -> list[str]:
+def drop_opposed(question: Question, papers: Sequence, idf: Idf, *, must_state: bool = False) -> list[str]:
     """Mark as not relevant the evidence papers (``PaperEvidence``) that state the opposite of the
-    finding asked for, or stand on the other side of an attack / defence question. Returns a
-    note per paper dropped, in words."""
+    finding asked for, or stand on the other side of an attack / defence question, or (with
+    ``must_state``) do not state the finding where its direction or comparison can be read.
+    Returns a note per paper dropped, in words."""
     if question.claim is None and question.frame is None:
         return []
     notes = []
@@ -52,6 +54,11 @@ def drop_opposed(question: Question, papers: Sequence, idf: Idf) -> list[str]:
         if why:
             pe.relevant, pe.reason = False, f"says the opposite ({why})"
             notes.append(f"not cited: “{p.title}” {OPPOSITE} ({why})")
+            continue
+        if must_state and question.claim and affirms(question.claim, p.title, [s.text for s in pe.sentences],
+                                                      idf) is False:
+            pe.relevant, pe.reason = False, UNSTATED
+            notes.append(f"not cited: “{p.title}” {UNSTATED}")
             continue
         side = other_side(question, p.title, split_sentences(p.abstract))
         if side:
@@ -67,9 +74,10 @@ def unknown_name_veto(question: Question, idf: Idf, settings: Settings) -> list[
 
 def apply_vetoes(question: Question, papers: Sequence, idf: Idf, settings: Settings) -> list[str]:
     """Mark as not relevant the evidence papers the question rules out, and say why: a paper
-    stating the opposite of the finding asked for (or on the other side of an attack / defence
-    question), or every paper when the question names something no abstract uses."""
-    said = drop_opposed(question, papers, idf) if settings.answer.opposite_veto else []
+    stating the opposite of the finding asked for, or not stating it (or on the other side of an
+    attack / defence question), or every paper when the question names something no abstract uses."""
+    said = (drop_opposed(question, papers, idf, must_state=settings.answer.finding_stated)
+            if settings.answer.opposite_veto else [])
     missing = unknown_name_veto(question, idf, settings)
     if missing:  # a name no abstract uses: no paper here can be about it
         for pe in papers:

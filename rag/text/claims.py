@@ -246,6 +246,31 @@ def contradiction(claim: str, title: str, sentences: Sequence[str], idf) -> str 
     return opposed(claim, [title, *sentences], anchors(claim, have, idf))
 
 
+def affirms(claim: str, title: str, sentences: Sequence[str], idf) -> bool | None:
+    """Whether a paper (its title and sentences) states ``claim`` the way it is asked: the claim's
+    comparison with the same winner, or the claim's direction about its subject. None when this
+    reading cannot tell: the claim states no single direction and no clean comparison, or the
+    paper uses none of its subject's terms. "Which paper finds that mBART gives little gain for
+    low-resource pairs?" is not answered by a paper that only says mBART "produces gains"."""
+    texts = [title, *sentences]
+    wanted = comparisons(claim)
+    if len(wanted) == 1:
+        fam, win, lose = wanted[0]
+        win, lose = win - lose, lose - win
+        if win and lose:
+            return any(f == fam and win & (w - lo) and lose & (lo - w) for t in texts for f, w, lo in comparisons(t))
+    want = claim_direction(claim)
+    if want is None:
+        return None
+    have: set[str] = set()
+    for t in texts:
+        have.update(terms(t))
+    subject = anchors(claim, have, idf)
+    if not subject:
+        return None
+    return any(want in directions(t, subject) for t in texts if not t.rstrip().endswith("?"))
+
+
 def opposed(claim: str, sentences: Sequence[str], subject: Sequence[str]) -> str | None:
     """Why ``sentences`` contradict the claim, or None: the claim points one way about its subject,
     the sentences state a direction about that subject, and none of them points the claim's way.

@@ -1,5 +1,5 @@
-"""Claims on the seed index: the engine refuses a finding a paper reports the other way (pure claim logic:
-unit/test_claims.py)."""
+"""Claims on the seed index: the engine refuses a finding a paper reports the other way, or does not
+report (pure claim logic: unit/test_claims.py)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,21 @@ def test_the_engine_refuses_a_finding_the_paper_reports_the_other_way(seed_index
     # asked the right way round, the same paper answers
     b = engine.ask("Which paper finds that adding code to the pre-training mix improves natural-language reasoning?")
     assert not b.refused and any(c.title == TO_CODE for c in b.citations)
+
+
+def test_the_engine_refuses_a_comparison_no_paper_states(seed_index):
+    """The paper is on topic and says SGD and Adam differ, but not that SGD is cheaper: quoting it
+    as the answer would cite a background sentence as proof."""
+    from rag.answer.vetoes import UNSTATED
+    from rag.engine import AnswerEngine
+
+    engine = AnswerEngine(seed_index.app.retriever(), None)
+    q = "Which paper shows that SGD is cheaper than Adam for training transformers?"
+    a = engine.ask(q)
+    assert a.refused
+    assert any(UNSTATED in n for n in a.notes)
+    # the rule is what refuses: without it the same paper is quoted
+    base = seed_index.app.settings
+    off = base.model_copy(update={"answer": base.answer.model_copy(update={"finding_stated": False})})
+    b = AnswerEngine(seed_index.app.retriever(), None, settings=off).ask(q)
+    assert not b.refused

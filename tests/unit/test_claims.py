@@ -152,3 +152,18 @@ def test_a_model_sentence_that_reverses_a_comparison_is_removed(seed_titles, see
     assert kept == [] and "other way round" in dropped[0]
     kept, dropped = summary_lines("Adam converges faster than SGD on Transformers [1].", [adam], seed_idf)
     assert [line.cites for line in kept] == [[adam.paper_id]]
+
+
+@pytest.mark.parametrize(("title", "claim", "verdict"), [
+    (TO_CODE, "adding code to pre-training improves natural-language reasoning", True),
+    (ADAM, "Adam converges faster than SGD on transformers", True),
+    (PEFT, "few-shot parameter-efficient fine-tuning is cheaper than in-context learning", True),
+    (TO_CODE, "adding code to the pre-training mix hurts natural-language reasoning", False),  # the opposite
+    (ADAM, "SGD is cheaper than Adam", False),  # a comparison the paper never makes
+    (PEFT, "in-context learning outperforms parameter-efficient fine-tuning", False),
+    (TO_CODE, "the method uses a cosine learning-rate schedule", None),  # no direction to read
+    (PUBLIC, "quantization hurts accuracy", None),  # a subject the paper never names
+])
+def test_whether_a_paper_states_the_finding_as_asked(seed_titles, seed_idf, title, claim, verdict):
+    paper = seed_titles[title]
+    assert claims.affirms(claim, paper.title, split_sentences(paper.abstract), seed_idf) is verdict
