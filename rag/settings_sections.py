@@ -85,6 +85,9 @@ class AnswerSettings(Section):
                                  "makes no difference or beats Y is answered only by papers that state it that way "
                                  "(where that reading can tell); the others are left out with a note. Needs "
                                  "opposite_veto; off only to measure what the rule adds.")
+    origin_veto: bool = Field(True, description="A question asking which paper introduced a name (\"which paper "
+                              "introduced Adam?\") is answered only by a paper whose title names it or that proposes "
+                              "it as its own; papers that only use the name are left out with a note.")
     sentences_per_paper: int = Field(2, ge=1, le=10, description="Evidence sentences quoted per paper.")
     aggregate_candidates: int = Field(100, ge=1, le=5000, description="Papers judged for a list question.")
     summary_tokens: int = Field(48, ge=8, le=1024, description="Token cap of the model's summary (they ran "

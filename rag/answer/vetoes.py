@@ -1,7 +1,8 @@
 """Vetoes: the papers a question rules out whatever their evidence, each with the note that says
 why. One implementation per rule, read by both routes: a paper that states the opposite of the
 finding asked for, or stands on the other side of an attack / defence question; and every paper
-when the question names something no abstract uses."""
+when the question names something no abstract uses. The normal route also drops a paper that does
+not state the finding asked for, and one that only uses a name whose origin is asked."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rag.settings import Settings
 from rag.text.analysis import Idf, split_sentences
 from rag.text.claims import affirms, contradiction
 from rag.text.frames import frame_conflict
+from rag.text.origin import introduces
 
 OPPOSITE = "says the opposite of what the question asks"
 UNSTATED = "does not state the finding the question asks about"
@@ -67,6 +69,21 @@ def drop_opposed(question: Question, papers: Sequence, idf: Idf, *, must_state: 
     return notes
 
 
+def drop_not_introducing(question: Question, papers: Sequence) -> list[str]:
+    """For a question asking which paper introduced what it names, mark as not relevant the
+    evidence papers that only use the name ("1-bit Adam" for "which paper introduced Adam?").
+    Returns a note per paper dropped."""
+    if not question.origin:
+        return []
+    notes = []
+    for pe in papers:
+        p = pe.hit.paper
+        if pe.relevant and not introduces(question.names, p.title, [s.text for s in pe.sentences]):
+            pe.relevant, pe.reason = False, f"uses {question.names[0]} but does not introduce it"
+            notes.append(f"not cited: “{p.title}” {pe.reason}")
+    return notes
+
+
 def unknown_name_veto(question: Question, idf: Idf, settings: Settings) -> list[str]:
     """The names in the question no abstract uses (none when the veto is off)."""
     return unknown_names(question.text, question.names, idf) if settings.answer.name_veto else []
@@ -75,9 +92,12 @@ def unknown_name_veto(question: Question, idf: Idf, settings: Settings) -> list[
 def apply_vetoes(question: Question, papers: Sequence, idf: Idf, settings: Settings) -> list[str]:
     """Mark as not relevant the evidence papers the question rules out, and say why: a paper
     stating the opposite of the finding asked for, or not stating it (or on the other side of an
-    attack / defence question), or every paper when the question names something no abstract uses."""
+    attack / defence question), one that only uses the name a question asks the origin of, or
+    every paper when the question names something no abstract uses."""
     said = (drop_opposed(question, papers, idf, must_state=settings.answer.finding_stated)
             if settings.answer.opposite_veto else [])
+    if settings.answer.origin_veto:
+        said += drop_not_introducing(question, papers)
     missing = unknown_name_veto(question, idf, settings)
     if missing:  # a name no abstract uses: no paper here can be about it
         for pe in papers:

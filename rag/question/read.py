@@ -16,6 +16,7 @@ from rag.question.property import Property, is_aggregate, property_of, wants_num
 from rag.text.analysis import names, query_terms
 from rag.text.claims import claim_of
 from rag.text.frames import Frame, question_frame
+from rag.text.lexicon import ORIGIN_QUESTION
 from rag.types.answers import Answer
 
 Route = Literal["pin", "list", "answer"]
@@ -38,6 +39,7 @@ class Question:
     claim: str | None = None  # the finding asked for ("... finds that code hurts reasoning")
     frame: Frame | None = None  # an attack or a defence asked for
     by_model: bool = False  # "list" because the route model said so (the pattern did not match)
+    origin: bool = False  # asks which paper introduced what it names ("where was HER proposed?")
 
     @property
     def shown_as(self) -> str | None:
@@ -52,7 +54,8 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
                     property=property_of(text, terms), names=tuple(names(text)), pinned=tuple(pinned), rewritten=rewritten, pick=pick,
                     wants_number=wants_number(text), asked_for=asked_for(text), compare=is_compare(text), claim=claim_of(text),
-                    frame=question_frame(text), by_model=by_model)
+                    frame=question_frame(text), by_model=by_model,
+                    origin=bool(ORIGIN_QUESTION.search(text)) and bool(names(text)))
 
 
 # the route model reads only questions with this many content terms: "tell me more", "why?" or

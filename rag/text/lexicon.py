@@ -222,6 +222,28 @@ DESCRIPTION_OPENERS = words("DESCRIPTION_OPENERS")
 """Words after which "what is the name of the X ..." goes on to describe the paper, not X: "proposed
 in the report that ...", "that", "in" (``rag.question.focus``)."""
 
+ORIGIN_QUESTION = re.compile(
+    r"\b(?:which|what)\s+(?:paper|work|article|study|publication)\s+(?:first\s+|originally\s+)?"
+    r"(?:introduced|proposed|presented|invented|coined|developed)\b"
+    r"|\bwhere\s+(?:was|were|is|are)\b.*\b(?:introduced|proposed|presented|invented|coined|described)\b"
+    r"|\bwho\s+(?:first\s+|originally\s+)?(?:introduced|proposed|invented|coined)\b"
+    r"|\b(?:the\s+)?original\s+(?:paper|work|article|publication)\b",
+    re.IGNORECASE)
+"""A question that asks which paper introduced what it names ("which paper introduced Adam?",
+"where was HER originally proposed?"): a paper that only uses the name does not answer it
+(``rag.question.read``, ``rag.text.origin``)."""
+
+CONTRIBUTION_VERBS = words("CONTRIBUTION_VERBS")
+"""Verbs a paper presents its own contribution with ("we propose X", "a technique called X")
+(``rag.text.origin``)."""
+
+FIRST_PERSON = words("FIRST_PERSON")
+"""Words by which a sentence speaks for the paper itself ("we", "our", "here") (``rag.text.origin``)."""
+
+NOT_THE_THING_ITSELF = words("NOT_THE_THING_ITSELF")
+"""Words between a contribution verb and a name that make the contribution something else: "we
+propose a variant of Adam", "an optimizer better than Adam" (``rag.text.origin``)."""
+
 FOLLOW_UP_WORDS = words("FOLLOW_UP_WORDS")
 """Words a follow-up uses to point and ask for more, not to name a topic (``rag.engine`` stems them)."""
 

@@ -35,3 +35,19 @@ def test_the_engine_refuses_a_comparison_no_paper_states(seed_index):
     off = base.model_copy(update={"answer": base.answer.model_copy(update={"finding_stated": False})})
     b = AnswerEngine(seed_index.app.retriever(), None, settings=off).ask(q)
     assert not b.refused
+
+
+def test_which_paper_introduced_a_name_is_answered_only_by_the_paper_that_introduces_it(seed_index):
+    """Five seed papers say "Adam" and none introduces it: no paper is cited as its origin, and each
+    one left out says why. The paper that introduces a name is still the answer."""
+    from rag.engine import AnswerEngine
+
+    engine = AnswerEngine(seed_index.app.retriever(), None)
+    a = engine.ask("Which paper introduced Adam?")
+    assert a.refused and not a.citations
+    assert any("1-bit Adam" in n and "does not introduce" in n for n in a.notes)
+    fa2 = engine.ask("Where was FlashAttention-2 proposed?")
+    assert [c.title.split(":")[0] for c in fa2.citations] == ["FlashAttention-2"]
+    lamb = engine.ask("Which paper introduced LAMB?")
+    assert not lamb.refused and [c.title for c in lamb.citations] == [
+        "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"]
