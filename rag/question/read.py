@@ -51,11 +51,12 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
               rewritten: bool = False, pick: int | None = None, by_model: bool = False) -> Question:
     """``text`` read as a standalone question (no conversation)."""
     terms = tuple(query_terms(text))
+    named = tuple(names(text))
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
-                    property=property_of(text, terms), names=tuple(names(text)), pinned=tuple(pinned), rewritten=rewritten, pick=pick,
-                    wants_number=wants_number(text), asked_for=asked_for(text), compare=is_compare(text), claim=claim_of(text),
-                    frame=question_frame(text), by_model=by_model,
-                    origin=bool(ORIGIN_QUESTION.search(text)) and bool(names(text)))
+                    property=property_of(text, terms), names=named, pinned=tuple(pinned), rewritten=rewritten,
+                    pick=pick, wants_number=wants_number(text), asked_for=asked_for(text), compare=is_compare(text),
+                    claim=claim_of(text), frame=question_frame(text), by_model=by_model,
+                    origin=bool(named) and bool(ORIGIN_QUESTION.search(text)))
 
 
 # the route model reads only questions with this many content terms: "tell me more", "why?" or
