@@ -18,12 +18,12 @@ class Sentence:
     index: int
     text: str
     coverage: float
-    has_number: bool = False
+    number: float = 0.0  # the bonus for stating a number, when the question asks for one
     asked: float = 0.0  # weighted share of what the question asks for ("masking ratio") it says
 
     @property
     def score(self) -> float:
-        return self.coverage + self.asked + (0.05 if self.has_number else 0.0)
+        return self.coverage + self.asked + self.number
 
 
 @dataclass
@@ -59,7 +59,8 @@ class EvidenceSet:
 
 
 def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool,
-                naming: frozenset[str] = frozenset(), asked: Sequence[str] = (), asked_weight: float = 0.0) -> PaperEvidence:
+                naming: frozenset[str] = frozenset(), asked: Sequence[str] = (), asked_weight: float = 0.0,
+                number_bonus: float = 0.05) -> PaperEvidence:
     """Every sentence of the hit scored by the question's terms it covers, read with the paper's
     title and with the ``naming`` terms (names few papers use) that are the paper's own name: in
     its title or in two or more of its sentences. "What batch size does LAMB reach?" is answered by
@@ -79,7 +80,8 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
-        sents.append(Sentence(index=i, text=s, coverage=cov, has_number=prefer_numbers and bool(numbers(s)), asked=said))
+        bonus = number_bonus if prefer_numbers and numbers(s) else 0.0
+        sents.append(Sentence(index=i, text=s, coverage=cov, number=bonus, asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
@@ -118,7 +120,7 @@ def select_evidence(question: Question, hits: Sequence[Hit], idf: Idf, th: Evide
     prefer_numbers = question.wants_number
     naming = naming_terms(question, idf, th.naming_papers)
     for hit in hits:
-        pe = score_paper(qt, hit, idf, prefer_numbers, naming, question.asked_for, th.asked_weight)
+        pe = score_paper(qt, hit, idf, prefer_numbers, naming, question.asked_for, th.asked_weight, th.number_bonus)
         best = pe.top_coverage
         dense = hit.dense_score or 0.0
         pe.score = evidence_score(best, pe.paper_coverage, dense)

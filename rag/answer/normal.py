@@ -188,7 +188,8 @@ class NormalRoute:
             top = pe.sentences[: cfg.sentences_per_paper]
             # the best sentence (the reader's, or the one that says most of what is asked), and the
             # next ones if they also share the question's terms
-            strong = top if pe.by_meaning else top[:1] + [s for s in top[1:] if s.coverage >= th.quote]
+            strong = top if pe.by_meaning else top[:1] + [s for s in top[1:] if s.coverage >= th.quote
+                                                           or s.asked >= th.second_quote_asked]
             for s in sorted(strong, key=lambda s: s.index):
                 span = (answering_span(s.text, q, ignore=ignore, keep_under_words=cfg.clause_keep_words)
                         if cfg.clause_quotes and not pe.by_meaning else None)

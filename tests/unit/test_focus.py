@@ -47,3 +47,21 @@ def test_the_quoted_sentence_says_what_is_asked_not_the_description(seed_titles,
     assert not any(answer in s.text for s in plain.sentences[:2])
     # whether the paper answers at all is still read off the sentence covering most of the question
     assert pe.top_coverage == plain.top_coverage == plain.best.coverage
+
+
+RIGID = ("By how much does the training-free detector of AI-generated images, which compares a foundation model's "
+         "representation of an image with that of a slightly noise-perturbed copy, beat the best previous "
+         "training-free method?")
+
+
+def test_a_number_question_whose_form_names_nothing_quotes_the_sentence_with_the_number(seed_titles, seed_idf):
+    """"By how much does <a long description> beat ...?": the form says only that a number is asked
+    for, so a sentence that states one outranks two that repeat the description."""
+    q = read_text(RIGID)
+    assert q.asked_for == () and q.wants_number
+    hit = Hit(paper=seed_titles["RIGID: A Training-free and Model-Agnostic Framework for Robust AI-Generated Image "
+                                "Detection"], score=1.0, rank=1, best_chunk="")
+    top = score_paper(list(q.terms), hit, seed_idf, True, number_bonus=0.25).sentences[:2]
+    assert any("more than 25%" in s.text for s in top)
+    small = score_paper(list(q.terms), hit, seed_idf, True, number_bonus=0.05).sentences[:2]
+    assert not any("more than 25%" in s.text for s in small)
