@@ -206,19 +206,23 @@ def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
     return out
 
 
-def reversed_comparison(claim: str, texts: Sequence[str]) -> str | None:
-    """Why ``texts`` state the claim's comparison the other way round ("SGD converges faster than
-    Adam" against "Adam converges faster than SGD"), or None. Each side is read by the terms only
-    it names, so "few-shot PEFT beats few-shot ICL" has PEFT and ICL as its sides; any statement
-    in the claim's direction, or a crossing that is not clean, gives no verdict."""
+def _one_comparison(claim: str) -> tuple[str, frozenset[str], frozenset[str]] | None:
+    """The claim's one comparison as (family, winner terms, loser terms), each side by the terms
+    only it names ("few-shot PEFT beats few-shot ICL": PEFT against ICL); None when it makes
+    none, several, or one whose sides share every term."""
     wanted = comparisons(claim)
     if len(wanted) != 1:
         return None
     fam, win, lose = wanted[0]
     win, lose = win - lose, lose - win
-    if not win or not lose:
-        return None
-    crossed = agreed = False
+    return (fam, win, lose) if win and lose else None
+
+
+def _comparison_verdicts(wanted: tuple[str, frozenset[str], frozenset[str]], texts: Sequence[str]) -> tuple[bool, bool]:
+    """Whether ``texts`` state the comparison ``wanted`` the same way round, and whether they
+    state it the other way round (a crossing that is not clean counts as neither)."""
+    fam, win, lose = wanted
+    agreed = crossed = False
     for t in texts:
         for f, w, lo in comparisons(t):
             if f != fam:
@@ -228,22 +232,50 @@ def reversed_comparison(claim: str, texts: Sequence[str]) -> str | None:
                 agreed = True
             elif (win & lo_only) and (lose & w_only):
                 crossed = True
+    return agreed, crossed
+
+
+def reversed_comparison(claim: str, texts: Sequence[str]) -> str | None:
+    """Why ``texts`` state the claim's comparison the other way round ("SGD converges faster than
+    Adam" against "Adam converges faster than SGD"), or None. Each side is read by the terms only
+    it names, so "few-shot PEFT beats few-shot ICL" has PEFT and ICL as its sides; any statement
+    in the claim's direction, or a crossing that is not clean, gives no verdict."""
+    wanted = _one_comparison(claim)
+    if wanted is None:
+        return None
+    agreed, crossed = _comparison_verdicts(wanted, texts)
     if crossed and not agreed:
         return "the claim's comparison is stated the other way round in the abstract"
     return None
 
 
+def _subject_in(claim: str, texts: Sequence[str], idf) -> list[str]:
+    """The anchor terms of the claim's subject that ``texts`` use (:func:`anchors`)."""
+    have: set[str] = set()
+    for t in texts:
+        have.update(terms(t))
+    return anchors(claim, have, idf)
+
+
+def _stated(texts: Sequence[str], subject: Sequence[str]) -> set[Direction]:
+    """The directions ``texts`` state about the subject; a text that asks ("Negligible or
+    Crucial?") states none."""
+    out: set[Direction] = set()
+    for t in texts:
+        if not t.rstrip().endswith("?"):
+            out |= directions(t, subject)
+    return out
+
+
 def contradiction(claim: str, title: str, sentences: Sequence[str], idf) -> str | None:
     """Why a paper (its title and sentences) says the opposite of ``claim`` about its subject, or None."""
-    flipped = reversed_comparison(claim, [title, *sentences])
+    texts = [title, *sentences]
+    flipped = reversed_comparison(claim, texts)
     if flipped:
         return flipped
     if claim_direction(claim) is None:
         return None
-    have = set(terms(title))
-    for s in sentences:
-        have.update(terms(s))
-    return opposed(claim, [title, *sentences], anchors(claim, have, idf))
+    return opposed(claim, texts, _subject_in(claim, texts, idf))
 
 
 def affirms(claim: str, title: str, sentences: Sequence[str], idf) -> bool | None:
@@ -253,22 +285,14 @@ def affirms(claim: str, title: str, sentences: Sequence[str], idf) -> bool | Non
     paper uses none of its subject's terms. "Which paper finds that mBART gives little gain for
     low-resource pairs?" is not answered by a paper that only says mBART "produces gains"."""
     texts = [title, *sentences]
-    wanted = comparisons(claim)
-    if len(wanted) == 1:
-        fam, win, lose = wanted[0]
-        win, lose = win - lose, lose - win
-        if win and lose:
-            return any(f == fam and win & (w - lo) and lose & (lo - w) for t in texts for f, w, lo in comparisons(t))
+    wanted = _one_comparison(claim)
+    if wanted is not None:
+        return _comparison_verdicts(wanted, texts)[0]
     want = claim_direction(claim)
     if want is None:
         return None
-    have: set[str] = set()
-    for t in texts:
-        have.update(terms(t))
-    subject = anchors(claim, have, idf)
-    if not subject:
-        return None
-    return any(want in directions(t, subject) for t in texts if not t.rstrip().endswith("?"))
+    subject = _subject_in(claim, texts, idf)
+    return want in _stated(texts, subject) if subject else None
 
 
 def opposed(claim: str, sentences: Sequence[str], subject: Sequence[str]) -> str | None:
@@ -278,11 +302,7 @@ def opposed(claim: str, sentences: Sequence[str], subject: Sequence[str]) -> str
     want = claim_direction(claim)
     if want is None or not subject:
         return None
-    stated: set[Direction] = set()
-    for s in sentences:
-        if s.rstrip().endswith("?"):
-            continue  # "Negligible or Crucial?" asks; it does not say
-        stated |= directions(s, subject)
+    stated = _stated(sentences, subject)
     if not stated or want in stated:
         return None
     said = {"up": "helps", "down": "hurts", "none": "makes no difference"}
