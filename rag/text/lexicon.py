@@ -118,7 +118,9 @@ SUBJECT_FILLER = words("SUBJECT_FILLER")
 FINDING_CLAUSE = re.compile(r"\b(?:find|finds|found|finding|show|shows|showed|shown|showing|conclude|concludes|"
                             r"concluding|argue|argues|arguing|demonstrate|demonstrates|demonstrating|report|reports|"
                             r"suggest|suggests|claim|claims|prove|proves|establish|establishes|evidence|confirm|"
-                            r"confirms)\s+that\s+(.+)$", re.IGNORECASE)
+                            r"confirms|predict|predicts|reveal|reveals|observe|observes|indicate|indicates|"
+                            r"hypothesize|hypothesizes|hypothesise|hypothesises|posit|posits)\s+that,?\s+(.+)$",
+                            re.IGNORECASE)
 """The claim a question asks a paper to make: group 1 is the clause after "finds/shows ... that"."""
 
 TURN_OF_CLAUSE = re.compile(r";|,\s*(?:while|whereas|but|although|though|yet)\b|\s(?:while|whereas|but)\s",

@@ -167,3 +167,12 @@ def test_a_model_sentence_that_reverses_a_comparison_is_removed(seed_titles, see
 def test_whether_a_paper_states_the_finding_as_asked(seed_titles, seed_idf, title, claim, verdict):
     paper = seed_titles[title]
     assert claims.affirms(claim, paper.title, split_sentences(paper.abstract), seed_idf) is verdict
+
+
+@pytest.mark.parametrize("question", [
+    "Which paper's theory predicts that model size should grow faster than data?",
+    "Is there a study that reveals that warmup hurts convergence?",
+    "Which paper observes that larger batches generalize worse?",
+])
+def test_more_verbs_of_finding_ask_for_a_claim(question):
+    assert claims.claim_of(question)
