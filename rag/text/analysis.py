@@ -219,8 +219,10 @@ def names(sentence: str) -> list[str]:
 
 
 def name_pattern(name: str) -> re.Pattern[str]:
-    """``name`` as it may be written: case-insensitive, a plural -s, any spacing or hyphen between words."""
-    words_ = [re.escape(w.rstrip("s") if len(w) > 3 and w.endswith("s") and not w.isupper() else w)
+    """``name`` as it may be written: case-insensitive, a plural -s, any spacing or hyphen between words.
+    One final "s" is taken off before the plural is allowed back: "Robustness" stays "Robustness"
+    (taking every final "s" left "Robustne", which no text matches)."""
+    words_ = [re.escape(w[:-1] if len(w) > 3 and w.endswith("s") and not w.isupper() else w)
               for w in name.split()]
     return re.compile(r"(?<![A-Za-z0-9])" + r"(?:s|es)?[\s-]+".join(words_) + r"(?:s|es)?(?![A-Za-z0-9])",
                       re.IGNORECASE)

@@ -104,3 +104,16 @@ def test_names_match_up_to_case_plural_and_hyphen():
 ])
 def test_polarity(claim, source, conflict):
     assert (polarity_conflict(claim, source) is not None) is conflict
+
+
+@pytest.mark.parametrize("name", ["Robustness", "Big Progress", "Class Imbalance", "Less"])
+def test_a_name_ending_in_double_s_is_found_as_written(name):
+    """Taking every final "s" off ("Robustne") found no text, so a quote under a title such as
+    "... Advancing Both Robustness and Generalization" was removed and a lookup refused."""
+    assert missing_names(f"{name} matters", f"We study {name.lower()} here") == []
+
+
+def test_every_seed_title_supports_its_own_names(seed_titles):
+    """A quote line claims its words under the paper's title: each name of a title is found in it."""
+    for title, paper in seed_titles.items():
+        assert missing_names(title, f"{paper.title}. {paper.abstract}") == [], title
