@@ -16,7 +16,7 @@ from typing import Protocol
 from rag.judge.passage import passage_sentences
 from rag.judge.reader import listing_threshold, load_reader
 from rag.lists import fitted as list_judge
-from rag.lists import near
+from rag.lists import mention, near
 from rag.lists import rules as listing
 from rag.lists.features import READER_FEATURES, Candidate
 from rag.lists.model import JudgeCache, judge_with_llm
@@ -83,7 +83,8 @@ class RulesJudge:
 class FittedJudge:
     """The fitted logistic judge over hand-built features (``rag.lists.fitted``); a paper likely
     to qualify but stating the opposite (or on the other side of an attack / defence question) is
-    left out with a note."""
+    left out with a note. A question asking which papers use or report a rare name also lists
+    every paper that uses it (``rag.lists.mention``)."""
 
     label, streams = LIST_LEARNED, False
 
@@ -97,6 +98,10 @@ class FittedJudge:
                 yield f"not listed: “{c.hit.paper.title}” {c.opposite}"
         judged = list_judge.judge(cands, model)
         listed = {j.hit.paper.paper_id for j in judged}
+        name = mention.mentioned_name(given.question, given.idf, self.settings.listing.mention_max_papers)
+        if name:  # "which papers report ROUGE scores?": every paper that uses the name
+            judged += mention.naming(name, cands, listed)
+            listed = {j.hit.paper.paper_id for j in judged}
         return Verdicts(judged, excluded=near.fitted(cands, model, listed, self.settings.answer.near_misses))
 
 

@@ -246,6 +246,11 @@ NOT_THE_THING_ITSELF = words("NOT_THE_THING_ITSELF")
 """Words between a contribution verb and a name that make the contribution something else: "we
 propose a variant of Adam", "an optimizer better than Adam" (``rag.text.origin``)."""
 
+USAGE_WORDS = words("USAGE_WORDS")
+"""Words that say how a paper uses a named thing, not what the thing is: "which papers report
+ROUGE scores?", "... experiments on the SVHN dataset?" ask which papers use the name
+(``rag.lists.mention``)."""
+
 FOLLOW_UP_WORDS = words("FOLLOW_UP_WORDS")
 """Words a follow-up uses to point and ask for more, not to name a topic (``rag.engine`` stems them)."""
 

@@ -679,3 +679,12 @@ def test_include_the_second_one_pins_a_near_miss_back_and_keeps_the_numbers(engi
     # not a pin request: a normal follow-up still works
     more = engine.ask("What else does the first one show?", history=[first])
     assert {c.paper_id for c in more.citations} == {first.citations[0].paper_id}
+
+
+def test_which_papers_report_a_named_metric_lists_every_paper_that_uses_it(engine):
+    """The fitted judge alone refused this (the two papers judged 28% and 14% likely): "report"
+    and "scores" are not in the sentence that says ROUGE. Each quote says the name."""
+    a = engine.ask("Which papers report ROUGE scores?")
+    assert a.route == "aggregate" and not a.refused
+    assert sorted(c.title.split(":")[0] for c in a.citations) == ["BART", "EEG2TEXT"]
+    assert all("ROUGE" in c.quote for c in a.citations)
