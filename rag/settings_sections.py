@@ -74,7 +74,7 @@ class ListThresholds(Section):
                                     "eval/fit_list_judge.py --out); default: the shipped one.")
     sentence_depth: int = Field(40, ge=0, le=1000, description="Best-ranked candidates whose sentences are "
                                 "embedded for the judge (deeper ones use their best chunk's similarity).")
-    mention_max_papers: int = Field(10, ge=0, le=1000, description="A list question asking which papers use or "
+    mention_max_papers: int = Field(50, ge=0, le=1000, description="A list question asking which papers use or "
                                     "report a name (\"which papers report ROUGE scores?\") lists every paper that "
                                     "uses it when at most this many papers do; 0: off.")
 

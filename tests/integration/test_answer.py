@@ -688,3 +688,10 @@ def test_which_papers_report_a_named_metric_lists_every_paper_that_uses_it(engin
     assert a.route == "aggregate" and not a.refused
     assert sorted(c.title.split(":")[0] for c in a.citations) == ["BART", "EEG2TEXT"]
     assert all("ROUGE" in c.quote for c in a.citations)
+
+
+def test_the_ui_example_which_papers_report_results_on_imagenet_lists_them_all(engine):
+    """Before the mention rule the fitted judge listed one of the 45 seed papers that say ImageNet."""
+    a = engine.ask("Which papers report results on ImageNet?")
+    assert not a.refused and len(a.citations) >= 20
+    assert all("imagenet" in c.quote.lower() for c in a.citations)

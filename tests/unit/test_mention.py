@@ -23,5 +23,13 @@ def test_which_questions_ask_for_the_papers_using_a_name(seed_idf, question, nam
     assert mentioned_name(read_text(question, "list"), seed_idf, 10) == name
 
 
+def test_the_default_reaches_a_benchmark_many_papers_report_but_not_a_word_most_papers_use(seed_idf):
+    from rag.settings_sections import ListThresholds
+
+    cap = ListThresholds().mention_max_papers
+    assert mentioned_name(read_text("Which papers report results on ImageNet?", "list"), seed_idf, cap) == "ImageNet"
+    assert mentioned_name(read_text("Which papers report results on LLMs?", "list"), seed_idf, cap) is None
+
+
 def test_the_rule_can_be_turned_off(seed_idf):
     assert mentioned_name(read_text("Which papers report ROUGE scores?", "list"), seed_idf, 0) is None
