@@ -52,13 +52,13 @@ def drop_opposed(question: Question, papers: Sequence, idf: Idf, *, must_state: 
         if not pe.relevant:
             continue
         p = pe.hit.paper
-        why = opposite_finding(question, p.title, [s.text for s in pe.sentences], idf)
+        sents = [s.text for s in pe.sentences]
+        why = opposite_finding(question, p.title, sents, idf)
         if why:
             pe.relevant, pe.reason = False, f"says the opposite ({why})"
             notes.append(f"not cited: “{p.title}” {OPPOSITE} ({why})")
             continue
-        if must_state and question.claim and affirms(question.claim, p.title, [s.text for s in pe.sentences],
-                                                      idf) is False:
+        if must_state and question.claim and affirms(question.claim, p.title, sents, idf) is False:
             pe.relevant, pe.reason = False, UNSTATED
             notes.append(f"not cited: “{p.title}” {UNSTATED}")
             continue

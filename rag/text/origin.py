@@ -37,9 +37,9 @@ def _part_of_longer_name(sentence: str, start: int, end: int) -> bool:
 
 def _presents(name: str, sentence: str) -> bool:
     """The sentence speaks for the paper and gives ``name`` as what it proposes or calls its own."""
-    ws = words(sentence)
-    if not any(w in FIRST_PERSON for w in ws) and "this paper" not in sentence.lower() \
-            and "this work" not in sentence.lower():
+    lowered = sentence.lower()
+    if not any(w in FIRST_PERSON for w in words(sentence)) and "this paper" not in lowered \
+            and "this work" not in lowered:
         return False
     pattern = name_pattern(name)
     for m in pattern.finditer(sentence):
