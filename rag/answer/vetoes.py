@@ -15,9 +15,11 @@ from rag.text.analysis import Idf, split_sentences
 from rag.text.claims import affirms, contradiction
 from rag.text.frames import frame_conflict
 from rag.text.origin import introduces
+from rag.text.results import reports_result
 
 OPPOSITE = "says the opposite of what the question asks"
 UNSTATED = "does not state the finding the question asks about"
+UNREPORTED = "reports no result on what the question asks (only background or what the paper sets out to do)"
 
 
 def opposite_finding(question: Question, title: str, sentences: Sequence[str], idf: Idf) -> str | None:
@@ -40,11 +42,29 @@ def opposition(question: Question, title: str, sentences: Sequence[str], idf: Id
     return other_side(question, title, sentences)
 
 
-def drop_opposed(question: Question, papers: Sequence, idf: Idf, *, must_state: bool = False) -> list[str]:
+# the sentences read for a result besides those covering the quote threshold: the best ones
+RESULT_READ = 3
+
+
+def result_first(pe, quote: float) -> bool:
+    """For a finding this reading cannot check: keep the paper's sentences on the question (its
+    ``RESULT_READ`` best, and any covering ``quote`` of the question) that report a result
+    (:func:`reports_result`) as the only ones it may be quoted by. False when none does: the
+    paper's words on the question are background or its plan, no evidence of a finding."""
+    quotable = pe.sentences[:RESULT_READ] + [s for s in pe.sentences[RESULT_READ:] if s.coverage >= quote]
+    found = [s for s in quotable if reports_result(s.text)]
+    if found:
+        pe.sentences = found
+    return bool(found)
+
+
+def drop_opposed(question: Question, papers: Sequence, idf: Idf, *, must_state: bool = False,
+                 must_report: float | None = None) -> list[str]:
     """Mark as not relevant the evidence papers (``PaperEvidence``) that state the opposite of the
     finding asked for, or stand on the other side of an attack / defence question, or (with
-    ``must_state``) do not state the finding where its direction or comparison can be read.
-    Returns a note per paper dropped, in words."""
+    ``must_state``) do not state the finding where its direction or comparison can be read, or
+    (with ``must_report``, the quote threshold) where it cannot be read, quote no sentence that
+    reports a result. Returns a note per paper dropped, in words."""
     if question.claim is None and question.frame is None:
         return []
     notes = []
@@ -58,9 +78,15 @@ def drop_opposed(question: Question, papers: Sequence, idf: Idf, *, must_state: 
             pe.relevant, pe.reason = False, f"says the opposite ({why})"
             notes.append(f"not cited: “{p.title}” {OPPOSITE} ({why})")
             continue
-        if must_state and question.claim and affirms(question.claim, p.title, sents, idf) is False:
+        checked = question.claim and (must_state or must_report is not None)
+        stated = affirms(question.claim, p.title, sents, idf) if checked else True
+        if must_state and stated is False:
             pe.relevant, pe.reason = False, UNSTATED
             notes.append(f"not cited: “{p.title}” {UNSTATED}")
+            continue
+        if must_report is not None and stated is None and not result_first(pe, must_report):
+            pe.relevant, pe.reason = False, UNREPORTED
+            notes.append(f"not cited: “{p.title}” {UNREPORTED}")
             continue
         side = other_side(question, p.title, split_sentences(p.abstract))
         if side:
@@ -94,7 +120,8 @@ def apply_vetoes(question: Question, papers: Sequence, idf: Idf, settings: Setti
     stating the opposite of the finding asked for, or not stating it (or on the other side of an
     attack / defence question), one that only uses the name a question asks the origin of, or
     every paper when the question names something no abstract uses."""
-    said = (drop_opposed(question, papers, idf, must_state=settings.answer.finding_stated)
+    said = (drop_opposed(question, papers, idf, must_state=settings.answer.finding_stated,
+                         must_report=settings.evidence.quote if settings.answer.finding_reported else None)
             if settings.answer.opposite_veto else [])
     if settings.answer.origin_veto:
         said += drop_not_introducing(question, papers)

@@ -83,6 +83,12 @@ def _cues(ws: Sequence[str]) -> list[tuple[int, Direction]]:
     return [(i, d) for i, d in out if not (d == "up" and (i - 1 in nones or i - 2 in nones))]
 
 
+def evaluations(ws: Sequence[str]) -> list[tuple[int, Direction]]:
+    """(position, direction) of each evaluative word of a clause's words ("improves", "hurts",
+    "negligible"), negation applied: what a sentence says of something, if anything."""
+    return _cues(ws)
+
+
 _COMPOUND = re.compile(r"\b([a-z]+)-([a-z]+)\b")
 # verbs and fillers a claim's subject phrase carries that say nothing about what it is
 _FILLER = frozenset(stem(w) for w in SUBJECT_FILLER)
@@ -155,6 +161,8 @@ _FAMILIES = {w: (name, sign) for name, table in (
 _SIDE_WORDS = 8  # words each side of the comparative that can name what is compared
 _MEASURE_WORDS = 3  # words between a comparative and its "than" that say what is measured
 _ALIAS = re.compile(r"\(([a-z0-9][\w.-]{0,15})\)")  # one word in brackets: "(INT8)", "(CTC)"
+# "more / less <qualifier>-<adjective>": "less compute-efficient", "more sample-efficient"
+_QUALIFIED = re.compile(r"\b(more|less)\s+[a-z0-9]+-(" + "|".join(map(re.escape, MORE_LESS_ADJECTIVES)) + r")\b")
 # a side ends at a clause break, or at COMPARISON_LEFT_STOPS / COMPARISON_RIGHT_STOPS
 _BREAK = re.compile(r"[,;:()\[\]]|\.(?=\s|$)")
 # words a side carries that name no compared thing ("plain SGD", "reliably beats")
@@ -168,6 +176,8 @@ def comparisons(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
     out = []
     # a short aside names the same thing ("its integer (INT8) equivalent"): read inline, not as a break
     text = _ALIAS.sub(r" \1 ", text.lower())
+    # "less compute-efficient than": the measure is the adjective, whatever qualifies it
+    text = _QUALIFIED.sub(r"\1 \2", text)
     for part in _BREAK.split(_COMPOUND.sub(r"\1\2", text)):
         ws = words(part)
         for i, w in enumerate(ws):

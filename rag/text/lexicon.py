@@ -235,6 +235,44 @@ ORIGIN_QUESTION = re.compile(
 "where was HER originally proposed?"): a paper that only uses the name does not answer it
 (``rag.question.read``, ``rag.text.origin``)."""
 
+# --- results: a sentence that reports what a paper found (rag.text.results) --------------------------
+RESULT_VERB = re.compile(
+    r"\b(?:find|finds|found|show|shows|showed|shown|demonstrate|demonstrates|demonstrated|reveal|reveals|"
+    r"revealed|observe|observes|observed|confirm|confirms|confirmed|prove|proves|proved|proven|establish|"
+    r"establishes|established|indicate|indicates|indicated|identify|identifies|identified|discover|"
+    r"discovers|discovered|conclude|concludes|concluded|suggest|suggests|suggested|verify|verifies|"
+    r"verified|achieve|achieves|achieved|attain|attains|attained|surpass|surpasses|surpassed|exceed|"
+    r"exceeds|exceeded|match|matches|matched|yield|yields|yielded|(?:leads?|led|results?|resulted)\s+(?:to|in)|"
+    r"emerge|emerges|emerged|arise|arises|arose|drive|drives|driven|depends?\s+on|cause|causes|caused|"
+    r"explain|explains|explained|accounts?\s+for|(?:comparable|competitive|on\s+par|similar)\s+(?:to|with)|"
+    r"(?:based\s+on|according\s+to|from)\s+(?:these|our|the)\s+(?:results|findings|observations|analys[ie]s|"
+    r"experiments))\b",
+    re.IGNORECASE)
+"""How a sentence reports what was found or reached ("we find that ...", "experiments show ...",
+"X achieves ...", "learning emerges when ...", "comparable to", "based on these results, ...")."""
+
+MEASURED_CHANGE = re.compile(r"\d[\d.,]*\s*(?:%|x\b|\u00d7|-?fold\b|times\b)|\bup\s+to\s+\d", re.IGNORECASE)
+"""A measured change ("by 25%", "3x faster", "up to 4 times"): a sentence with one reports a result."""
+
+BACKGROUND_OPENING = re.compile(
+    r"(?:recent|recently|existing|previous|previously|prior|modern|current|currently|traditional|"
+    r"traditionally|conventional|conventionally|many|most|numerous|various|nowadays|typically|commonly|"
+    r"despite|popular|standard|state-of-the-art)\b", re.IGNORECASE)
+"""How a sentence about other work opens ("Recent methods ...", "Existing approaches ...",
+"Despite ..."), read after any framing opener (``OPENING_MARKER``)."""
+
+OPEN_QUESTION = re.compile(
+    r"\b(?:remains?|remained|is|are|was|were)\s+(?:still\s+|largely\s+)?(?:a\s+mystery|unclear|unknown|"
+    r"not\s+(?:well\s+)?(?:clear|known|understood)|an?\s+open\s+(?:question|problem)|elusive|understudied|"
+    r"unexplored|underexplored|poorly\s+understood)\b", re.IGNORECASE)
+"""A question still open ("how the representation emerges ... remains a mystery"): not a result."""
+
+GENERAL_PERFECT = re.compile(
+    r"\b(?:has|have)\s+(?:\w+\s+)?(?:been|become|achieved|shown|demonstrated|emerged|attracted|gained|made|"
+    r"led|enabled|received|seen|proven)\b", re.IGNORECASE)
+"""The present perfect of a field's history ("diffusion models have achieved remarkable
+success"): without the paper's own voice (``OWN_WORK``) such a sentence is background."""
+
 CONTRIBUTION_VERBS = words("CONTRIBUTION_VERBS")
 """Verbs a paper presents its own contribution with ("we propose X", "a technique called X")
 (``rag.text.origin``)."""

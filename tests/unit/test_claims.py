@@ -176,3 +176,14 @@ def test_whether_a_paper_states_the_finding_as_asked(seed_titles, seed_idf, titl
 ])
 def test_more_verbs_of_finding_ask_for_a_claim(question):
     assert claims.claim_of(question)
+
+
+def test_a_qualified_adjective_after_more_or_less_is_a_comparison():
+    """"less compute-efficient than": the measure is "efficient", whatever qualifies it."""
+    from rag.text.claims import comparisons
+
+    [(fam, win, lose)] = comparisons("ELECTRA-style replaced token detection is less compute-efficient "
+                                     "than BERT's masked language modeling")
+    assert fam == "faster" and "bert" in win and "detect" in lose
+    [(_, win, lose)] = comparisons("softmax attention converges more reliably than Gaussian attention")
+    assert "softmax" in win and "gaussian" in lose
