@@ -95,8 +95,8 @@ class AnswerSettings(Section):
                                  "opposite_veto; off only to measure what the rule adds.")
     finding_reported: bool = Field(True, description="Where that reading cannot tell, a question asking which "
                                    "paper finds something is answered only by papers whose quotable sentences "
-                                   "report a result (not background or the paper's plan), quoted first; the others "
-                                   "are left out with a note. Needs opposite_veto.")
+                                   "report a result (not background or the paper's plan), and quoted only by those; "
+                                   "the others are left out with a note. Needs opposite_veto.")
     origin_veto: bool = Field(True, description="A question asking which paper introduced a name (\"which paper "
                               "introduced Adam?\") is answered only by a paper whose title names it or that proposes "
                               "it as its own; papers that only use the name are left out with a note.")

@@ -46,7 +46,7 @@ def opposition(question: Question, title: str, sentences: Sequence[str], idf: Id
 RESULT_READ = 3
 
 
-def result_first(pe, quote: float) -> bool:
+def keep_results(pe, quote: float) -> bool:
     """For a finding this reading cannot check: keep the paper's sentences on the question (its
     ``RESULT_READ`` best, and any covering ``quote`` of the question) that report a result
     (:func:`reports_result`) as the only ones it may be quoted by. False when none does: the
@@ -84,7 +84,7 @@ def drop_opposed(question: Question, papers: Sequence, idf: Idf, *, must_state: 
             pe.relevant, pe.reason = False, UNSTATED
             notes.append(f"not cited: “{p.title}” {UNSTATED}")
             continue
-        if must_report is not None and stated is None and not result_first(pe, must_report):
+        if must_report is not None and stated is None and not keep_results(pe, must_report):
             pe.relevant, pe.reason = False, UNREPORTED
             notes.append(f"not cited: “{p.title}” {UNREPORTED}")
             continue

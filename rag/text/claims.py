@@ -63,8 +63,9 @@ def claim_of(question: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _cues(ws: Sequence[str]) -> list[tuple[int, Direction]]:
-    """(position, direction) of every evaluative word of a clause's words, with negation applied."""
+def evaluations(ws: Sequence[str]) -> list[tuple[int, Direction]]:
+    """(position, direction) of every evaluative word of a clause's words ("improves", "hurts",
+    "negligible"), with negation applied."""
     out: list[tuple[int, Direction]] = []
     for i, w in enumerate(ws):
         s = stem(w)
@@ -83,12 +84,6 @@ def _cues(ws: Sequence[str]) -> list[tuple[int, Direction]]:
     return [(i, d) for i, d in out if not (d == "up" and (i - 1 in nones or i - 2 in nones))]
 
 
-def evaluations(ws: Sequence[str]) -> list[tuple[int, Direction]]:
-    """(position, direction) of each evaluative word of a clause's words ("improves", "hurts",
-    "negligible"), negation applied: what a sentence says of something, if anything."""
-    return _cues(ws)
-
-
 _COMPOUND = re.compile(r"\b([a-z]+)-([a-z]+)\b")
 # verbs and fillers a claim's subject phrase carries that say nothing about what it is
 _FILLER = frozenset(stem(w) for w in SUBJECT_FILLER)
@@ -101,7 +96,7 @@ def _near(ws: Sequence[str], anchors: set[str], window: int) -> set[Direction]:
     at += [i for i in range(len(ws) - 1) if stem(ws[i] + ws[i + 1]) in anchors]
     if not at:
         return set()
-    return {d for i, d in _cues(ws) if any(abs(i - j) <= window for j in at)}
+    return {d for i, d in evaluations(ws) if any(abs(i - j) <= window for j in at)}
 
 
 def directions(text: str, subject: Iterable[str], window: int = WINDOW) -> set[Direction]:
@@ -119,7 +114,7 @@ def claim_direction(claim: str) -> Direction | None:
     things, where which side is the subject is a matter of syntax)."""
     if COMPARISON_CUE.search(claim):
         return None
-    found = {d for _, d in _cues(words(claim))}
+    found = {d for _, d in evaluations(words(claim))}
     return found.pop() if len(found) == 1 else None
 
 
@@ -127,7 +122,7 @@ def subject_terms(claim: str) -> list[str]:
     """What the claim is about: its content terms before its first evaluative word ("the choice of
     tokenizer | has no meaningful effect on ..."), or all its non-evaluative terms if none."""
     ws = words(_COMPOUND.sub(r"\1\2", claim.lower()))
-    cues = _cues(ws)
+    cues = evaluations(ws)
     head = ws[: cues[0][0]] if cues and cues[0][0] > 0 else ws
     out: list[str] = []
     for w in head:
