@@ -240,20 +240,38 @@ def polarity(text: str) -> dict[str, set[str]]:
     "without" / "removes" within a few words before it, or "<term>-free"), and "fewer" / "more"
     (a quantity word before it). A term said several ways has several entries."""
     out: dict[str, set[str]] = {}
-    raw = text.lower()
     # a negator ends with its sentence: "... a generator sample or not. Thorough experiments ..."
     for sentence in _SENT_END.split(text):
-        _polarity_of(words(sentence), raw, out)
+        plain, freed = _free_suffixes(sentence)
+        _polarity_of(words(plain), freed, out)
     return out
 
 
-def _polarity_of(ws: list[str], raw: str, out: dict[str, set[str]]) -> None:
+_FREE_SUFFIX = re.compile(r"([A-Za-z0-9]+)-free\b", re.IGNORECASE)
+
+
+def _free_suffixes(sentence: str) -> tuple[str, set[int]]:
+    """The sentence without its "-free" suffixes, and the word positions they stood after: in
+    "guidance-free sampling" only that "guidance" is absent, not "sampling" after it, nor
+    another "guidance" elsewhere in the text."""
+    parts: list[str] = []
+    freed: set[int] = set()
+    last = 0
+    for m in _FREE_SUFFIX.finditer(sentence):
+        parts.append(sentence[last:m.end(1)])
+        freed.add(len(words("".join(parts))) - 1)
+        last = m.end()
+    parts.append(sentence[last:])
+    return "".join(parts), freed
+
+
+def _polarity_of(ws: list[str], freed: set[int], out: dict[str, set[str]]) -> None:
     for i, w in enumerate(ws):
         if w in STOPWORDS or len(w) < 2 or w in POLARITY_NEGATORS or w in FEWER_WORDS or w in MORE_WORDS:
             continue
         before = ws[max(0, i - _POLARITY_WINDOW):i]
         ways = out.setdefault(stem(w), set())
-        ways.add("absent" if any(b in POLARITY_NEGATORS for b in before) or f"{w}-free" in raw else "present")
+        ways.add("absent" if any(b in POLARITY_NEGATORS for b in before) or i in freed else "present")
         if any(b in FEWER_WORDS for b in before[-2:]):
             ways.add("fewer")
         if any(b in MORE_WORDS for b in before[-2:]):

@@ -101,6 +101,15 @@ def test_names_match_up_to_case_plural_and_hyphen():
     # a negator does not reach into the next sentence (ELECTRA: "... a generator sample or not. Thorough ...")
     ("Thorough experiments demonstrate it.", "We predict whether it was replaced or not. Thorough experiments "
      "demonstrate it.", False),
+    # "-free" makes only the word it follows absent, there and only there: a verbatim quote under the
+    # title "A Noise is Worth Diffusion Guidance" was removed because "guidance-free" elsewhere made
+    # every "guidance" of the abstract absent, and "Exemplar-Free Task Arithmetic" negated "task"
+    ("Diffusion Guidance: the model needs guidance.", "Diffusion Guidance. The refined noise gives "
+     "guidance-free sampling. Sampling needs guidance otherwise.", False),
+    ("It uses guidance-free sampling.", "We sample with guidance.", True),
+    ("Exemplar-Free Task Arithmetic: it merges task vectors.", "Exemplar-Free Task Arithmetic. We merge "
+     "task vectors.", False),
+    ("A training-free method.", "The method is trained for a week.", True),
 ])
 def test_polarity(claim, source, conflict):
     assert (polarity_conflict(claim, source) is not None) is conflict
