@@ -41,7 +41,8 @@ class EvidenceThresholds(Section):
                                 "(\"what masking ratio does ...\": masking ratio) weighs, against covering all its "
                                 "terms, in choosing the sentence a paper is quoted by; 0: all terms alike.")
     number_bonus: float = Field(0.25, ge=0, le=2, description="What stating a number adds to a sentence's score "
-                                "when the question asks for one (\"by how much ...\").")
+                                "when the question asks for one (\"by how much ...\"), and naming something the "
+                                "question does not when it asks for named things (\"which datasets ...\").")
     second_quote_asked: float = Field(0.25, ge=0, le=2, description="A paper's second sentence is also quoted when it "
                                       "says this much of what the question asks for, though it covers less than "
                                       "`quote` of the whole question (\"which publicly available model ...\").")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from rag.question.read import Question
 from rag.settings_sections import EvidenceThresholds, ListThresholds
-from rag.text.analysis import Idf, coverage, is_instruction_like, numbers, split_sentences, terms
+from rag.text.analysis import Idf, coverage, is_instruction_like, names, numbers, split_sentences, terms
 from rag.types.papers import Hit
 
 
@@ -60,7 +60,7 @@ class EvidenceSet:
 
 def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool,
                 naming: frozenset[str] = frozenset(), asked: Sequence[str] = (), asked_weight: float = 0.0,
-                number_bonus: float = 0.05) -> PaperEvidence:
+                number_bonus: float = 0.05, prefer_names: bool = False) -> PaperEvidence:
     """Every sentence of the hit scored by the question's terms it covers, read with the paper's
     title and with the ``naming`` terms (names few papers use) that are the paper's own name: in
     its title or in two or more of its sentences. "What batch size does LAMB reach?" is answered by
@@ -80,11 +80,19 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
-        bonus = number_bonus if prefer_numbers and numbers(s) else 0.0
+        bonus = number_bonus if (prefer_numbers and numbers(s)) or (prefer_names and _new_name(s, question_terms)) \
+            else 0.0
         sents.append(Sentence(index=i, text=s, coverage=cov, number=bonus, asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
+
+
+def _new_name(sentence: str, question_terms: Sequence[str]) -> bool:
+    """Whether the sentence names something the question does not ("CIFAR-10", "RTX2080Ti",
+    "English"): what a question asking which datasets, languages or hardware wants."""
+    asked = set(question_terms)
+    return any(not set(terms(n)) <= asked for n in names(sentence))
 
 
 def naming_terms(question: Question, idf: Idf, max_papers: int) -> frozenset[str]:
@@ -120,7 +128,8 @@ def select_evidence(question: Question, hits: Sequence[Hit], idf: Idf, th: Evide
     prefer_numbers = question.wants_number
     naming = naming_terms(question, idf, th.naming_papers)
     for hit in hits:
-        pe = score_paper(qt, hit, idf, prefer_numbers, naming, question.asked_for, th.asked_weight, th.number_bonus)
+        pe = score_paper(qt, hit, idf, prefer_numbers, naming, question.asked_for, th.asked_weight, th.number_bonus,
+                         prefer_names=question.wants_names)
         best = pe.top_coverage
         dense = hit.dense_score or 0.0
         pe.score = evidence_score(best, pe.paper_coverage, dense)

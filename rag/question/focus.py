@@ -7,8 +7,10 @@ the phrase after the asking word, up to the auxiliary ("what masking ratio | doe
 
 from __future__ import annotations
 
-from rag.text.analysis import query_terms, words
-from rag.text.lexicon import ASKING_WORDS, AUXILIARIES, COPULAS, DESCRIPTION_OPENERS
+from rag.text.analysis import query_terms, stem, words
+from rag.text.lexicon import ASKING_WORDS, AUXILIARIES, COPULAS, DESCRIPTION_OPENERS, NAME_CATEGORIES
+
+_NAME_CATEGORIES = frozenset(stem(w) for w in NAME_CATEGORIES)
 
 
 def asked_for(question: str) -> tuple[str, ...]:
@@ -23,3 +25,15 @@ def asked_for(question: str) -> tuple[str, ...]:
         stop = next((i for i in range(end + 1, len(ws)) if ws[i] in DESCRIPTION_OPENERS), len(ws))
         return tuple(query_terms(" ".join(ws[end + 1:stop])))
     return tuple(query_terms(" ".join(ws[start:end])))
+
+
+def asks_names(question: str, asked: tuple[str, ...], number: bool) -> bool:
+    """Whether a lookup asks for named things: what it asks for (:func:`asked_for`) is a kind of
+    named thing ("which datasets", "on which languages", "what hardware"), or it asks for "the
+    name(s) of" something; not when it asks for a number (``number``: "how many music understanding
+    tasks ..." is answered by a count)."""
+    if number:
+        return False
+    ws = words(question)
+    return any(t in _NAME_CATEGORIES for t in asked) or any(
+        w in ("name", "names") and nxt == "of" for w, nxt in zip(ws, ws[1:], strict=False))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.question.compare import is_compare
-from rag.question.focus import asked_for
+from rag.question.focus import asked_for, asks_names
 from rag.question.followup import excluded_pick, rewrite
 from rag.question.property import Property, is_aggregate, property_of, wants_number
 from rag.text.analysis import names, query_terms
@@ -35,6 +35,7 @@ class Question:
     names: tuple[str, ...] = ()  # the names it uses ("AdaBelief", "LAMB")
     wants_number: bool = False
     asked_for: tuple[str, ...] = ()  # terms of what it asks for, not of how it names the paper (rag.question.focus)
+    wants_names: bool = False  # what it asks for is named things ("which datasets ...")
     compare: bool = False  # compares papers it names
     claim: str | None = None  # the finding asked for ("... finds that code hurts reasoning")
     frame: Frame | None = None  # an attack or a defence asked for
@@ -52,10 +53,11 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
     """``text`` read as a standalone question (no conversation)."""
     terms = tuple(query_terms(text))
     named = tuple(names(text))
+    focus, number = asked_for(text), wants_number(text)
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
                     property=property_of(text, terms), names=named, pinned=tuple(pinned), rewritten=rewritten,
-                    pick=pick, wants_number=wants_number(text), asked_for=asked_for(text), compare=is_compare(text),
-                    claim=claim_of(text), frame=question_frame(text), by_model=by_model,
+                    pick=pick, wants_number=number, asked_for=focus, wants_names=asks_names(text, focus, number),
+                    compare=is_compare(text), claim=claim_of(text), frame=question_frame(text), by_model=by_model,
                     origin=bool(named) and bool(ORIGIN_QUESTION.search(text)))
 
 

@@ -209,6 +209,11 @@ COMPARE_QUESTION = re.compile(
 SEVERAL_PAPERS = re.compile(r"\b(?:two|both|three|these|those|the\s+\w+\s+papers)\b", re.IGNORECASE)
 """A question that speaks of several papers at once."""
 
+NAME_CATEGORIES = words("NAME_CATEGORIES")
+"""What a lookup asks for when its answer is a name or a list of names ("which datasets ...", "on
+which languages ...", "what hardware ...", "the name of ..."): a sentence naming things answers it
+(``rag.question.focus``)."""
+
 ASKING_WORDS = words("ASKING_WORDS")
 """The words that open what a question asks for ("what masking ratio does ...", ``rag.question.focus``)."""
 

@@ -65,3 +65,34 @@ def test_a_number_question_whose_form_names_nothing_quotes_the_sentence_with_the
     assert any("more than 25%" in s.text for s in top)
     small = score_paper(list(q.terms), hit, seed_idf, True, number_bonus=0.05).sentences[:2]
     assert not any("more than 25%" in s.text for s in small)
+
+
+HARDWARE = ("What hardware did the face-recognition paper that trains with tens of millions of identities on a "
+            "single machine use?")
+
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    (HARDWARE, True),
+    ("Which datasets is the defence evaluated on?", True),
+    ("On which languages was the tokenizer evaluated?", True),
+    (PPO, True),  # "the name of ..."
+    ("How many music understanding tasks is the model evaluated on?", False),  # a count
+    (CROPMAE, False),
+    ("How does FlashAttention work?", False),
+])
+def test_a_lookup_asking_for_named_things(question, wanted):
+    assert read_text(question).wants_names is wanted
+
+
+def test_a_question_asking_for_named_things_quotes_the_sentence_that_names_them(seed_titles, seed_idf):
+    """"What hardware did <a long description> use?": the sentence that answers names the hardware
+    ("eight NVIDIA RTX2080Ti") and says little of the description, so a sentence naming something
+    the question does not outranks those that repeat it."""
+    q = read_text(HARDWARE)
+    hit = Hit(paper=seed_titles["Partial FC: Training 10 Million Identities on a Single Machine"], score=1.0, rank=1,
+              best_chunk="")
+    args = (list(q.terms), hit, seed_idf, q.wants_number)
+    named = score_paper(*args, asked=q.asked_for, asked_weight=1.0, number_bonus=0.25, prefer_names=True)
+    assert any("RTX2080Ti" in s.text for s in named.sentences[:2])
+    plain = score_paper(*args, asked=q.asked_for, asked_weight=1.0, number_bonus=0.25)
+    assert not any("RTX2080Ti" in s.text for s in plain.sentences[:2])
