@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from rag.question.read import Question
 from rag.settings_sections import EvidenceThresholds, ListThresholds
 from rag.text.analysis import Idf, coverage, is_instruction_like, names, numbers, split_sentences, terms
+from rag.text.lexicon import QUANTITY_IN_WORDS
 from rag.types.papers import Hit
 
 
@@ -80,12 +81,17 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
-        bonus = number_bonus if (prefer_numbers and numbers(s)) or (prefer_names and _new_name(s, question_terms)) \
+        bonus = number_bonus if (prefer_numbers and _states_number(s)) or (prefer_names and _new_name(s, question_terms)) \
             else 0.0
         sents.append(Sentence(index=i, text=s, coverage=cov, number=bonus, asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
+
+
+def _states_number(sentence: str) -> bool:
+    """A number as digits ("9x", "1.53x") or a quantity in words ("within one minute")."""
+    return bool(numbers(sentence) or QUANTITY_IN_WORDS.search(sentence))
 
 
 def _new_name(sentence: str, question_terms: Sequence[str]) -> bool:

@@ -209,6 +209,14 @@ COMPARE_QUESTION = re.compile(
 SEVERAL_PAPERS = re.compile(r"\b(?:two|both|three|these|those|the\s+\w+\s+papers)\b", re.IGNORECASE)
 """A question that speaks of several papers at once."""
 
+QUANTITY_IN_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|several|a\s+few|dozens?\s+of|half\s+an?)\s+(?:hundred\s+|thousand\s+)?"
+    r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|times|million|billion|thousand|hundred|percent|fold|"
+    r"orders?\s+of\s+magnitude)\b", re.IGNORECASE)
+"""A quantity written in words ("under one second", "nine times faster", "one million images"): a
+sentence with one states a number as surely as "1s" or "9x"."""
+
 NAME_CATEGORIES = words("NAME_CATEGORIES")
 """What a lookup asks for when its answer is a name or a list of names ("which datasets ...", "on
 which languages ...", "what hardware ...", "the name of ..."): a sentence naming things answers it
