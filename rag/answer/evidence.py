@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from rag.question.read import Question
 from rag.settings_sections import EvidenceThresholds, ListThresholds
-from rag.text.analysis import Idf, coverage, is_instruction_like, names, numbers, split_sentences, terms
-from rag.text.lexicon import QUANTITY_IN_WORDS
+from rag.text.analysis import Idf, coverage, is_instruction_like, names, numbers, split_sentences, stem, terms
+from rag.text.lexicon import COUNT_OF, QUANTITY_IN_WORDS
 from rag.types.papers import Hit
 
 
@@ -81,7 +81,7 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
-        bonus = number_bonus if (prefer_numbers and _states_number(s)) or (prefer_names and _new_name(s, question_terms)) \
+        bonus = number_bonus if (prefer_numbers and _states_number(s, question_terms)) or (prefer_names and _new_name(s, question_terms)) \
             else 0.0
         sents.append(Sentence(index=i, text=s, coverage=cov, number=bonus, asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
@@ -89,9 +89,12 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
 
 
-def _states_number(sentence: str) -> bool:
-    """A number as digits ("9x", "1.53x") or a quantity in words ("within one minute")."""
-    return bool(numbers(sentence) or QUANTITY_IN_WORDS.search(sentence))
+def _states_number(sentence: str, question_terms: Sequence[str]) -> bool:
+    """A number as digits ("9x", "1.53x"), a quantity in words ("within one minute"), or a count in
+    words of something the question names ("seven datasets" for "how many datasets ...?")."""
+    if numbers(sentence) or QUANTITY_IN_WORDS.search(sentence):
+        return True
+    return any(stem(m.group(1).lower()) in question_terms for m in COUNT_OF.finditer(sentence))
 
 
 def _new_name(sentence: str, question_terms: Sequence[str]) -> bool:

@@ -211,11 +211,16 @@ SEVERAL_PAPERS = re.compile(r"\b(?:two|both|three|these|those|the\s+\w+\s+papers
 
 QUANTITY_IN_WORDS = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|several|a\s+few|dozens?\s+of|half\s+an?)\s+(?:hundred\s+|thousand\s+)?"
+    r"hundred|thousand|several|multiple|a\s+few|dozens?\s+of|half\s+an?)\s+(?:hundred\s+|thousand\s+)?"
     r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|times|million|billion|thousand|hundred|percent|fold|"
     r"orders?\s+of\s+magnitude)\b", re.IGNORECASE)
 """A quantity written in words ("under one second", "nine times faster", "one million images"): a
 sentence with one states a number as surely as "1s" or "9x"."""
+
+COUNT_OF = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+                      r"forty|fifty)\s+(?:[a-z][\w-]*\s+){0,2}?([a-z][\w-]*s)\b", re.IGNORECASE)
+"""A count in words and the plural it counts ("seven datasets", "four ZS-CIR benchmarks"): group 1
+is the counted noun, which answers "how many datasets ...?" when the question names it."""
 
 NAME_CATEGORIES = words("NAME_CATEGORIES")
 """What a lookup asks for when its answer is a name or a list of names ("which datasets ...", "on

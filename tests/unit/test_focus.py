@@ -112,3 +112,26 @@ def test_a_quantity_written_in_words_is_a_number(seed_titles, seed_idf):
                       number_bonus=0.25).sentences[:2]
     assert any("nine times faster" in s.text for s in top)
     assert any("0.78 to 0.83" in s.text for s in top)
+
+
+MRC = ("How many datasets and how many reading-comprehension task types were used to evaluate the iterative "
+       "self-training method that supervises an evidence extractor with automatically generated pseudo evidence "
+       "labels?")
+
+
+def test_a_count_in_words_of_what_the_question_counts_is_a_number(seed_titles, seed_idf):
+    """"seven datasets over three MRC tasks" answers "how many datasets ...?"; a count of something
+    the question does not name ("two components") earns nothing."""
+    q = read_text(MRC)
+    hit = Hit(paper=seed_titles["A Self-Training Method for Machine Reading Comprehension with Soft Evidence "
+                                "Extraction"], score=1.0, rank=1, best_chunk="")
+    pe = score_paper(list(q.terms), hit, seed_idf, q.wants_number, asked=q.asked_for, asked_weight=1.0,
+                     number_bonus=0.25)
+    assert any("seven datasets" in s.text for s in pe.sentences[:2])
+    two = next(s for s in pe.sentences if "two components" in s.text)
+    assert two.number == 0.0
+
+
+def test_a_format_or_variant_asked_for_is_a_named_thing():
+    assert read_text("What two synthetic caption formats are examined as case studies?").wants_names
+    assert read_text("Which variant of the optimizer do they propose?").wants_names
