@@ -76,32 +76,34 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
             if not is_instruction_like(s)]
     title_terms |= {t for t in naming if t in title_terms or sum(t in st for _, _, st in kept) >= 2}
     sents = []
+    wanted = set(question_terms)
     for i, s, st in kept:
         # a sentence is read with its title ("our method ..." still counts); sentence-only
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
-        bonus = number_bonus if (prefer_numbers and _states_number(s, question_terms)) or (prefer_names and _new_name(s, question_terms)) \
-            else 0.0
+        says = (prefer_numbers and _states_number(s, wanted)) or (prefer_names and _new_name(s, wanted))
+        bonus = number_bonus if says else 0.0
         sents.append(Sentence(index=i, text=s, coverage=cov, number=bonus, asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
     paper_cov = coverage(question_terms, title_terms | set(terms(hit.paper.abstract)), idf)
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
 
 
-def _states_number(sentence: str, question_terms: Sequence[str]) -> bool:
+def _states_number(sentence: str, wanted: set[str]) -> bool:
     """A number as digits ("9x", "1.53x"), a quantity in words ("within one minute"), or a count in
-    words of something the question names ("seven datasets" for "how many datasets ...?")."""
+    words of something the question (its terms ``wanted``) names ("seven datasets" for "how many
+    datasets ...?")."""
     if numbers(sentence) or QUANTITY_IN_WORDS.search(sentence):
         return True
-    return any(stem(m.group(1).lower()) in question_terms for m in COUNT_OF.finditer(sentence))
+    return any(stem(m.group(1).lower()) in wanted for m in COUNT_OF.finditer(sentence))
 
 
-def _new_name(sentence: str, question_terms: Sequence[str]) -> bool:
-    """Whether the sentence names something the question does not ("CIFAR-10", "RTX2080Ti",
-    "English"): what a question asking which datasets, languages or hardware wants."""
-    asked = set(question_terms)
-    return any(not set(terms(n)) <= asked for n in names(sentence))
+def _new_name(sentence: str, wanted: set[str]) -> bool:
+    """Whether the sentence names something the question (its terms ``wanted``) does not
+    ("CIFAR-10", "RTX2080Ti", "English"): what a question asking which datasets, languages or
+    hardware wants."""
+    return any(not set(terms(n)) <= wanted for n in names(sentence))
 
 
 def naming_terms(question: Question, idf: Idf, max_papers: int) -> frozenset[str]:

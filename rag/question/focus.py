@@ -8,7 +8,7 @@ the phrase after the asking word, up to the auxiliary ("what masking ratio | doe
 from __future__ import annotations
 
 from rag.text.analysis import query_terms, stem, words
-from rag.text.lexicon import ASKING_WORDS, AUXILIARIES, COPULAS, DESCRIPTION_OPENERS, NAME_CATEGORIES
+from rag.text.lexicon import ASKING_WORDS, AUXILIARIES, COPULAS, DESCRIPTION_OPENERS, NAME_CATEGORIES, NAME_OF
 
 _NAME_CATEGORIES = frozenset(stem(w) for w in NAME_CATEGORIES)
 
@@ -32,8 +32,4 @@ def asks_names(question: str, asked: tuple[str, ...], number: bool) -> bool:
     named thing ("which datasets", "on which languages", "what hardware"), or it asks for "the
     name(s) of" something; not when it asks for a number (``number``: "how many music understanding
     tasks ..." is answered by a count)."""
-    if number:
-        return False
-    ws = words(question)
-    return any(t in _NAME_CATEGORIES for t in asked) or any(
-        w in ("name", "names") and nxt == "of" for w, nxt in zip(ws, ws[1:], strict=False))
+    return not number and (any(t in _NAME_CATEGORIES for t in asked) or bool(NAME_OF.search(question)))

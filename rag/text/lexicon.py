@@ -222,6 +222,9 @@ COUNT_OF = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven
 """A count in words and the plural it counts ("seven datasets", "four ZS-CIR benchmarks"): group 1
 is the counted noun, which answers "how many datasets ...?" when the question names it."""
 
+NAME_OF = re.compile(r"\bnames?\s+of\b", re.IGNORECASE)
+"""A question asking for "the name(s) of" something: its answer is a name (``rag.question.focus``)."""
+
 NAME_CATEGORIES = words("NAME_CATEGORIES")
 """What a lookup asks for when its answer is a name or a list of names ("which datasets ...", "on
 which languages ...", "what hardware ...", "the name of ..."): a sentence naming things answers it
