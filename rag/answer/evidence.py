@@ -4,11 +4,13 @@ calibrated on the eval set (see eval/results) and live in ``Settings.evidence``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.question.read import Question
 from rag.settings_sections import EvidenceThresholds, ListThresholds
+from rag.text.acronyms import defined, expand
 from rag.text.analysis import Idf, coverage, is_instruction_like, names, numbers, split_sentences, stem, terms
 from rag.text.lexicon import COUNT_OF, QUANTITY_IN_WORDS
 from rag.types.papers import Hit
@@ -61,7 +63,8 @@ class EvidenceSet:
 
 def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool,
                 naming: frozenset[str] = frozenset(), asked: Sequence[str] = (), asked_weight: float = 0.0,
-                number_bonus: float = 0.05, prefer_names: bool = False) -> PaperEvidence:
+                number_bonus: float = 0.05, prefer_names: bool = False,
+                stated: frozenset[str] = frozenset()) -> PaperEvidence:
     """Every sentence of the hit scored by the question's terms it covers, read with the paper's
     title and with the ``naming`` terms (names few papers use) that are the paper's own name: in
     its title or in two or more of its sentences. "What batch size does LAMB reach?" is answered by
@@ -69,10 +72,13 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
     still looks for the one sentence that says R2. The sentences are ordered with, on top,
     ``asked_weight`` times the share of the ``asked`` terms (what the question asks for, read by
     ``rag.question.focus``) the sentence itself says: a lookup that describes its paper at length
-    is answered by the sentence with "masking ratio", not by the one that repeats the description."""
+    is answered by the sentence with "masking ratio", not by the one that repeats the description.
+    A number the question ``stated`` itself ("LLaMA-2 7B") is not one the sentence states."""
     title_terms = set(terms(hit.paper.title))
     # abstracts are data: text that addresses a model is never evidence
-    kept = [(i, s, set(terms(s))) for i, s in enumerate(split_sentences(hit.paper.abstract))
+    # an acronym the abstract defines says its long form ("SFT improves ..." for "supervised fine-tuning")
+    acronyms = defined(hit.paper.abstract)
+    kept = [(i, s, expand(set(terms(s)), acronyms)) for i, s in enumerate(split_sentences(hit.paper.abstract))
             if not is_instruction_like(s)]
     title_terms |= {t for t in naming if t in title_terms or sum(t in st for _, _, st in kept) >= 2}
     sents = []
@@ -82,7 +88,7 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
-        says = (prefer_numbers and _states_number(s, wanted)) or (prefer_names and _new_name(s, wanted))
+        says = (prefer_numbers and _states_number(s, wanted, stated)) or (prefer_names and _new_name(s, wanted))
         bonus = number_bonus if says else 0.0
         sents.append(Sentence(index=i, text=s, coverage=cov, number=bonus, asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
@@ -90,11 +96,15 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
     return PaperEvidence(hit=hit, sentences=sents, paper_coverage=paper_cov)
 
 
-def _states_number(sentence: str, wanted: set[str]) -> bool:
-    """A number as digits ("9x", "1.53x"), a quantity in words ("within one minute"), or a count in
-    words of something the question (its terms ``wanted``) names ("seven datasets" for "how many
-    datasets ...?")."""
-    if numbers(sentence) or QUANTITY_IN_WORDS.search(sentence):
+# "(1) Expert Construction ... (2) Continual Pre-training": an item's number, not a stated one
+_ENUMERATION = re.compile(r"\(\s*\d{1,2}\s*\)")
+
+
+def _states_number(sentence: str, wanted: set[str], stated: frozenset[str] = frozenset()) -> bool:
+    """A number as digits ("9x", "1.53x"), not an item's "(1)" nor one the question ``stated``, a quantity in
+    words ("within one minute"), or a count in words of something the question (its terms
+    ``wanted``) names ("seven datasets" for "how many datasets ...?")."""
+    if any(n not in stated for n in numbers(_ENUMERATION.sub(" ", sentence))) or QUANTITY_IN_WORDS.search(sentence):
         return True
     return any(stem(m.group(1).lower()) in wanted for m in COUNT_OF.finditer(sentence))
 
@@ -140,7 +150,7 @@ def select_evidence(question: Question, hits: Sequence[Hit], idf: Idf, th: Evide
     naming = naming_terms(question, idf, th.naming_papers)
     for hit in hits:
         pe = score_paper(qt, hit, idf, prefer_numbers, naming, question.asked_for, th.asked_weight, th.number_bonus,
-                         prefer_names=question.wants_names)
+                         prefer_names=question.wants_names, stated=frozenset(question.numbers))
         best = pe.top_coverage
         dense = hit.dense_score or 0.0
         pe.score = evidence_score(best, pe.paper_coverage, dense)

@@ -13,7 +13,7 @@ from rag.question.compare import is_compare
 from rag.question.focus import asked_for, asks_names
 from rag.question.followup import excluded_pick, rewrite
 from rag.question.property import Property, is_aggregate, property_of, wants_number
-from rag.text.analysis import names, query_terms
+from rag.text.analysis import names, numbers, query_terms
 from rag.text.claims import claim_of
 from rag.text.frames import Frame, question_frame
 from rag.text.lexicon import ORIGIN_QUESTION
@@ -34,6 +34,7 @@ class Question:
     pick: int | None = None  # "pin": the 1-based near-miss asked for
     names: tuple[str, ...] = ()  # the names it uses ("AdaBelief", "LAMB")
     wants_number: bool = False
+    numbers: tuple[str, ...] = ()  # the numbers it states itself ("LLaMA-2 7B", "IWSLT 2021"): never the answer
     asked_for: tuple[str, ...] = ()  # terms of what it asks for, not of how it names the paper (rag.question.focus)
     wants_names: bool = False  # what it asks for is named things ("which datasets ...")
     compare: bool = False  # compares papers it names
@@ -56,7 +57,7 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
     focus, number = asked_for(text), wants_number(text)
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
                     property=property_of(text, terms), names=named, pinned=tuple(pinned), rewritten=rewritten,
-                    pick=pick, wants_number=number, asked_for=focus, wants_names=asks_names(text, focus, number),
+                    pick=pick, wants_number=number, numbers=tuple(dict.fromkeys(numbers(text))), asked_for=focus, wants_names=asks_names(text, focus, number),
                     compare=is_compare(text), claim=claim_of(text), frame=question_frame(text), by_model=by_model,
                     origin=bool(named) and bool(ORIGIN_QUESTION.search(text)))
 

@@ -72,6 +72,12 @@ def test_warmup_question_in_other_words_lists_the_same_papers(engine, q):
     # "R2" is a name by its shape, used once: the paper's own name is in its title or said twice
     ("In the graph-network approach that predicts chip timing before routing, what R2 does it reach for "
      "slack prediction?", ["R2 of 0.93"]),
+    # a number question whose description outscores the number: the best sentence stating one is quoted too
+    ("By how much does the out-of-core GNN training system that packs node features on disk via offline "
+     "sampling speed up Ginex and MariusGNN?", ["by over 8x"]),
+    # "SFT" is read as the "supervised fine-tuning" the abstract defines it as
+    ("How much does supervised fine-tuning raise pass@1 in the work that trains LLMs on explanation-then-"
+     "refinement trajectories for fixing their own wrong code?", ["15.92%"]),
 ])
 def test_a_lookup_quotes_the_sentence_with_the_asked_fact_not_the_one_repeating_the_name(engine, q, facts):
     """The question's rare name ("LAMB") identifies the paper, so it does not pick the sentence;

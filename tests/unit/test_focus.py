@@ -135,3 +135,20 @@ def test_a_count_in_words_of_what_the_question_counts_is_a_number(seed_titles, s
 def test_a_format_or_variant_asked_for_is_a_named_thing():
     assert read_text("What two synthetic caption formats are examined as case studies?").wants_names
     assert read_text("Which variant of the optimizer do they propose?").wants_names
+
+
+MOE = ("How many tokens of continual pre-training are used after splitting LLaMA-2 7B's feed-forward layers into "
+       "experts to turn it into a sparse mixture-of-experts model?")
+
+
+def test_a_number_the_question_states_or_an_items_number_is_not_the_one_asked_for(seed_titles, seed_idf):
+    """"LLaMA-2 7B" is how the question names the model and "(1) Expert Construction" numbers a step:
+    neither answers "how many tokens", which "by training 200B tokens" does."""
+    q = read_text(MOE)
+    assert q.wants_number and set(q.numbers) == {"2", "7"}
+    hit = Hit(paper=seed_titles["LLaMA-MoE: Building Mixture-of-Experts from LLaMA with Continual Pre-training"],
+              score=1.0, rank=1, best_chunk="")
+    pe = score_paper(list(q.terms), hit, seed_idf, True, number_bonus=0.25, stated=frozenset(q.numbers))
+    stating = [s.text for s in pe.sentences if s.number > 0]
+    assert stating and "200B tokens" in stating[0]
+    assert not any("LLaMA-2 7B" in t for t in stating)
