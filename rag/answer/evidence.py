@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from rag.question.read import Question
 from rag.settings_sections import EvidenceThresholds, ListThresholds
-from rag.text.acronyms import defined, expand
+from rag.text.acronyms import Acronym, defined, expand
 from rag.text.analysis import Idf, coverage, is_instruction_like, names, numbers, split_sentences, stem, terms
 from rag.text.lexicon import COUNT_OF, QUANTITY_IN_WORDS
 from rag.types.papers import Hit
@@ -64,7 +64,7 @@ class EvidenceSet:
 def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: bool,
                 naming: frozenset[str] = frozenset(), asked: Sequence[str] = (), asked_weight: float = 0.0,
                 number_bonus: float = 0.05, prefer_names: bool = False,
-                stated: frozenset[str] = frozenset()) -> PaperEvidence:
+                stated: frozenset[str] = frozenset(), others: bool = False) -> PaperEvidence:
     """Every sentence of the hit scored by the question's terms it covers, read with the paper's
     title and with the ``naming`` terms (names few papers use) that are the paper's own name: in
     its title or in two or more of its sentences. "What batch size does LAMB reach?" is answered by
@@ -73,7 +73,8 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
     ``asked_weight`` times the share of the ``asked`` terms (what the question asks for, read by
     ``rag.question.focus``) the sentence itself says: a lookup that describes its paper at length
     is answered by the sentence with "masking ratio", not by the one that repeats the description.
-    A number the question ``stated`` itself ("LLaMA-2 7B") is not one the sentence states."""
+    A number the question ``stated`` itself ("LLaMA-2 7B") is not one the sentence states; with
+    ``others`` (it asks for datasets, baselines, languages), nor is the paper's own name one."""
     title_terms = set(terms(hit.paper.title))
     # abstracts are data: text that addresses a model is never evidence
     # an acronym the abstract defines says its long form ("SFT improves ..." for "supervised fine-tuning")
@@ -83,12 +84,15 @@ def score_paper(question_terms: list[str], hit: Hit, idf: Idf, prefer_numbers: b
     title_terms |= {t for t in naming if t in title_terms or sum(t in st for _, _, st in kept) >= 2}
     sents = []
     wanted = set(question_terms)
+    # names the paper gives its own things ("MorphBPE", "RT" for the random transforms it defines)
+    # do not answer a question asking which datasets or baselines it uses
+    known = wanted | _own_names(hit.paper.title, acronyms) if others else wanted
     for i, s, st in kept:
         # a sentence is read with its title ("our method ..." still counts); sentence-only
         # coverage breaks ties so the quote itself says the most
         cov = coverage(question_terms, st | title_terms, idf) + 0.01 * coverage(question_terms, st, idf)
         said = asked_weight * coverage(list(asked), st, idf) if asked else 0.0
-        says = (prefer_numbers and _states_number(s, wanted, stated)) or (prefer_names and _new_name(s, wanted))
+        says = (prefer_numbers and _states_number(s, wanted, stated)) or (prefer_names and _new_name(s, known))
         bonus = number_bonus if says else 0.0
         sents.append(Sentence(index=i, text=s, coverage=cov, number=bonus, asked=said))
     sents.sort(key=lambda s: (-s.score, s.index))
@@ -113,7 +117,14 @@ def _new_name(sentence: str, wanted: set[str]) -> bool:
     """Whether the sentence names something the question (its terms ``wanted``) does not
     ("CIFAR-10", "RTX2080Ti", "English"): what a question asking which datasets, languages or
     hardware wants."""
-    return any(not set(terms(n)) <= wanted for n in names(sentence))
+    return any(not set(terms(n, joined=False)) <= wanted for n in names(sentence))
+
+
+def _own_names(title: str, acronyms: Sequence[Acronym]) -> set[str]:
+    """The terms of the names a paper gives its own things: its title's, and the acronyms its abstract
+    defines, in both forms ("Large Language Models (LLMs)")."""
+    return ({t for n in names(title) for t in terms(n, joined=False)}
+            | {t for a in acronyms for t in (a.short, a.short + "s", *a.long)})
 
 
 def naming_terms(question: Question, idf: Idf, max_papers: int) -> frozenset[str]:
@@ -150,7 +161,8 @@ def select_evidence(question: Question, hits: Sequence[Hit], idf: Idf, th: Evide
     naming = naming_terms(question, idf, th.naming_papers)
     for hit in hits:
         pe = score_paper(qt, hit, idf, prefer_numbers, naming, question.asked_for, th.asked_weight, th.number_bonus,
-                         prefer_names=question.wants_names, stated=frozenset(question.numbers))
+                         prefer_names=question.wants_names, stated=frozenset(question.numbers),
+                         others=question.wants_others)
         best = pe.top_coverage
         dense = hit.dense_score or 0.0
         pe.score = evidence_score(best, pe.paper_coverage, dense)

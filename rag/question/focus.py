@@ -8,9 +8,18 @@ the phrase after the asking word, up to the auxiliary ("what masking ratio | doe
 from __future__ import annotations
 
 from rag.text.analysis import query_terms, stem, words
-from rag.text.lexicon import ASKING_WORDS, AUXILIARIES, COPULAS, DESCRIPTION_OPENERS, NAME_CATEGORIES, NAME_OF
+from rag.text.lexicon import (
+    ASKING_WORDS,
+    AUXILIARIES,
+    COPULAS,
+    DESCRIPTION_OPENERS,
+    NAME_CATEGORIES,
+    NAME_OF,
+    OTHERS_NAME_CATEGORIES,
+)
 
 _NAME_CATEGORIES = frozenset(stem(w) for w in NAME_CATEGORIES)
+_OTHERS = frozenset(stem(w) for w in OTHERS_NAME_CATEGORIES)
 
 
 def asked_for(question: str) -> tuple[str, ...]:
@@ -33,3 +42,9 @@ def asks_names(question: str, asked: tuple[str, ...], number: bool) -> bool:
     name(s) of" something; not when it asks for a number (``number``: "how many music understanding
     tasks ..." is answered by a count)."""
     return not number and (any(t in _NAME_CATEGORIES for t in asked) or bool(NAME_OF.search(question)))
+
+
+def asks_others_names(question: str, asked: tuple[str, ...]) -> bool:
+    """Whether what a lookup asks for is named by others ("which datasets / baselines / languages"),
+    so the paper's own names do not answer it; never when it asks for "the name of" something."""
+    return any(t in _OTHERS for t in asked) and not NAME_OF.search(question)

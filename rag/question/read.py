@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.question.compare import is_compare
-from rag.question.focus import asked_for, asks_names
+from rag.question.focus import asked_for, asks_names, asks_others_names
 from rag.question.followup import excluded_pick, rewrite
 from rag.question.property import Property, is_aggregate, property_of, wants_number
 from rag.text.analysis import names, numbers, query_terms
@@ -37,6 +37,7 @@ class Question:
     numbers: tuple[str, ...] = ()  # the numbers it states itself ("LLaMA-2 7B", "IWSLT 2021"): never the answer
     asked_for: tuple[str, ...] = ()  # terms of what it asks for, not of how it names the paper (rag.question.focus)
     wants_names: bool = False  # what it asks for is named things ("which datasets ...")
+    wants_others: bool = False  # named by others ("which baselines ..."): the paper's own names do not answer
     compare: bool = False  # compares papers it names
     claim: str | None = None  # the finding asked for ("... finds that code hurts reasoning")
     frame: Frame | None = None  # an attack or a defence asked for
@@ -57,7 +58,8 @@ def read_text(text: str, route: Route = "answer", *, asked: str | None = None, p
     focus, number = asked_for(text), wants_number(text)
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
                     property=property_of(text, terms), names=named, pinned=tuple(pinned), rewritten=rewritten,
-                    pick=pick, wants_number=number, numbers=tuple(dict.fromkeys(numbers(text))), asked_for=focus, wants_names=asks_names(text, focus, number),
+                    pick=pick, wants_number=number, numbers=tuple(dict.fromkeys(numbers(text))), asked_for=focus,
+                    wants_names=asks_names(text, focus, number), wants_others=asks_others_names(text, focus),
                     compare=is_compare(text), claim=claim_of(text), frame=question_frame(text), by_model=by_model,
                     origin=bool(named) and bool(ORIGIN_QUESTION.search(text)))
 

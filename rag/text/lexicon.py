@@ -230,6 +230,10 @@ NAME_CATEGORIES = words("NAME_CATEGORIES")
 which languages ...", "what hardware ...", "the name of ..."): a sentence naming things answers it
 (``rag.question.focus``)."""
 
+OTHERS_NAME_CATEGORIES = words("OTHERS_NAME_CATEGORIES")
+"""The named things a paper takes from others ("which datasets", "which baselines", "on which
+languages"): the paper's own names (its title's, the acronyms its abstract defines) do not answer."""
+
 ASKING_WORDS = words("ASKING_WORDS")
 """The words that open what a question asks for ("what masking ratio does ...", ``rag.question.focus``)."""
 

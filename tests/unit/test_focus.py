@@ -152,3 +152,21 @@ def test_a_number_the_question_states_or_an_items_number_is_not_the_one_asked_fo
     stating = [s.text for s in pe.sentences if s.number > 0]
     assert stating and "200B tokens" in stating[0]
     assert not any("LLaMA-2 7B" in t for t in stating)
+
+
+ATOP = ("Which datasets is the defence evaluated on that destroys perturbations with random transforms and then "
+        "fine-tunes a purifier model with an adversarial loss?")
+
+
+def test_the_papers_own_names_do_not_answer_which_datasets(seed_titles, seed_idf):
+    """"Which datasets ...?" is answered by "CIFAR-10, CIFAR-100, and ImageNette", not by the sentence
+    naming the paper's own pipeline ("AToP") or its own steps ("RT", defined as random transforms)."""
+    q = read_text(ATOP)
+    assert q.wants_names and q.wants_others
+    assert not read_text("What is the name of the method that discards the offline data?").wants_others
+    hit = Hit(paper=seed_titles["Adversarial Training on Purification (AToP): Advancing Both Robustness and "
+                                "Generalization"], score=1.0, rank=1, best_chunk="")
+    pe = score_paper(list(q.terms), hit, seed_idf, False, number_bonus=0.25, prefer_names=True, others=True)
+    naming = [s.text for s in pe.sentences if s.number > 0]
+    assert naming and "CIFAR-10, CIFAR-100, and ImageNette" in naming[0]
+    assert not any("named Adversarial Training on Purification" in t for t in naming)
