@@ -18,8 +18,10 @@ from rag.lists.rules import judge_sentence
 from rag.question.property import ABSENCE_CUES, Property, negated_terms
 from rag.question.read import Question
 from rag.text.analysis import Idf, coverage, is_instruction_like, split_sentences, terms
+from rag.text.results import is_background
 from rag.types.papers import Hit
 
+_BACKGROUND_WEIGHT = 0.75  # a background sentence is quoted only when it covers a third more than any other
 _CLAUSE_BREAK = re.compile(r"[,;:!?()\[\]]|\.(?=\s|$)")
 
 FEATURES = (
@@ -118,7 +120,9 @@ def candidate_features(q: ListQuestion, hit: Hit, idf: Idf, sentence_sims: Seque
         if all(t in st | title for t in q.key):
             key_sent = 1.0
     if per_sentence:
-        quote = max(per_sentence, key=lambda x: x[0])[1]
+        # the paper's own voice over the field's: "Modern distributed training relies heavily on
+        # communication compression ..." is background, not what the paper does
+        quote = max(per_sentence, key=lambda x: x[0] * (_BACKGROUND_WEIGHT if is_background(x[1]) else 1.0))[1]
     absence_score, absence_quote = 0.0, ""
     if q.absence:
         plain_best = 0.0

@@ -701,3 +701,15 @@ def test_the_ui_example_which_papers_report_results_on_imagenet_lists_them_all(e
     a = engine.ask("Which papers report results on ImageNet?")
     assert not a.refused and len(a.citations) >= 20
     assert all("imagenet" in c.quote.lower() for c in a.citations)
+
+
+def test_a_listed_paper_is_quoted_in_its_own_voice_not_from_background(engine):
+    """The issue's example: EControl's first sentence ("Modern distributed training relies heavily
+    on communication compression ...") describes the field; its own "In this work, we study ...
+    to reduce communication overhead" is the quote."""
+    a = engine.ask("Which papers cut the communication overhead of distributed training?")
+    assert a.route == "aggregate" and not a.refused
+    econtrol = next(c for c in a.citations if c.paper_id.startswith("econtrol"))
+    assert not econtrol.quote.startswith("Modern distributed training")
+    assert "In this work, we study" in econtrol.quote and econtrol.quote in engine.retriever.papers[
+        econtrol.paper_id].abstract
