@@ -15,6 +15,7 @@ from rag.text.lexicon import (
     FRAME_NOUNS,
     GENERIC_ACTIONS,
     GRAMMATICAL_NEGATORS,
+    MEASURE_QUESTION,
     NUMBER_QUESTION_PHRASES,
     QUESTION_NEGATION,
 )
@@ -36,9 +37,10 @@ def is_aggregate(question: str) -> bool:
 
 
 def wants_number(question: str) -> bool:
-    """The question asks for a quantity ("how many", "what batch size")."""
+    """The question asks for a quantity ("how many", "what batch size", "what top-1 accuracy", "by
+    what margin")."""
     q = question.lower()
-    return any(w in q for w in NUMBER_QUESTION_PHRASES)
+    return any(w in q for w in NUMBER_QUESTION_PHRASES) or bool(MEASURE_QUESTION.search(question))
 
 
 @dataclass(frozen=True)

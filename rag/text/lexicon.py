@@ -199,6 +199,19 @@ AGGREGATE_QUESTION = re.compile(
 NUMBER_QUESTION_PHRASES = entries("NUMBER_QUESTION_PHRASES")
 """Phrases (substrings of the lower-cased question) of a question that asks for a number."""
 
+MEASURE_QUESTION = re.compile(
+    r"\b(?:what|which)\s+(?:(?!(?:papers?|works?|stud(?:y|ies)|that|metrics?|benchmarks?|datasets?)\b)[\w@.-]+\s+){0,4}?(?:accurac(?:y|ies)|scores?|rates?|ratios?|speed-?ups?|gains?|"
+    r"improvements?|reductions?|increases?|margins?|errors?|sizes?|range|resolutions?|fractions?|share|"
+    r"throughput|fid|bleu|perplexit(?:y|ies)|latenc(?:y|ies)|budget|cost|dice|miou|recall@\d+|"
+    r"top-\d\s+accuracy|win\s+rate)\b(?!\s+(?:method|model|approach|technique|metric|benchmark|dataset)s?\b)"
+    r"|\b(?:how\s+(?:far|low|high|close|quickly|short|deep|wide)|up\s+to\s+what|by\s+what|at\s+what\s+rate)\b",
+    re.IGNORECASE,
+)
+"""A question asking for a measured quantity in other words than NUMBER_QUESTION_PHRASES: "what
+top-1 accuracy ...", "what average improvement over X ...", "by what margin ...", "how far did
+... shrink the gap", "up to what share of layers ..."; not "which metric" or "what score function
+model" (a name)."""
+
 COMPARE_QUESTION = re.compile(
     r"\b(?:compare[sd]?|comparing|comparison|differ(?:s|ent|ence|ences)?|versus|vs\.?|contrast|"
     r"similarit(?:y|ies)|better)\b|\bbetween\b.+\band\b|\bboth\b",

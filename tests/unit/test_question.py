@@ -98,3 +98,21 @@ def test_how_long_asks_for_a_quantity_and_is_no_topic_word():
     assert query_terms("How long a context does ByteScale train with?") == ["context", "bytescal", "train"]
     assert "long" in query_terms("Which papers study long-context training?")
     assert wants_number("How long a context does ByteScale train with?")
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("How many datasets were used?", True),
+    ("What top-1 accuracy on ImageNet-1K does the method reach?", True),
+    ("What average improvement over SupSup does the continual learning method report?", True),
+    ("By what margin does the transfer attack raise the success rate?", True),
+    ("How far did the hybrid segmentation shrink the BLEU gap?", True),
+    ("Up to what share of layers can the tool freeze?", True),
+    ("What model sizes was the music model scaled to?", True),
+    # a name, not a quantity: the measured word belongs to what is named, or a paper is asked for
+    ("Which metric scores the answers?", False),
+    ("Which benchmark accuracy results are reported?", False),
+    ("Which paper argues that the accuracy drop comes from too few updates?", False),
+    ("Which datasets is the defence evaluated on?", False),
+])
+def test_a_question_asking_for_a_measured_quantity_wants_a_number(text, number):
+    assert wants_number(text) is number
