@@ -13,7 +13,7 @@ from rag.question.compare import is_compare
 from rag.question.focus import asked_for, asks_names, asks_others_names
 from rag.question.followup import excluded_pick, rewrite
 from rag.question.property import Property, is_aggregate, property_of, wants_number
-from rag.text.analysis import names, numbers, query_terms
+from rag.text.analysis import names, numbers, query_terms, split_sentences
 from rag.text.claims import claim_of
 from rag.text.frames import Frame, question_frame
 from rag.text.lexicon import ORIGIN_QUESTION
@@ -50,18 +50,33 @@ class Question:
         return self.text if self.rewritten else None
 
 
+def asking_sentence(text: str) -> str:
+    """The sentence that asks, when the text describes its paper first: "A distillation paper finds
+    that X. Which theory does its analysis draw on?" asks the last sentence, and "finds that X"
+    only describes the paper. A one-sentence question is all asking."""
+    sentences = split_sentences(text)
+    if len(sentences) < 2 or not sentences[-1].endswith("?"):
+        return text
+    first = len(sentences) - 1
+    while first > 0 and sentences[first - 1].endswith("?"):  # "Which theory? And why?" asks both
+        first -= 1
+    return " ".join(sentences[first:]) if first else text
+
+
 def read_text(text: str, route: Route = "answer", *, asked: str | None = None, pinned: Sequence[str] = (),
               rewritten: bool = False, pick: int | None = None, by_model: bool = False) -> Question:
-    """``text`` read as a standalone question (no conversation)."""
+    """``text`` read as a standalone question (no conversation): its terms from all of it, what it
+    asks for (the quantity, names, finding or comparison) from the sentence that asks."""
     terms = tuple(query_terms(text))
     named = tuple(names(text))
-    focus, number = asked_for(text), wants_number(text)
+    ask = asking_sentence(text)
+    focus, number = asked_for(ask), wants_number(ask)
     return Question(asked=asked if asked is not None else text, text=text, route=route, terms=terms,
                     property=property_of(text, terms), names=named, pinned=tuple(pinned), rewritten=rewritten,
                     pick=pick, wants_number=number, numbers=tuple(dict.fromkeys(numbers(text))), asked_for=focus,
-                    wants_names=asks_names(text, focus, number), wants_others=asks_others_names(text, focus),
-                    compare=is_compare(text), claim=claim_of(text), frame=question_frame(text), by_model=by_model,
-                    origin=bool(named) and bool(ORIGIN_QUESTION.search(text)))
+                    wants_names=asks_names(ask, focus, number), wants_others=asks_others_names(ask, focus),
+                    compare=is_compare(ask), claim=claim_of(ask), frame=question_frame(text), by_model=by_model,
+                    origin=bool(named) and bool(ORIGIN_QUESTION.search(ask)))
 
 
 # the route model reads only questions with this many content terms: "tell me more", "why?" or

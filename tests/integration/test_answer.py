@@ -75,6 +75,10 @@ def test_warmup_question_in_other_words_lists_the_same_papers(engine, q):
     # a number question whose description outscores the number: the best sentence stating one is quoted too
     ("By how much does the out-of-core GNN training system that packs node features on disk via offline "
      "sampling speed up Ginex and MariusGNN?", ["by over 8x"]),
+    # the finding describes the paper; what is asked is the question after it
+    ("A distillation paper finds that adding a logit-level loss to the usual probability-level loss on the same "
+     "linear classifier makes the student worse and blames a collapse of the classification head. Which theory "
+     "does its theoretical analysis draw on?", ["neural collapse theory"]),
     # "SFT" is read as the "supervised fine-tuning" the abstract defines it as
     ("How much does supervised fine-tuning raise pass@1 in the work that trains LLMs on explanation-then-"
      "refinement trajectories for fixing their own wrong code?", ["15.92%"]),

@@ -9,7 +9,7 @@ import pytest
 
 from rag.question.compare import is_compare
 from rag.question.property import property_of, wants_number
-from rag.question.read import read_question, read_text
+from rag.question.read import asking_sentence, read_question, read_text
 from rag.text.analysis import names, query_terms
 from rag.text.claims import claim_of
 from rag.text.frames import question_frame
@@ -116,3 +116,23 @@ def test_how_long_asks_for_a_quantity_and_is_no_topic_word():
 ])
 def test_a_question_asking_for_a_measured_quantity_wants_a_number(text, number):
     assert wants_number(text) is number
+
+
+@pytest.mark.parametrize(("text", "asking"), [
+    ("A distillation paper finds that an extra loss hurts the student. Which theory does its analysis draw on?",
+     "Which theory does its analysis draw on?"),
+    ("A paper does this. Which dataset? And which metric?", "Which dataset? And which metric?"),
+    ("Which paper finds that code helps reasoning?", "Which paper finds that code helps reasoning?"),
+    ("A paper describes its method. It uses a dataset.", "A paper describes its method. It uses a dataset."),
+])
+def test_the_sentence_that_asks_is_read_apart_from_the_description(text, asking):
+    assert asking_sentence(text) == asking
+
+
+def test_a_finding_that_describes_the_paper_is_not_the_finding_asked_for():
+    """"A paper finds that X. Which theory ...?" is a lookup about the paper that finds X: the paper
+    need not be checked for stating X as the answer, and what is asked is read from the question."""
+    q = read_text("A distillation paper finds that adding a logit-level loss makes the student worse. "
+                  "How many classification heads does it use?")
+    assert q.claim is None and q.wants_number
+    assert read_text("Which paper finds that adding a logit-level loss makes the student worse?").claim
