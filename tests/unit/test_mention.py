@@ -12,6 +12,9 @@ from rag.question.read import read_text
     ("Which papers report ROUGE scores?", "ROUGE"),
     ("Which papers report results on SQuAD?", "SQuAD"),
     ("Which papers report experiments on the SVHN dataset?", "SVHN"),
+    # how a paper uses it (trains, fine-tunes, compares against it) says no more than using it
+    ("Which papers use RoBERTa, either as a model they train or fine-tune or as a baseline they compare against?",
+     "RoBERTa"),
     # more is asked than using the name: the judge decides
     ("Which papers use ROUGE to train summarisers?", None),
     ("Which papers report results on SQuAD without fine-tuning?", None),
