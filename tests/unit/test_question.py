@@ -124,6 +124,12 @@ def test_a_question_asking_for_a_measured_quantity_wants_a_number(text, number):
     ("A paper does this. Which dataset? And which metric?", "Which dataset? And which metric?"),
     ("Which paper finds that code helps reasoning?", "Which paper finds that code helps reasoning?"),
     ("A paper describes its method. It uses a dataset.", "A paper describes its method. It uses a dataset."),
+    # a description before a comma, then the question
+    ("In the graph-network approach that predicts chip timing before routing, what R2 does it reach?",
+     "what R2 does it reach?"),
+    # a question that opens with what it asks is all asking
+    ("Which papers, unlike BERT, use next-sentence prediction?", "Which papers, unlike BERT, use next-sentence prediction?"),
+    ("What batch size does LAMB reach, and how long does it take?", "What batch size does LAMB reach, and how long does it take?"),
 ])
 def test_the_sentence_that_asks_is_read_apart_from_the_description(text, asking):
     assert asking_sentence(text) == asking
@@ -136,3 +142,15 @@ def test_a_finding_that_describes_the_paper_is_not_the_finding_asked_for():
                   "How many classification heads does it use?")
     assert q.claim is None and q.wants_number
     assert read_text("Which paper finds that adding a logit-level loss makes the student worse?").claim
+
+
+def test_every_word_of_the_sentence_that_asks_is_what_is_asked():
+    """The paper described before, the asking sentence says only what is asked: its words weigh the
+    sentence that answers ("jointly optimizes ... through bi-level optimization"), beside the
+    form's own ("two components")."""
+    q = read_text("A learning-to-learn approach tackles overfitting in post-training quantization. Which two "
+                  "components does it optimize jointly through bi-level optimization?")
+    assert q.asked_for[0] == "compon" and {"optim", "joint", "bi", "level"} <= set(q.asked_for)
+    assert "overfit" not in q.asked_for and "overfit" in q.terms
+    one = read_text("What masking ratio does the method that crops still images reach?")
+    assert one.asked_for == ("mask", "ratio")  # one sentence: the form alone
