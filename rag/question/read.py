@@ -5,7 +5,6 @@ down instead of the text, so nothing downstream parses the question again."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,7 +16,7 @@ from rag.question.property import Property, is_aggregate, property_of, wants_num
 from rag.text.analysis import names, numbers, query_terms, split_sentences
 from rag.text.claims import claim_of
 from rag.text.frames import Frame, question_frame
-from rag.text.lexicon import ASKING_WORDS, ORIGIN_QUESTION
+from rag.text.lexicon import ORIGIN_QUESTION
 from rag.types.answers import Answer
 
 Route = Literal["pin", "list", "answer"]
@@ -52,25 +51,18 @@ class Question:
 
 
 def asking_sentence(text: str) -> str:
-    """What asks, when the text describes its paper first: "A distillation paper finds that X. Which
-    theory does its analysis draw on?" asks the last sentence, and "finds that X" only describes
-    the paper; "In the study that X, what dataset ...?" asks after the comma. A question that opens
-    with what it asks ("Which papers ...?", "What batch size does LAMB reach?") is all asking."""
+    """The sentence that asks, when the text describes its paper first: "A distillation paper finds
+    that X. Which theory does its analysis draw on?" asks the last sentence, and "finds that X"
+    only describes the paper. A one-sentence question is all asking ("In the study that X, what is
+    the name of the loss that Y?" asks with its description too: which words of one sentence
+    describe cannot be told by its punctuation)."""
     sentences = split_sentences(text)
-    if not sentences or not sentences[-1].endswith("?"):
+    if len(sentences) < 2 or not sentences[-1].endswith("?"):
         return text
     first = len(sentences) - 1
     while first > 0 and sentences[first - 1].endswith("?"):  # "Which theory? And why?" asks both
         first -= 1
-    ask = " ".join(sentences[first:])
-    if not _ASKS_FIRST.match(ask) and (clause := _ASKING_CLAUSE.search(ask)):
-        ask = ask[clause.start(1):]
-    return ask if ask != text else text
-
-
-_ASKS_FIRST = re.compile(rf"\s*(?:{'|'.join(ASKING_WORDS)})\b", re.IGNORECASE)
-# the last ", what ..." of a question that opens with its description
-_ASKING_CLAUSE = re.compile(rf",\s+((?:{'|'.join(ASKING_WORDS)})\b[^,]*\?)\s*$", re.IGNORECASE)
+    return " ".join(sentences[first:]) if first else text
 
 
 def read_text(text: str, route: Route = "answer", *, asked: str | None = None, pinned: Sequence[str] = (),
