@@ -19,12 +19,24 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
+def _scored(item: dict, answer: dict) -> dict:
+    """An answer as scored: one that failed with an error answered nothing (no key fact, no gold
+    paper: a false refusal) and refused nothing either (an unanswerable question is not counted as
+    correctly refused)."""
+    if not answer.get("error"):
+        return answer
+    return {"list_f1": 0.0, "citation_precision": None, "key_fact_rate": 0.0, "latency_s": None,
+            "refused": item["kind"] != "unanswerable", "error": answer["error"]}
+
+
 def summarise(items: list[tuple[dict, dict]]) -> dict[str, float | int | None]:
-    """(gold item, one system's answer) pairs -> the pooled numbers."""
+    """(gold item, one system's answer) pairs -> the pooled numbers; an answer that failed with an
+    error counts as a failure in each of them, and in ``errors``."""
+    items = [(it, _scored(it, a)) for it, a in items]
     lists = [(it, a) for it, a in items if it["kind"] == "list"]
     unans = [a for it, a in items if it["kind"] == "unanswerable"]
     lookups = [a for it, a in items if it["kind"] in ("lookup", "numeric", "compare")]
-    lat = sorted(a["latency_s"] for _, a in items)
+    lat = sorted(a["latency_s"] for _, a in items if a["latency_s"] is not None)
     return {
         "list_f1": _mean([a["list_f1"] for _, a in lists]),
         "f1_first_wording": _mean([a["list_f1"] for it, a in lists if it["id"].endswith("-a")]),
@@ -39,6 +51,7 @@ def summarise(items: list[tuple[dict, dict]]) -> dict[str, float | int | None]:
         "lookup_false_refusals": _mean([1.0 if a["refused"] else 0.0 for a in lookups]),
         "latency_p50_s": lat[len(lat) // 2] if lat else None,
         "list_questions": len(lists), "unanswerable": len(unans), "lookups": len(lookups),
+        "errors": sum(bool(a.get("error")) for _, a in items),
     }
 
 

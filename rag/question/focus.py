@@ -30,7 +30,8 @@ def asked_for(question: str) -> tuple[str, ...]:
     if start is None:
         return ()
     end = next((i for i in range(start + 1, len(ws)) if ws[i] in AUXILIARIES), len(ws))
-    if end == start + 1 and ws[end] in COPULAS:  # "what is the name of the variant proposed in ...": after "is"
+    # "that operator is associated with what?": nothing follows the asking word (end == len(ws))
+    if end == start + 1 < len(ws) and ws[end] in COPULAS:  # "what is the name of the variant proposed in ...": after "is"
         stop = next((i for i in range(end + 1, len(ws)) if ws[i] in DESCRIPTION_OPENERS), len(ws))
         return tuple(query_terms(" ".join(ws[end + 1:stop])))
     return tuple(query_terms(" ".join(ws[start:end])))

@@ -254,3 +254,15 @@ def test_set_prf_with_acceptable_papers(pred, gold, ok, expected):
 ])
 def test_citation_precision_with_acceptable_papers(cited, gold, ok, expected):
     assert M.citation_precision(cited, gold, ok) == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_summarise_counts_an_answer_that_failed_with_an_error_as_a_failure():
+    """A question that crashed the engine answered nothing: no key fact, a false refusal, and an
+    unanswerable one is not counted as refused."""
+    from eval.summarise import summarise
+
+    ok = {"refused": False, "key_fact_rate": 1.0, "citation_precision": 1.0, "latency_s": 0.1, "error": None}
+    rows = summarise([({"id": "l1", "kind": "lookup"}, ok), ({"id": "l2", "kind": "lookup"}, {"error": "IndexError"}),
+                      ({"id": "u1-a", "kind": "unanswerable"}, {"error": "IndexError"})])
+    assert rows["errors"] == 2 and rows["lookup_key_facts"] == 0.5 and rows["lookup_false_refusals"] == 0.5
+    assert rows["refusal_accuracy"] == 0.0 and rows["latency_p50_s"] == 0.1

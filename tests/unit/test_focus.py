@@ -26,6 +26,8 @@ PLORA = ("What is the name of the new adaptation method introduced for fine-tuni
     # the form does not say: every term counts alike, as before
     ("By how much does the system speed up Ginex?", ()),
     ("How does FlashAttention work?", ()),
+    # the asking word closes the question (it once raised IndexError and failed the request)
+    ("That operator is associated with what?", ()),
     ("Explain ByteScale", ()),
 ])
 def test_what_a_question_asks_for(question, asked):
@@ -170,3 +172,10 @@ def test_the_papers_own_names_do_not_answer_which_datasets(seed_titles, seed_idf
     naming = [s.text for s in pe.sentences if s.number > 0]
     assert naming and "CIFAR-10, CIFAR-100, and ImageNette" in naming[0]
     assert not any("named Adversarial Training on Purification" in t for t in naming)
+
+
+def test_a_described_first_question_closing_on_its_asking_word_is_read():
+    """It raised IndexError, and the request failed, on a fresh held-out lookup (holdout23)."""
+    q = read_text("A study finds that training is slow when an operator is ill-conditioned. That operator is "
+                  "associated with what?")
+    assert q.asked_for == ("oper", "associ") and q.claim is None
