@@ -121,8 +121,11 @@ def candidate_features(q: ListQuestion, hit: Hit, idf: Idf, sentence_sims: Seque
             key_sent = 1.0
     if per_sentence:
         # the paper's own voice over the field's: "Modern distributed training relies heavily on
-        # communication compression ..." is background, not what the paper does
-        quote = max(per_sentence, key=lambda x: x[0] * (_BACKGROUND_WEIGHT if is_background(x[1]) else 1.0))[1]
+        # communication compression ..." is background, not what the paper does (only sentences
+        # within reach of the best can win, so only they are read for it)
+        top = max(score for score, _ in per_sentence)
+        quote = max(((score * (_BACKGROUND_WEIGHT if is_background(s) else 1.0), s) for score, s in per_sentence
+                     if score >= _BACKGROUND_WEIGHT * top), key=lambda x: x[0])[1]
     absence_score, absence_quote = 0.0, ""
     if q.absence:
         plain_best = 0.0
