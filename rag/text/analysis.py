@@ -48,6 +48,9 @@ _HOW_QUANTITY = frozenset(p for p in NUMBER_QUESTION_PHRASES if p.startswith("ho
 _ABBREV_END = re.compile(rf"\b{SENTENCE_ABBREVIATIONS}\.$")
 _INITIAL_END = re.compile(r"\b[A-Z]\.$")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'“])")
+# where a negator's reach ends: a sentence's end, or a colon before a capital ("Pre-training without
+# Natural Images: Although the models ...", a quote under its paper's title)
+_SCOPE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9(\[\"'“])")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s?%|x|×)?")
 
@@ -240,8 +243,9 @@ def polarity(text: str) -> dict[str, set[str]]:
     "without" / "removes" within a few words before it, or "<term>-free"), and "fewer" / "more"
     (a quantity word before it). A term said several ways has several entries."""
     out: dict[str, set[str]] = {}
-    # a negator ends with its sentence: "... a generator sample or not. Thorough experiments ..."
-    for sentence in _SENT_END.split(text):
+    # a negator ends with its sentence: "... a generator sample or not. Thorough experiments ...", or
+    # at a colon before a capital
+    for sentence in _SCOPE_END.split(text):
         plain, freed = _free_suffixes(sentence)
         _polarity_of(words(plain), freed, out)
     return out

@@ -126,3 +126,14 @@ def test_every_seed_title_supports_its_own_names(seed_titles):
     """A quote line claims its words under the paper's title: each name of a title is found in it."""
     for title, paper in seed_titles.items():
         assert missing_names(title, f"{paper.title}. {paper.abstract}") == [], title
+
+
+def test_a_quote_under_a_title_with_a_negator_is_supported(seeds):
+    """"Pre-training without Natural Images: Although the models ..." is a verbatim quote under its
+    paper's title: the title's "without" reaches no word after the colon ("although" was read as
+    absent, and the quote removed as unsupported)."""
+    p = paper(seeds, "Pre-training without Natural Images")
+    sentence = next(s for s in p.abstract.split(". ") if s.startswith("Although the models"))
+    line = Line(kind="quote", text=sentence, paper_id=p.paper_id, label=p.title, cites=[p.paper_id])
+    v = verify_lines([line], {p.paper_id: p}, seeds[1], {p.paper_id: 1})
+    assert [ln.text for ln in v.lines] == [sentence] and not v.dropped
